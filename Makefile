@@ -1,0 +1,47 @@
+# Safe Passage: the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The embedded default: SQLite and Celery's filesystem broker under var/, keys generated once.
+export SAFE_PASSAGE_MODE ?= embedded
+
+.PHONY: run test lint format migrations-check messages clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py seed_demo
+	exec bin/run-embedded
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrations-check: $(VENV)/.installed
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+# Regenerates both catalogues; needs GNU gettext (apt-get install gettext).
+messages: $(VENV)/.installed-test
+	$(BIN)/python manage.py makemessages --locale ru --locale en --no-obsolete --no-location
+	$(BIN)/python manage.py compilemessages
+
+clean-venv:
+	rm -rf $(VENV)

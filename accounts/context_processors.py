@@ -1,0 +1,16 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts import permissions
+
+
+def navigation(request) -> dict:
+    """The navigation a verified user sees; nothing before the second factor."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"navigation": []}
+    items = [(reverse("casework:dashboard"), _("Dashboard"))]
+    if permissions.can_see_member_list(user):
+        items.append((reverse("accounts:members"), _("Members")))
+    items.append((reverse("accounts:profile"), _("My account")))
+    return {"navigation": [{"url": url, "label": label} for url, label in items]}

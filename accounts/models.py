@@ -1,0 +1,226 @@
+import hashlib
+import secrets
+import time
+from base64 import b32encode
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.oath import TOTP
+
+from accounts.roles import ROLE_ORDER, Role
+from privacy.fields import EncryptedCharField
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=80, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, username: str, password: str | None = None, **extra) -> "User":
+        if not username:
+            raise ValueError("A username is required.")
+        user = self.model(username=self.model.normalize_username(username), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, username: str, password: str | None = None, **extra) -> "User":
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        return self.create_user(username, password, **extra)
+
+
+class User(PermissionsMixin, AbstractBaseUser):
+    """A volunteer, coordinator or admin.
+
+    Deliberately no name or e-mail in clear: the username is a working pseudonym, and
+    volunteers' identities are exactly what a hostile service wants from a dump.
+    """
+
+    username = models.CharField(
+        _("username"),
+        max_length=40,
+        unique=True,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("A working pseudonym: letters, digits and @/./+/-/_ only."),
+        error_messages={"unique": _("That username is taken.")},
+    )
+    teams = models.ManyToManyField(
+        Team, related_name="members", blank=True, verbose_name=_("teams")
+    )
+    is_staff = models.BooleanField(_("staff status"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Bumped to end every session of this user at once (logout everywhere, device reset).
+    session_generation = models.PositiveIntegerField(default=0, editable=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        permissions = [
+            ("log_intake", "Can log and triage incoming requests"),
+            ("work_cases", "Can work the cases assigned to them"),
+            ("coordinate_cases", "Can assign, approve and close their teams' cases"),
+            ("break_glass", "Can open another team's case with a recorded reason"),
+            ("reset_second_factor", "Can reset a user's second factor"),
+            ("manage_accounts", "Can manage accounts, roles and teams"),
+            ("end_sessions", "Can log a user out everywhere"),
+            ("review_audit", "Can review the audit log"),
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @cached_property
+    def roles(self) -> frozenset[Role]:
+        # .all() so a prefetch_related("groups") on a list of users is used.
+        names = {group.name for group in self.groups.all()}
+        return frozenset(role for role in Role if role.value in names)
+
+    @property
+    def role(self) -> Role | None:
+        """The strongest role held, for display and navigation."""
+        return next((role for role in ROLE_ORDER if role in self.roles), None)
+
+    def has_role(self, role: Role) -> bool:
+        return role in self.roles
+
+    # Sessions carry an HMAC of the password hash; adding the generation lets one UPDATE end
+    # every session of the user, whichever server or store holds them.
+    def _session_hash(self, secret: str | None) -> str:
+        return salted_hmac(
+            "accounts.User.session_hash",
+            f"{self.password}:{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def get_session_auth_hash(self) -> str:
+        return self._session_hash(None)
+
+    def get_session_auth_fallback_hash(self):
+        for fallback_secret in settings.SECRET_KEY_FALLBACKS:
+            yield self._session_hash(fallback_secret)
+
+
+def random_totp_key() -> str:
+    return secrets.token_hex(20)
+
+
+class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A TOTP authenticator app; its secret is encrypted at rest.
+
+    django-otp's own TOTPDevice keeps the secret in clear, so a database dump would clone
+    every account's second factor. The verification logic is django-otp's TOTP.
+    """
+
+    key = EncryptedCharField(max_length=80, default=random_totp_key)
+    step = 30
+    digits = 6
+    drift = models.SmallIntegerField(default=0)
+    # Time step of the last accepted code: a code is never accepted twice.
+    last_t = models.BigIntegerField(default=-1)
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
+
+    @property
+    def bin_key(self) -> bytes:
+        return bytes.fromhex(self.key)
+
+    @property
+    def base32_secret(self) -> str:
+        return b32encode(self.bin_key).decode("ascii").rstrip("=")
+
+    def get_throttle_factor(self) -> int:
+        return settings.OTP_TOTP_THROTTLE_FACTOR
+
+    def totp(self) -> TOTP:
+        totp = TOTP(self.bin_key, self.step, 0, self.digits, self.drift)
+        totp.time = time.time()
+        return totp
+
+    def matching_step(self, token: str) -> int | None:
+        """The time step the code belongs to, if valid and newer than the last one used."""
+        if not (token.isdigit() and len(token) == self.digits):
+            return None
+        totp = self.totp()
+        if totp.verify(int(token), settings.OTP_TOTP_TOLERANCE, self.last_t + 1):
+            return totp.t()
+        return None
+
+    def verify_token(self, token) -> bool:
+        # Only reached through accounts.second_factor, which holds the row locked.
+        from accounts.second_factor import verify_device
+
+        return verify_device(self, str(token))
+
+
+BACKUP_CODE_BYTES = 15  # 120 bits: 24 base32 characters
+
+
+def backup_code_digest(code: str) -> str:
+    """Codes carry 120 random bits, so a plain SHA-256 cannot be reversed by guessing."""
+    normalised = "".join(ch for ch in code.lower() if ch.isalnum())
+    return hashlib.sha256(normalised.encode("ascii", "ignore")).hexdigest()
+
+
+def new_backup_code() -> str:
+    raw = b32encode(secrets.token_bytes(BACKUP_CODE_BYTES)).decode("ascii").lower()
+    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+
+
+class BackupCodeDevice(ThrottlingMixin, Device):
+    """Ten single-use recovery codes, stored only as hashes."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("backup codes")
+        verbose_name_plural = _("backup codes")
+
+    def get_throttle_factor(self) -> int:
+        return settings.OTP_TOTP_THROTTLE_FACTOR
+
+    def verify_token(self, token) -> bool:
+        from accounts.second_factor import verify_device
+
+        return verify_device(self, str(token))
+
+    def unused_count(self) -> int:
+        return self.codes.filter(used_at__isnull=True).count()
+
+
+class BackupCode(models.Model):
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("backup code")
+        verbose_name_plural = _("backup codes")
+
+    def __str__(self) -> str:
+        return "used backup code" if self.used_at else "unused backup code"

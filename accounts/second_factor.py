@@ -1,0 +1,145 @@
+"""Second-factor mechanics: enrolment, verification, backup codes.
+
+Every check runs with the device row locked (``select_for_update``) and consumes the code
+with a conditional UPDATE, so two simultaneous submissions of one code cannot both pass,
+on PostgreSQL and on SQLite alike.
+
+Accepted clock drift: one 30-second step either side (``OTP_TOTP_TOLERANCE = 1``), so a
+code shown by an authenticator app is accepted for about 90 seconds, and once only.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.models import Device
+
+from accounts.models import (
+    AuthenticatorDevice,
+    BackupCode,
+    BackupCodeDevice,
+    User,
+    backup_code_digest,
+    new_backup_code,
+)
+
+BACKUP_CODE_COUNT = 10
+THROTTLE_FIELDS = ["throttling_failure_timestamp", "throttling_failure_count"]
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in raw if ch.isalnum()).lower()
+
+
+def is_authenticator_code(code: str) -> bool:
+    return code.isdigit() and len(code) == AuthenticatorDevice.digits
+
+
+def verify_device(device: Device, raw: str) -> bool:
+    """Checks one code against a device the caller holds locked; records the outcome."""
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        return False
+    code = normalise_code(raw)
+    if isinstance(device, AuthenticatorDevice):
+        step = device.matching_step(code)
+        # Conditional UPDATE: whoever moves last_t first wins; a replay or a racing twin
+        # finds last_t already at this step and updates nothing.
+        accepted = step is not None and bool(
+            AuthenticatorDevice.objects.filter(pk=device.pk, last_t__lt=step).update(last_t=step)
+        )
+        if accepted:
+            device.last_t = step
+    else:
+        accepted = bool(
+            BackupCode.objects.filter(
+                device=device, digest=backup_code_digest(code), used_at__isnull=True
+            ).update(used_at=timezone.now())
+        )
+    if accepted:
+        device.throttle_reset(commit=False)
+        update_fields = list(THROTTLE_FIELDS)
+        if isinstance(device, AuthenticatorDevice):
+            device.set_last_used_timestamp(commit=False)
+            update_fields.append("last_used_at")
+        device.save(update_fields=update_fields)
+    else:
+        device.throttle_increment(commit=False)
+        device.save(update_fields=THROTTLE_FIELDS)
+    return accepted
+
+
+def throttled_until(user: User):
+    """When the user's authenticator accepts codes again, or None if it does now."""
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        return None
+    allowed, details = device.verify_is_allowed()
+    return None if allowed else details.get("locked_until")
+
+
+def has_authenticator(user: User) -> bool:
+    return AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def second_factor_verify(*, user: User, code: str) -> Device | None:
+    """The device that accepts this code (an authenticator code or a backup code), or None."""
+    normalised = normalise_code(code)
+    model = AuthenticatorDevice if is_authenticator_code(normalised) else BackupCodeDevice
+    with transaction.atomic():
+        device = model.objects.select_for_update().filter(user=user, confirmed=True).first()
+        if device is not None and verify_device(device, normalised):
+            return device
+    return None
+
+
+def enrolment_device(*, user: User) -> AuthenticatorDevice:
+    """The unconfirmed authenticator being set up; the same one until it is confirmed.
+
+    Reloading the page must not change the secret the user may already have scanned.
+    """
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=False).first()
+    if device is None:
+        device = AuthenticatorDevice.objects.create(
+            user=user, name="authenticator", confirmed=False
+        )
+    return device
+
+
+def enrolment_confirm(*, user: User, code: str) -> list[str] | None:
+    """Confirms the new authenticator with one valid code; returns fresh backup codes.
+
+    Returns None when the code is wrong (or throttled). Any earlier authenticator of the
+    user is replaced.
+    """
+    with transaction.atomic():
+        device = (
+            AuthenticatorDevice.objects.select_for_update()
+            .filter(user=user, confirmed=False)
+            .first()
+        )
+        if device is None or not verify_device(device, code):
+            return None
+        AuthenticatorDevice.objects.filter(user=user, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        return backup_codes_issue(user=user)
+
+
+def backup_codes_issue(*, user: User) -> list[str]:
+    """Ten new single-use codes, shown once; any older codes stop working."""
+    with transaction.atomic():
+        BackupCodeDevice.objects.filter(user=user).delete()
+        device = BackupCodeDevice.objects.create(user=user, name="backup codes", confirmed=True)
+        codes = [new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
+        BackupCode.objects.bulk_create(
+            BackupCode(device=device, digest=backup_code_digest(code)) for code in codes
+        )
+    return codes
+
+
+def backup_codes_left(user: User) -> int:
+    return BackupCode.objects.filter(device__user=user, used_at__isnull=True).count()
+
+
+def devices_remove(*, user: User) -> None:
+    AuthenticatorDevice.objects.filter(user=user).delete()
+    BackupCodeDevice.objects.filter(user=user).delete()

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("verify/", views.verify, name="verify"),
+    path("enrol/", views.enrol, name="enrol"),
+    path("", views.profile, name="profile"),
+    path("backup-codes/", views.backup_codes_new, name="backup_codes_new"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("members/", views.members, name="members"),
+    path(
+        "members/<int:pk>/reset-second-factor/",
+        views.member_second_factor_reset,
+        name="member_second_factor_reset",
+    ),
+    path("members/<int:pk>/end-sessions/", views.member_sessions_end, name="member_sessions_end"),
+]

@@ -1,0 +1,246 @@
+import base64
+from urllib.parse import quote, urlencode
+
+import qrcode
+import qrcode.image.svg
+from axes.handlers.proxy import AxesProxyHandler
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+from django_otp import login as otp_login
+from django_otp.models import Device
+
+from accounts import permissions, selectors, services
+from accounts.client_address import client_address
+from accounts.decorators import second_factor_not_required
+from accounts.forms import CodeForm, EnrolmentForm, LoginForm
+from accounts.middleware import mark_session_start
+from accounts.models import AuthenticatorDevice
+from accounts.second_factor import (
+    backup_codes_issue,
+    backup_codes_left,
+    enrolment_confirm,
+    enrolment_device,
+    has_authenticator,
+    second_factor_verify,
+    throttled_until,
+)
+
+
+def safe_next(request: HttpRequest) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def with_next(url_name: str, next_url: str) -> str:
+    return f"{reverse(url_name)}?{urlencode({'next': next_url})}"
+
+
+@method_decorator(sensitive_post_parameters("password"), name="dispatch")
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        mark_session_start(self.request.session)
+        return response
+
+    def get_success_url(self) -> str:
+        target = "accounts:verify" if has_authenticator(self.request.user) else "accounts:enrol"
+        return with_next(
+            target, self.get_redirect_url() or resolve_url(settings.LOGIN_REDIRECT_URL)
+        )
+
+
+@method_decorator(second_factor_not_required, name="dispatch")
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """What django-axes answers once a username and address are locked out."""
+    if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        logout(request)
+    hours = int(settings.AXES_COOLOFF_TIME.total_seconds() // 3600)
+    return render(request, "accounts/locked_out.html", {"hours": hours}, status=429)
+
+
+def _is_locked(request: HttpRequest) -> bool:
+    return AxesProxyHandler.is_locked(request, credentials={"username": request.user.username})
+
+
+def _record_failure(request: HttpRequest) -> None:
+    """A wrong second-factor code counts towards the same lock-out as a wrong password."""
+    user_login_failed.send(
+        sender=__name__, credentials={"username": request.user.username}, request=request
+    )
+
+
+def _complete_sign_in(request: HttpRequest, device: Device) -> None:
+    # A new session key now: whoever knew the pre-verification key (fixation) gets nothing.
+    request.session.cycle_key()
+    otp_login(request, device)
+    AxesProxyHandler.reset_attempts(
+        ip_address=client_address(request), username=request.user.username
+    )
+
+
+def _wrong_code_message(was_throttled: bool) -> str:
+    if was_throttled:
+        return _("Too many wrong codes. Wait a few seconds, then try the newest code.")
+    return _("That code is not valid, or it was already used. Try the newest code.")
+
+
+@second_factor_not_required
+@sensitive_post_parameters("code")
+@never_cache
+def verify(request: HttpRequest) -> HttpResponse:
+    next_url = safe_next(request)
+    if request.user.is_verified():
+        return redirect(next_url)
+    if not has_authenticator(request.user):
+        return redirect(with_next("accounts:enrol", next_url))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _is_locked(request):
+            return locked_out(request)
+        was_throttled = throttled_until(request.user) is not None
+        device = second_factor_verify(user=request.user, code=form.cleaned_data["code"])
+        if device is not None:
+            _complete_sign_in(request, device)
+            return redirect(next_url)
+        _record_failure(request)
+        form.add_error("code", _wrong_code_message(was_throttled))
+    return render(request, "accounts/verify.html", {"form": form, "next": next_url})
+
+
+def _qr_data_uri(device: AuthenticatorDevice) -> str:
+    # Drawn here, never by an outside service: the secret must not leave the server.
+    uri = (
+        f"otpauth://totp/{quote(settings.OTP_TOTP_ISSUER)}:{quote(device.user.username)}"
+        f"?{urlencode({'secret': device.base32_secret, 'issuer': settings.OTP_TOTP_ISSUER})}"
+        f"&digits={device.digits}&period={device.step}"
+    )
+    svg = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=2).to_string()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
+@second_factor_not_required
+@sensitive_post_parameters("code")
+@never_cache
+def enrol(request: HttpRequest) -> HttpResponse:
+    """Set up an authenticator: first login, after a reset, or to replace one (verified)."""
+    user = request.user
+    next_url = safe_next(request)
+    if has_authenticator(user) and not user.is_verified():
+        return redirect(with_next("accounts:verify", next_url))
+    device = enrolment_device(user=user)
+    form = EnrolmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if _is_locked(request):
+            return locked_out(request)
+        was_throttled = not device.verify_is_allowed()[0]
+        codes = enrolment_confirm(user=user, code=form.cleaned_data["code"])
+        if codes is not None:
+            _complete_sign_in(request, AuthenticatorDevice.objects.get(user=user, confirmed=True))
+            return render(request, "accounts/backup_codes.html", {"codes": codes, "next": next_url})
+        _record_failure(request)
+        form.add_error("code", _wrong_code_message(was_throttled))
+    context = {
+        "form": form,
+        "next": next_url,
+        "qr_data_uri": _qr_data_uri(device),
+        "secret": device.base32_secret,
+        "replacing": user.is_verified(),
+    }
+    return render(request, "accounts/enrol.html", context)
+
+
+@never_cache
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
+    context = {
+        "authenticator": device,
+        "backup_codes_left": backup_codes_left(user),
+        "teams": user.teams.order_by("name"),
+    }
+    return render(request, "accounts/profile.html", context)
+
+
+@require_POST
+@never_cache
+def backup_codes_new(request: HttpRequest) -> HttpResponse:
+    codes = backup_codes_issue(user=request.user)
+    return render(
+        request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:profile")}
+    )
+
+
+@method_decorator(sensitive_post_parameters(), name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Changing the password ends every other session (Django keeps only this one)."""
+
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request, _("Password changed. Every other session has been signed out.")
+        )
+        return response
+
+
+def members(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_see_member_list(request.user):
+        raise PermissionDenied
+    rows = [
+        {
+            "member": member,
+            "can_reset": permissions.can_reset_second_factor(request.user, member),
+            "can_end_sessions": permissions.can_end_sessions(request.user, member),
+        }
+        for member in selectors.members_visible_to(request.user)
+    ]
+    return render(request, "accounts/members.html", {"rows": rows})
+
+
+@require_POST
+def member_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(request.user, pk)
+    services.second_factor_reset(target=member, by=request.user)
+    messages.success(
+        request,
+        _("%(username)s must set up a new authenticator at their next sign-in.")
+        % {"username": member.username},
+    )
+    return redirect("accounts:members")
+
+
+@require_POST
+def member_sessions_end(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(request.user, pk)
+    services.sessions_end_all(target=member, by=request.user)
+    messages.success(
+        request, _("%(username)s is signed out everywhere.") % {"username": member.username}
+    )
+    return redirect("accounts:members")

@@ -1,0 +1,119 @@
+"""Reading settings from the environment, and the keys of the embedded default.
+
+Kept apart from ``settings.py`` so the parsing rules can be tested on their own and so
+``generate_keys`` makes keys exactly the way start-up checks them.
+"""
+
+import base64
+import binascii
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+
+BLIND_INDEX_KEY_BYTES = 32
+
+
+class ConfigurationError(ImproperlyConfigured):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def env_str(name: str, default: str) -> str:
+    """An empty variable counts as unset: `ADMIN_URL=` must not move the admin to `/`."""
+    return os.environ.get(name, "").strip() or default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, not {raw!r}.")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_fernet_keys(raw: str) -> list[str]:
+    """Comma-separated Fernet keys, newest first; every one must be well formed."""
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    if not keys:
+        raise ConfigurationError("FIELD_ENCRYPTION_KEY is empty.")
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, binascii.Error):
+            raise ConfigurationError(
+                f"FIELD_ENCRYPTION_KEY key #{position} is not a Fernet key "
+                "(32 bytes, url-safe base64). Make one with `python manage.py generate_keys`."
+            ) from None
+    return keys
+
+
+def parse_blind_index_key(raw: str) -> bytes:
+    """A 32-byte HMAC key written as 64 hex digits."""
+    try:
+        key = bytes.fromhex(raw)
+    except ValueError:
+        key = b""
+    if len(key) != BLIND_INDEX_KEY_BYTES:
+        raise ConfigurationError(
+            "BLIND_INDEX_KEY must be 64 hex digits (32 bytes). "
+            "Make one with `python manage.py generate_keys`."
+        )
+    return key
+
+
+def generate_keys() -> dict[str, str]:
+    return {
+        "SECRET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(48)).decode(),
+        "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "BLIND_INDEX_KEY": secrets.token_hex(BLIND_INDEX_KEY_BYTES),
+    }
+
+
+def load_embedded_secrets(path: Path) -> dict[str, str]:
+    """Keys for the embedded default: made once, kept in ``var/`` readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: two processes starting at once must not each write their own keys.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(generate_keys(), handle)
+    for _attempt in range(50):
+        try:
+            stored = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            # Another process created the file a moment ago and is still writing it.
+            time.sleep(0.1)
+            continue
+        missing = set(generate_keys()) - set(stored)
+        if missing:
+            raise ConfigurationError(f"{path} lacks {', '.join(sorted(missing))}; delete it.")
+        return stored
+    raise ConfigurationError(f"{path} is not valid JSON; delete it to make new keys.")

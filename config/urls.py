@@ -1,0 +1,10 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("casework.urls")),
+    path("account/", include("accounts.urls")),
+    # admin.site is our OTP admin site (accounts.apps.AdminConfig).
+    path(settings.ADMIN_URL, admin.site.urls),
+]

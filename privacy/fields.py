@@ -1,0 +1,129 @@
+"""Encrypted model fields that fail closed.
+
+django-encrypted-model-fields 0.6.5 has three habits we cannot live with:
+
+- ``to_python`` decrypts whatever it is given, so a Fernet token pasted into a form is
+  decrypted on save: a stolen dump plus any form is a decryption oracle;
+- a value that does not decrypt (wrong key, plaintext planted by SQL) is returned as if it
+  were the value, and a later save encrypts the ciphertext a second time;
+- ``filter(field=...)`` compares against fresh ciphertext and silently matches nothing.
+
+These subclasses decrypt only what comes from the database, raise when that fails, refuse
+token-shaped user input, and refuse lookups (search goes through blind indexes).
+"""
+
+import re
+
+from cryptography.fernet import InvalidToken
+from django.core.exceptions import FieldError, ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from encrypted_model_fields import fields as library
+
+from privacy.keys import crypter
+
+# A Fernet token is url-safe base64 of 0x80 + timestamp + IV + ciphertext + HMAC: it always
+# starts "gAAAAA" and is at least 100 characters long.
+TOKEN_SHAPE = re.compile(r"gAAAAA[A-Za-z0-9_\-]{80,}={0,2}")
+
+TOKEN_REFUSED = _(
+    "This looks like encrypted data copied from somewhere else. It cannot be entered here."
+)
+
+
+class DecryptionError(Exception):
+    """A stored value did not decrypt under any configured key.
+
+    Either ``FIELD_ENCRYPTION_KEY`` is wrong or the row was written around the application.
+    """
+
+
+def looks_like_token(value: object) -> bool:
+    return isinstance(value, str) and TOKEN_SHAPE.search(value) is not None
+
+
+def refuse_token(value: object) -> None:
+    if looks_like_token(value):
+        raise ValidationError(TOKEN_REFUSED, code="encrypted_token")
+
+
+def decrypt(stored: str) -> str:
+    try:
+        return crypter().decrypt(stored.encode("utf-8")).decode("utf-8")
+    except InvalidToken:
+        raise DecryptionError(
+            "An encrypted column holds a value that does not decrypt under "
+            "FIELD_ENCRYPTION_KEY: check that setting (and that nobody wrote the row by hand)."
+        ) from None
+
+
+def encrypt(plain: str) -> str:
+    return crypter().encrypt(plain.encode("utf-8")).decode("utf-8")
+
+
+class FailClosedMixin:
+    """Shared behaviour; the concrete classes below mix it with the library's fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.validators.append(refuse_token)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None:
+            return None
+        # Plain Django conversion of the decrypted text, skipping the library's lenient one.
+        return super(library.EncryptedMixin, self).to_python(decrypt(value))
+
+    def to_python(self, value):
+        refuse_token(value)
+        return super(library.EncryptedMixin, self).to_python(value)
+
+    def get_db_prep_save(self, value, connection):
+        value = super(library.EncryptedMixin, self).get_db_prep_save(value, connection)
+        if value is None:
+            return None
+        refuse_token(value)
+        return encrypt(str(value))
+
+    def get_lookup(self, lookup_name):
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        raise FieldError(
+            f"{self.model.__name__}.{self.name} is encrypted and cannot be searched with "
+            f"'{lookup_name}'; search through its blind index instead."
+        )
+
+    def get_transform(self, lookup_name):
+        raise FieldError(f"{self.model.__name__}.{self.name} is encrypted; no transforms.")
+
+    def formfield(self, **kwargs):
+        field = super().formfield(**kwargs)
+        if field is not None:
+            field.validators.append(refuse_token)
+        return field
+
+
+class EncryptedCharField(FailClosedMixin, library.EncryptedCharField):
+    pass
+
+
+class EncryptedTextField(FailClosedMixin, library.EncryptedTextField):
+    pass
+
+
+class EncryptedDateField(FailClosedMixin, library.EncryptedDateField):
+    pass
+
+
+class EncryptedEmailField(FailClosedMixin, library.EncryptedEmailField):
+    pass
+
+
+__all__ = [
+    "DecryptionError",
+    "EncryptedCharField",
+    "EncryptedDateField",
+    "EncryptedEmailField",
+    "EncryptedTextField",
+    "models",
+]

@@ -1,0 +1,77 @@
+"""Standing personas: a volunteer and a coordinator of one team, a volunteer of another
+team, and an admin. Each `*_client` is signed in with a verified second factor."""
+
+import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.oath import totp
+
+from accounts.middleware import mark_session_start
+from accounts.models import AuthenticatorDevice, User
+from accounts.roles import Role
+from tests.factories import AuthenticatorFactory, TeamFactory, UserFactory
+
+
+def current_code(device: AuthenticatorDevice, offset_steps: int = 0) -> str:
+    """The code an authenticator app would show now (or a step earlier or later)."""
+    device.refresh_from_db()
+    value = totp(device.bin_key, step=device.step, t0=0, digits=device.digits, drift=offset_steps)
+    return f"{value:06d}"
+
+
+def verified_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = AuthenticatorFactory(user=user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    mark_session_start(session)
+    session.save()
+    return client
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="North")
+
+
+@pytest.fixture
+def other_team(db):
+    return TeamFactory(name="South")
+
+
+@pytest.fixture
+def volunteer(team):
+    return UserFactory(username="volunteer1", role=Role.VOLUNTEER, teams=[team])
+
+
+@pytest.fixture
+def coordinator(team):
+    return UserFactory(username="coordinator1", role=Role.COORDINATOR, teams=[team])
+
+
+@pytest.fixture
+def other_volunteer(other_team):
+    return UserFactory(username="volunteer2", role=Role.VOLUNTEER, teams=[other_team])
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin1", role=Role.ADMIN, is_staff=True)
+
+
+@pytest.fixture
+def volunteer_client(volunteer):
+    return verified_client(volunteer)
+
+
+@pytest.fixture
+def coordinator_client(coordinator):
+    return verified_client(coordinator)
+
+
+@pytest.fixture
+def admin_client_verified(admin_user):
+    return verified_client(admin_user)
