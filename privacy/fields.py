@@ -15,6 +15,7 @@ token-shaped user input, and refuse lookups (search goes through blind indexes).
 import re
 
 from cryptography.fernet import InvalidToken
+from django import forms
 from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -97,26 +98,43 @@ class FailClosedMixin:
         raise FieldError(f"{self.model.__name__}.{self.name} is encrypted; no transforms.")
 
     def formfield(self, **kwargs):
-        field = super().formfield(**kwargs)
-        if field is not None:
-            field.validators.append(refuse_token)
-        return field
+        return super().formfield(**{"form_class": self.form_class, **kwargs})
+
+
+class RefuseTokenFormMixin:
+    """Refuses a token before any other check, so the user reads the reason that matters."""
+
+    def to_python(self, value):
+        refuse_token(value)
+        return super().to_python(value)
+
+
+class TextFormField(RefuseTokenFormMixin, forms.CharField):
+    pass
+
+
+class DateFormField(RefuseTokenFormMixin, forms.DateField):
+    pass
+
+
+class EmailFormField(RefuseTokenFormMixin, forms.EmailField):
+    pass
 
 
 class EncryptedCharField(FailClosedMixin, library.EncryptedCharField):
-    pass
+    form_class = TextFormField
 
 
 class EncryptedTextField(FailClosedMixin, library.EncryptedTextField):
-    pass
+    form_class = TextFormField
 
 
 class EncryptedDateField(FailClosedMixin, library.EncryptedDateField):
-    pass
+    form_class = DateFormField
 
 
 class EncryptedEmailField(FailClosedMixin, library.EncryptedEmailField):
-    pass
+    form_class = EmailFormField
 
 
 __all__ = [

@@ -1,0 +1,106 @@
+"""A real Celery worker process takes a task: through Redis, and through the filesystem
+broker that `make run` uses. Not eager mode: a separate process, a real broker."""
+
+import os
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from celery import Celery
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("CELERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_reachable(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname, parsed.port or 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def start_worker(env: dict[str, str], queue: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "config", "worker",
+            "--pool", "solo", "--queues", queue, "--loglevel", "INFO",
+            "--without-heartbeat", "--without-gossip", "--without-mingle",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "SAFE_PASSAGE_MODE": "embedded", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def stop(worker: subprocess.Popen) -> str:
+    worker.terminate()
+    try:
+        output, _ = worker.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        output, _ = worker.communicate()
+    return output
+
+
+def ping_through(app: Celery, queue: str) -> str:
+    return app.send_task("config.ping", queue=queue).get(timeout=60)
+
+
+@pytest.mark.redis
+def test_a_worker_takes_a_task_through_redis(tmp_path):
+    if not redis_reachable(REDIS_URL):
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}; CI must start it")
+        pytest.skip(f"Redis is not reachable at {REDIS_URL}")
+    queue = f"smoke-{uuid.uuid4().hex[:8]}"
+    worker = start_worker(
+        {
+            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_RESULT_BACKEND": REDIS_URL,
+            "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
+        },
+        queue,
+    )
+    app = Celery(broker=REDIS_URL, backend=REDIS_URL)
+    try:
+        assert ping_through(app, queue) == "pong"
+    finally:
+        output = stop(worker)
+    assert "config.ping" in output
+    assert "succeeded" in output
+
+
+def test_a_worker_takes_a_task_through_the_filesystem_broker(tmp_path):
+    queue = f"smoke-{uuid.uuid4().hex[:8]}"
+    results = tmp_path / "results"
+    results.mkdir()
+    worker = start_worker(
+        {"SAFE_PASSAGE_VAR_DIR": str(tmp_path), "CELERY_RESULT_BACKEND": f"file://{results}"},
+        queue,
+    )
+    folder = tmp_path / "celery" / "queue"
+    processed = tmp_path / "celery" / "processed"
+    for path in (folder, processed):
+        path.mkdir(parents=True, exist_ok=True)
+    app = Celery(
+        broker="filesystem://",
+        backend=f"file://{results}",
+        broker_transport_options={
+            "data_folder_in": str(folder),
+            "data_folder_out": str(folder),
+            "processed_folder": str(processed),
+        },
+    )
+    try:
+        assert ping_through(app, queue) == "pong"
+    finally:
+        output = stop(worker)
+    assert "succeeded" in output

@@ -1,0 +1,131 @@
+"""Start-up fails closed: production needs every key; the embedded default makes its own."""
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from config.environment import (
+    ConfigurationError,
+    env_bool,
+    generate_keys,
+    load_embedded_secrets,
+    parse_blind_index_key,
+    parse_fernet_keys,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def production_env(**overrides) -> dict[str, str]:
+    env = {
+        "PATH": os.environ["PATH"],
+        "SAFE_PASSAGE_MODE": "production",
+        "DATABASE_URL": "sqlite:////tmp/safe-passage-settings-test.sqlite3",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        "ALLOWED_HOSTS": "casework.example.org",
+        **generate_keys(),
+    }
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value is not None}
+
+
+def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        "SECRET_KEY",
+        "FIELD_ENCRYPTION_KEY",
+        "BLIND_INDEX_KEY",
+        "DATABASE_URL",
+        "CELERY_BROKER_URL",
+        "ALLOWED_HOSTS",
+    ],
+)
+def test_production_refuses_to_start_without_a_setting(missing):
+    result = manage("check", env=production_env(**{missing: None}))
+    assert result.returncode == 2
+    assert missing in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FIELD_ENCRYPTION_KEY", "not-a-fernet-key"),
+        ("BLIND_INDEX_KEY", "abc123"),
+        ("SECRET_KEY", "short"),
+        ("DEBUG", "maybe"),
+        ("DATABASE_URL", "nosuchdb://x"),
+    ],
+)
+def test_production_refuses_a_malformed_setting(name, value):
+    result = manage("check", env=production_env(**{name: value}))
+    assert result.returncode == 2
+    assert name in result.stderr
+
+
+def test_check_deploy_with_production_settings_prints_no_warnings():
+    result = manage("check", "--deploy", env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNING" not in result.stdout + result.stderr
+
+
+def test_generate_keys_works_without_any_settings():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "generate_keys"],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    values = dict(line.split("=", 1) for line in result.stdout.strip().splitlines())
+    assert set(values) == {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY"}
+    parse_fernet_keys(values["FIELD_ENCRYPTION_KEY"])
+    parse_blind_index_key(values["BLIND_INDEX_KEY"])
+
+
+def test_debug_is_off_unless_asked_for(settings, monkeypatch):
+    monkeypatch.delenv("DEBUG", raising=False)
+    assert env_bool("DEBUG", False) is False
+    assert settings.DEBUG is False
+
+
+def test_several_encryption_keys_are_accepted_for_rotation():
+    keys = f"{Fernet.generate_key().decode()}, {Fernet.generate_key().decode()}"
+    assert len(parse_fernet_keys(keys)) == 2
+
+
+def test_a_bad_second_key_is_named_by_position():
+    with pytest.raises(ConfigurationError, match="#2"):
+        parse_fernet_keys(f"{Fernet.generate_key().decode()},oops")
+
+
+def test_embedded_keys_are_made_once_and_readable_by_the_owner_only(tmp_path):
+    path = tmp_path / "var" / "secrets.json"
+    first = load_embedded_secrets(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_embedded_secrets(path) == first
+    parse_fernet_keys(first["FIELD_ENCRYPTION_KEY"])
+
+
+def test_the_keys_file_is_never_committed():
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    assert "/var/" in ignored
