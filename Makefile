@@ -40,8 +40,9 @@ migrations-check: $(VENV)/.installed
 
 # Regenerates both catalogues; needs GNU gettext (apt-get install gettext).
 messages: $(VENV)/.installed-test
-	$(BIN)/python manage.py makemessages --locale ru --locale en --no-obsolete --no-location
-	$(BIN)/python manage.py compilemessages
+	$(BIN)/python manage.py makemessages --locale ru --locale en --no-obsolete --no-location \
+		--ignore ".venv/*" --ignore "tests/*" --ignore "staticfiles/*" --ignore "var/*"
+	$(BIN)/python manage.py compilemessages --ignore ".venv/*"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,4 +1,5 @@
 import base64
+import re
 from urllib.parse import quote, urlencode
 
 import qrcode
@@ -168,7 +169,8 @@ def enrol(request: HttpRequest) -> HttpResponse:
         "form": form,
         "next": next_url,
         "qr_data_uri": _qr_data_uri(device),
-        "secret": device.base32_secret,
+        # Groups of four are easier to type; authenticator apps ignore the spaces.
+        "secret": " ".join(re.findall(".{1,4}", device.base32_secret)),
         "replacing": user.is_verified(),
     }
     return render(request, "accounts/enrol.html", context)

@@ -202,7 +202,9 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 63072000 if _secure else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# Not "no-referrer": with it Chromium sends "Origin: null" on form posts and Django's CSRF
+# check (rightly) refuses every form. "same-origin" still tells other sites nothing.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", _secure):

@@ -1,10 +1,23 @@
+import importlib
+
 import factory
+from django.apps import apps
 from django.contrib.auth.models import Group
 
 from accounts.models import AuthenticatorDevice, Team, User
 from accounts.roles import Role
 
 PASSWORD = "correct horse battery staple 42"
+
+
+def role_group(role: Role) -> Group:
+    """The role's group. Transactional tests flush the tables between tests, taking the
+    groups the data migration made with them; they are then made again the same way."""
+    group = Group.objects.filter(name=role).first()
+    if group is None:
+        importlib.import_module("accounts.migrations.0002_roles").create_roles(apps, None)
+        group = Group.objects.get(name=role)
+    return group
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
@@ -26,7 +39,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if create and extracted:
-            self.groups.add(Group.objects.get(name=Role(extracted)))
+            self.groups.add(role_group(Role(extracted)))
 
     @factory.post_generation
     def teams(self, create, extracted, **kwargs):

@@ -16,7 +16,7 @@ needs_postgres = pytest.mark.skipif(
 
 
 @needs_postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("attempt", range(5))
 def test_two_parallel_submissions_of_one_code_let_one_through(volunteer, attempt):
     device = AuthenticatorFactory(user=volunteer)

@@ -25,15 +25,46 @@ def redis_reachable(url: str) -> bool:
         return False
 
 
+# Celery lets these variables override any broker given in code; the worker and the
+# sending app get exactly the broker each test names.
+INHERITED_OUT = {"CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DATABASE_URL"}
+
+
+def client_app(broker: str, backend: str, **options) -> Celery:
+    return Celery(
+        broker=broker,
+        backend=backend,
+        broker_read_url=broker,
+        broker_write_url=broker,
+        **options,
+    )
+
+
 def start_worker(env: dict[str, str], queue: str) -> subprocess.Popen:
     return subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "config", "worker",
-            "--pool", "solo", "--queues", queue, "--loglevel", "INFO",
-            "--without-heartbeat", "--without-gossip", "--without-mingle",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--queues",
+            queue,
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
         ],
         cwd=ROOT,
-        env={**os.environ, "SAFE_PASSAGE_MODE": "embedded", **env},
+        env={
+            **{name: value for name, value in os.environ.items() if name not in INHERITED_OUT},
+            "SAFE_PASSAGE_MODE": "embedded",
+            **env,
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -69,11 +100,13 @@ def test_a_worker_takes_a_task_through_redis(tmp_path):
         },
         queue,
     )
-    app = Celery(broker=REDIS_URL, backend=REDIS_URL)
+    app = client_app(REDIS_URL, REDIS_URL)
     try:
-        assert ping_through(app, queue) == "pong"
-    finally:
-        output = stop(worker)
+        answer = ping_through(app, queue)
+    except Exception:
+        pytest.fail(f"no answer from the worker; it said:\n{stop(worker)}")
+    output = stop(worker)
+    assert answer == "pong"
     assert "config.ping" in output
     assert "succeeded" in output
 
@@ -90,9 +123,9 @@ def test_a_worker_takes_a_task_through_the_filesystem_broker(tmp_path):
     processed = tmp_path / "celery" / "processed"
     for path in (folder, processed):
         path.mkdir(parents=True, exist_ok=True)
-    app = Celery(
-        broker="filesystem://",
-        backend=f"file://{results}",
+    app = client_app(
+        "filesystem://",
+        f"file://{results}",
         broker_transport_options={
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
@@ -100,7 +133,9 @@ def test_a_worker_takes_a_task_through_the_filesystem_broker(tmp_path):
         },
     )
     try:
-        assert ping_through(app, queue) == "pong"
-    finally:
-        output = stop(worker)
+        answer = ping_through(app, queue)
+    except Exception:
+        pytest.fail(f"no answer from the worker; it said:\n{stop(worker)}")
+    output = stop(worker)
+    assert answer == "pong"
     assert "succeeded" in output

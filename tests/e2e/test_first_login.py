@@ -1,0 +1,84 @@
+"""A newcomer's first sign-in: password, authenticator enrolment, backup codes, dashboard."""
+
+import pytest
+from django_otp.oath import totp
+
+from accounts.models import AuthenticatorDevice
+from accounts.roles import Role
+from tests.e2e.conftest import shoot
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def code_for(secret_base32: str, drift: int = 0) -> str:
+    from base64 import b32decode
+
+    padded = secret_base32 + "=" * (-len(secret_base32) % 8)
+    return f"{totp(b32decode(padded), drift=drift):06d}"
+
+
+def sign_in(page, live_server, username, password=PASSWORD):
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Continue").click()
+
+
+def test_first_sign_in_enrols_an_authenticator_and_reaches_the_dashboard(page, live_server, team):
+    UserFactory(username="demo-coordinator", role=Role.COORDINATOR, teams=[team])
+    page.goto(f"{live_server.url}/")
+    assert "/account/login/" in page.url
+    shoot(page, "01-login")
+
+    sign_in(page, live_server, "demo-coordinator")
+    page.wait_for_url("**/account/enrol/**")
+    assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
+    shoot(page, "02-enrol")
+    secret = page.locator("code.secret").inner_text().replace(" ", "")
+
+    page.get_by_label("Code from the app").fill("000000")
+    page.get_by_role("button", name="Confirm").click()
+    assert page.get_by_role("alert").first.is_visible()
+    shoot(page, "03-enrol-wrong-code")
+
+    page.wait_for_timeout(2100)  # the device's throttle after one wrong code
+    page.get_by_label("Code from the app").fill(code_for(secret))
+    page.get_by_role("button", name="Confirm").click()
+    page.get_by_role("heading", name="Your backup codes").wait_for()
+    assert page.locator("ol.codes li").count() == 10
+    shoot(page, "04-backup-codes")
+
+    page.get_by_role("link", name="I have saved them, continue").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+    assert page.get_by_text("Signed in as demo-coordinator").is_visible()
+    shoot(page, "05-dashboard")
+    assert AuthenticatorDevice.objects.get(user__username="demo-coordinator").confirmed
+
+
+def test_returning_user_signs_in_with_a_code(page, live_server, volunteer):
+    device = AuthenticatorDevice.objects.create(user=volunteer, name="app", confirmed=True)
+    sign_in(page, live_server, volunteer.username, "a wrong password here")
+    assert page.get_by_text("That username and password do not match").is_visible()
+    assert page.get_by_label("Username").input_value() == volunteer.username
+    shoot(page, "06-login-wrong-password")
+
+    sign_in(page, live_server, volunteer.username)
+    page.wait_for_url("**/account/verify/**")
+    shoot(page, "07-verify")
+    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("heading", name="Dashboard").wait_for()
+
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url("**/account/login/**")
+
+
+def test_the_interface_speaks_russian(browser, live_server, volunteer):
+    context = browser.new_context(locale="ru-RU", viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.screen_name = "phone-ru"
+    page.goto(f"{live_server.url}/")
+    assert page.get_by_role("heading", name="Вход").is_visible()
+    shoot(page, "08-login")
+    context.close()
