@@ -19,7 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.models import Device
 
@@ -226,23 +226,38 @@ def members(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/members.html", {"rows": rows})
 
 
-@require_POST
+def _confirm_member_action(request, pk, *, action, question, done) -> HttpResponse:
+    """Destructive actions on someone else's account: GET asks, POST does it."""
+    member = selectors.member_for(request.user, pk)
+    if request.method == "POST":
+        action(target=member, by=request.user)
+        messages.success(request, done % {"username": member.username})
+        return redirect("accounts:members")
+    context = {"member": member, "question": question % {"username": member.username}}
+    return render(request, "accounts/member_confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
 def member_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_for(request.user, pk)
-    services.second_factor_reset(target=member, by=request.user)
-    messages.success(
+    return _confirm_member_action(
         request,
-        _("%(username)s must set up a new authenticator at their next sign-in.")
-        % {"username": member.username},
+        pk,
+        action=services.second_factor_reset,
+        question=_(
+            "Reset the second factor of %(username)s? Their authenticator and backup codes stop "
+            "working, all their sessions end, and they set up a new authenticator at their "
+            "next sign-in."
+        ),
+        done=_("%(username)s must set up a new authenticator at their next sign-in."),
     )
-    return redirect("accounts:members")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_sessions_end(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_for(request.user, pk)
-    services.sessions_end_all(target=member, by=request.user)
-    messages.success(
-        request, _("%(username)s is signed out everywhere.") % {"username": member.username}
+    return _confirm_member_action(
+        request,
+        pk,
+        action=services.sessions_end_all,
+        question=_("Sign %(username)s out everywhere? Every session they have open ends now."),
+        done=_("%(username)s is signed out everywhere."),
     )
-    return redirect("accounts:members")

@@ -72,8 +72,18 @@ def test_volunteer_cannot_reset_anyone(volunteer_client, team):
     assert AuthenticatorDevice.objects.filter(user=teammate).exists()
 
 
-def test_reset_needs_post(coordinator_client, volunteer):
-    assert coordinator_client.get(reset_url(volunteer)).status_code == 405
+def test_reset_asks_before_it_acts(coordinator_client, volunteer):
+    AuthenticatorFactory(user=volunteer)
+    page = coordinator_client.get(reset_url(volunteer))
+    assert page.status_code == 200
+    assert "Reset the second factor of volunteer1?" in page.content.decode()
+    assert AuthenticatorDevice.objects.filter(user=volunteer).exists()
+
+
+def test_coordinator_cannot_even_open_the_reset_page_for_another_team(
+    coordinator_client, other_volunteer
+):
+    assert coordinator_client.get(reset_url(other_volunteer)).status_code == 404
 
 
 def test_admin_reaches_the_django_admin_only_when_verified(admin_user, client):

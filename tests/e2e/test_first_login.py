@@ -82,3 +82,19 @@ def test_the_interface_speaks_russian(browser, live_server, volunteer):
     assert page.get_by_role("heading", name="Вход").is_visible()
     shoot(page, "08-login")
     context.close()
+
+
+def test_coordinator_resets_a_volunteers_authenticator(page, live_server, coordinator, volunteer):
+    device = AuthenticatorDevice.objects.create(user=coordinator, name="app", confirmed=True)
+    AuthenticatorDevice.objects.create(user=volunteer, name="app", confirmed=True)
+    sign_in(page, live_server, coordinator.username)
+    page.get_by_label("Code").fill(f"{totp(device.bin_key):06d}")
+    page.get_by_role("button", name="Verify").click()
+    page.get_by_role("link", name="Members").click()
+    shoot(page, "09-members")
+    page.get_by_role("link", name="Reset second factor").click()
+    shoot(page, "10-confirm-reset")
+    page.get_by_role("button", name="Yes, do it").click()
+    assert page.get_by_text("volunteer1 must set up a new authenticator").is_visible()
+    shoot(page, "11-members-after-reset")
+    assert not AuthenticatorDevice.objects.filter(user=volunteer).exists()
