@@ -10,6 +10,11 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"navigation": []}
     items = [(reverse("casework:dashboard"), _("Dashboard"))]
+    if user.has_perm("accounts.log_intake"):
+        items.append((reverse("intake:queue"), _("Intake")))
+    if user.has_perm("accounts.work_cases"):
+        items.append((reverse("casework:case_list"), _("Cases")))
+        items.append((reverse("casework:board"), _("Board")))
     if permissions.can_see_member_list(user):
         items.append((reverse("accounts:members"), _("Members")))
     items.append((reverse("accounts:profile"), _("My account")))

@@ -1,7 +1,276 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role
+from casework import permissions, selectors, services, workflow
+from casework.forms import (
+    AssignForm,
+    BreakGlassForm,
+    CaseDetailsForm,
+    CaseFilterForm,
+    MoveForm,
+    PersonForm,
+    TimelineForm,
+)
+from casework.models import Case, Stage
+from casework.services import CaseConflict
+
+PAGE_SIZE = 25
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The start page. Cases arrive with the casework issue; until then it says so."""
-    return render(request, "casework/dashboard.html", {"role": request.user.role})
+    user = request.user
+    context = {"role": user.role}
+    if user.has_role(Role.VOLUNTEER) or user.has_role(Role.COORDINATOR):
+        counts = selectors.stage_counts(user)
+        context.update(
+            my_cases=selectors.my_cases(user),
+            overdue=selectors.overdue_cases(user),
+            unassigned=selectors.unassigned_cases_for(user),
+            funnel=[(stage, counts.get(stage.value, 0)) for stage in Stage],
+        )
+    if user.has_perm("accounts.log_intake"):
+        from intake.selectors import intake_queue_for  # the dashboard shows both apps
+
+        context["intake_waiting"] = intake_queue_for(user).count()
+    return render(request, "casework/dashboard.html", context)
+
+
+def case_list(request: HttpRequest) -> HttpResponse:
+    form = CaseFilterForm(request.GET or None)
+    filters = selectors.CaseFilters()
+    if form.is_valid():
+        filters = selectors.CaseFilters(**form.cleaned_data)
+    paginator = Paginator(selectors.case_list(request.user, filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "casework/case_list.html", context)
+
+
+def board(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "casework/board.html", {"columns": selectors.board_columns(request.user)}
+    )
+
+
+def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> HttpResponse:
+    user = request.user
+    can_work = permissions.can_work_case(user, case)
+    is_coordinator = permissions.is_team_coordinator(user, case)
+    moves = workflow.moves_for(case, is_coordinator=is_coordinator) if can_work else []
+    version = {"version": case.version}
+    context = {
+        "case": case,
+        "person": case.person,
+        "events": selectors.timeline(case),
+        "can_work": can_work,
+        "read_only": not can_work,
+        "moves": moves,
+        "stages": workflow.FORWARD,
+        "stage_position": (
+            workflow.FORWARD.index(case.stage) if case.stage in workflow.OPEN_STAGES else None
+        ),
+        "move_form": forms.get("move_form")
+        or MoveForm(
+            initial={**version, "to_stage": next((m.stage for m in moves if m.forward), "")},
+            targets=[move.stage for move in moves],
+        ),
+        "timeline_form": forms.get("timeline_form") or TimelineForm(),
+        "conflict": forms.get("conflict"),
+    }
+    if permissions.can_assign(user, case):
+        context["assign_form"] = forms.get("assign_form") or AssignForm(
+            initial={**version, "assignee": case.assignee_id},
+            members=selectors.assignable_members(case),
+        )
+    context["can_take"] = permissions.can_take(user, case)
+    return render(request, "casework/case_detail.html", context, status=status)
+
+
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_for(request.user, reference)
+    return _case_page(request, case)
+
+
+def _require_work(request: HttpRequest, case: Case) -> None:
+    if not permissions.can_work_case(request.user, case):
+        raise PermissionDenied
+
+
+@require_POST
+@sensitive_post_parameters("reason")
+def case_move(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_for(request.user, reference)
+    _require_work(request, case)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_transition(
+                case=case,
+                to_stage=Stage(form.cleaned_data["to_stage"]),
+                by=request.user,
+                expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data["reason"],
+                outcome=form.cleaned_data["outcome"],
+            )
+        except services.MoveRefused as refused:
+            for message in refused.messages:
+                form.add_error(None, message)
+        except CaseConflict as conflict:
+            return _conflict_page(request, conflict, move_form=form)
+        else:
+            messages.success(
+                request, _("Moved to %(stage)s.") % {"stage": case.get_stage_display()}
+            )
+            return redirect("casework:case_detail", reference=case.reference)
+    return _case_page(request, case, status=400, move_form=form)
+
+
+def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> HttpResponse:
+    """Someone saved first: show what they did, keep what this user typed, and let the
+    next submit go through on the new version once they have read it."""
+    case = selectors.case_for(request.user, conflict.case.reference)
+    for form in forms.values():
+        data = form.data.copy()
+        data["version"] = case.version
+        form.data = data
+    return _case_page(request, case, status=409, conflict=conflict.events, **forms)
+
+
+@require_POST
+def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_for(request.user, reference)
+    if not permissions.can_assign(request.user, case):
+        raise PermissionDenied
+    form = AssignForm(request.POST, members=selectors.assignable_members(case))
+    if form.is_valid():
+        try:
+            services.case_assign(
+                case=case,
+                assignee=form.cleaned_data["assignee"],
+                by=request.user,
+                expected_version=form.cleaned_data["version"],
+            )
+        except CaseConflict as conflict:
+            return _conflict_page(request, conflict, assign_form=form)
+        messages.success(request, _("Assigned."))
+        return redirect("casework:case_detail", reference=case.reference)
+    return _case_page(request, case, status=400, assign_form=form)
+
+
+@require_POST
+def case_take(request: HttpRequest, reference: str) -> HttpResponse:
+    """Taking works from the unassigned list, where the case is not yet visible in full."""
+    case = selectors.unassigned_case_for(request.user, reference)
+    try:
+        services.case_take(case=case, by=request.user, expected_version=case.version)
+    except (PermissionDenied, CaseConflict):
+        messages.error(request, _("Someone else took this case first."))
+        return redirect("casework:dashboard")
+    messages.success(request, _("The case is yours now."))
+    return redirect("casework:case_detail", reference=case.reference)
+
+
+@require_POST
+@sensitive_post_parameters("text")
+def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_for(request.user, reference)
+    _require_work(request, case)
+    form = TimelineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_note_add(
+                case=case,
+                by=request.user,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+            )
+        except ValidationError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, _("Added to the timeline."))
+            return redirect("casework:case_detail", reference=case.reference)
+    return _case_page(request, case, status=400, timeline_form=form)
+
+
+@require_POST
+def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_for(request.user, reference)
+    _require_work(request, case)
+    try:
+        services.case_risk_reviewed(
+            case=case, by=request.user, expected_version=int(request.POST.get("version", 0))
+        )
+    except CaseConflict as conflict:
+        return _conflict_page(request, conflict)
+    messages.success(request, _("Risk review recorded."))
+    return redirect("casework:case_detail", reference=case.reference)
+
+
+@sensitive_post_parameters()
+@sensitive_variables("changes")
+def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_for(request.user, reference)
+    _require_work(request, case)
+    data = request.POST if request.method == "POST" else None
+    person_form = PersonForm(data, instance=case.person, prefix="person")
+    details_form = CaseDetailsForm(data, instance=case, prefix="case")
+    version = int(request.POST.get("version", case.version)) if data else case.version
+    conflict = None
+    if data and person_form.is_valid() and details_form.is_valid():
+        changes = {**person_form.cleaned_data, **details_form.cleaned_data}
+        # Forms wrote into the instances; compare against fresh copies, not these.
+        fresh = selectors.case_for(request.user, reference)
+        try:
+            services.case_update(
+                case=fresh, by=request.user, expected_version=version, changes=changes
+            )
+        except CaseConflict as error:
+            conflict = error.events
+            version = error.case.version
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("casework:case_detail", reference=case.reference)
+    context = {
+        "case": case,
+        "person_form": person_form,
+        "details_form": details_form,
+        "version": version,
+        "conflict": conflict,
+    }
+    status = 409 if conflict else (400 if data else 200)
+    return render(request, "casework/case_edit.html", context, status=status)
+
+
+@sensitive_post_parameters("reason")
+def break_glass(request: HttpRequest) -> HttpResponse:
+    """A coordinator opens another team's case for an hour by giving a reason."""
+    if not request.user.has_perm("accounts.break_glass"):
+        raise PermissionDenied
+    form = BreakGlassForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        case = selectors.case_by_reference(form.cleaned_data["reference"])
+        if case is None or not permissions.can_break_glass(request.user, case):
+            # Same words for "no such case" and "your own team's": probing learns nothing.
+            form.add_error("reference", _("No other team's case has this reference."))
+        else:
+            try:
+                services.case_break_glass(
+                    case=case, by=request.user, reason=form.cleaned_data["reason"]
+                )
+            except ValidationError as error:
+                form.add_error("reason", error)
+            else:
+                messages.warning(
+                    request, _("Opened for one hour, read-only. Your reason was recorded.")
+                )
+                return redirect("casework:case_detail", reference=case.reference)
+    return render(request, "casework/break_glass.html", {"form": form})

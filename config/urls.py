@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("casework.urls")),
     path("account/", include("accounts.urls")),
+    path("intake/", include("intake.urls")),
     # admin.site is our OTP admin site (accounts.apps.AdminConfig).
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -3,6 +3,7 @@ import importlib
 import factory
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 from accounts.models import AuthenticatorDevice, Team, User
 from accounts.roles import Role
@@ -54,3 +55,33 @@ class AuthenticatorFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = "authenticator"
     confirmed = True
+
+
+class PersonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "casework.Person"
+
+    codename = factory.Sequence(lambda n: f"Test-{n:05d}")
+    category = "deserter"
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "casework.Case"
+
+    reference = factory.Sequence(lambda n: f"C-2026-{n + 50000:05d}")
+    person = factory.SubFactory(PersonFactory)
+    team = factory.SubFactory(TeamFactory)
+    stage = "new"
+
+
+class IntakeRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "intake.IntakeRequest"
+
+    reference = factory.Sequence(lambda n: f"R-2026-{n + 50000:05d}")
+    team = factory.SubFactory(TeamFactory)
+    channel = "telegram"
+    received_at = factory.LazyFunction(timezone.now)
+    contact = "+7 900 000-00-01"
+    logged_by = factory.SubFactory(UserFactory)

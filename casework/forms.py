@@ -1,0 +1,202 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from casework.models import Case, EventKind, Outcome, Person, Stage
+from casework.selectors import RISK_FILTERS
+from privacy.normalise import normalise_phone
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+class CaseFilterForm(forms.Form):
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("Any stage")), *Stage.choices]
+    )
+    assignee = forms.ChoiceField(
+        label=_("Assignee"),
+        required=False,
+        choices=[("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody yet"))],
+    )
+    risk = forms.ChoiceField(label=_("Risk"), required=False)
+    overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["risk"].choices = [
+            ("", _("Any")),
+            *[(name, Case._meta.get_field(name).verbose_name) for name in RISK_FILTERS],
+        ]
+
+
+class VersionedForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class MoveForm(VersionedForm):
+    to_stage = forms.ChoiceField(label=_("Move to"), choices=Stage.choices)
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed for a step back or for putting the case on hold."),
+    )
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("(only when closing)")), *Outcome.choices],
+    )
+
+    def __init__(self, *args, targets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if targets:  # offer only the moves the workflow allows from here
+            self.fields["to_stage"].choices = [(stage.value, stage.label) for stage in targets]
+
+
+class AssignForm(VersionedForm):
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None)
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = members
+
+
+class TimelineForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("What"),
+        choices=[
+            (EventKind.NOTE, _("Note")),
+            (EventKind.CHECK_IN, _("Check-in")),
+            (EventKind.CONTACT, _("Contact logged")),
+        ],
+    )
+    text = forms.CharField(
+        label=_("Text"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = [
+            "legal_name",
+            "birth_date",
+            "phone",
+            "messenger_handles",
+            "email",
+            "current_location",
+            "military_unit",
+            "category",
+            "preferred_language",
+            "notes",
+        ]
+        widgets = {
+            "birth_date": DateInput,
+            "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "off"}),
+            "messenger_handles": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"].strip()
+        if phone and normalise_phone(phone) is None:
+            raise forms.ValidationError(
+                _(
+                    "This is not a phone number we can read. Write it with the country code, "
+                    "e.g. +7 900 123-45-67."
+                )
+            )
+        return phone
+
+    def clean_birth_date(self):
+        from django.utils import timezone
+
+        value = self.cleaned_data["birth_date"]
+        if value and value >= timezone.localdate():
+            raise forms.ValidationError(_("A date of birth is in the past."))
+        return value
+
+
+class CaseDetailsForm(forms.ModelForm):
+    # Longer than the column on purpose: "Georgia" gets "use the code", not "too long".
+    destination_country = forms.CharField(
+        label=Case._meta.get_field("destination_country").verbose_name,
+        help_text=Case._meta.get_field("destination_country").help_text,
+        required=False,
+        max_length=60,
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 3}),
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "flag_wanted",
+            "flag_criminal_case",
+            "flag_internal_passport_only",
+            "flag_dependants",
+            "flag_health",
+            "destination_country",
+            "route_summary",
+            "readiness_confirmed",
+            "crossing_window_start",
+            "crossing_window_end",
+            "next_action_due",
+        ]
+        widgets = {
+            "route_summary": forms.Textarea(attrs={"rows": 3}),
+            "crossing_window_start": DateTimeInput,
+            "crossing_window_end": DateTimeInput,
+            "next_action_due": DateInput,
+        }
+
+    def clean_destination_country(self) -> str:
+        code = self.cleaned_data["destination_country"].strip().upper()
+        if code and not (len(code) == 2 and code.isalpha() and code.isascii()):
+            raise forms.ValidationError(_("Use the two-letter country code, e.g. GE."))
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("crossing_window_start"), cleaned.get("crossing_window_end")
+        if start and end and end <= start:
+            self.add_error(
+                "crossing_window_end", _("The crossing window must close after it opens.")
+            )
+        if bool(start) != bool(end) and not self.has_error("crossing_window_end"):
+            self.add_error(
+                "crossing_window_end" if start else "crossing_window_start",
+                _("Give both ends of the crossing window."),
+            )
+        return cleaned
+
+
+class BreakGlassForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Case reference"),
+        max_length=16,
+        widget=forms.TextInput(
+            attrs={"placeholder": "C-2026-00042", "autocapitalize": "characters"}
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Why you need to open it"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Recorded and reviewed by admins. Access lasts one hour and is read-only."),
+    )
+
+    def clean_reference(self) -> str:
+        return self.cleaned_data["reference"].strip().upper()

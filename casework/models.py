@@ -1,0 +1,247 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+from privacy.fields import (
+    EncryptedCharField,
+    EncryptedDateField,
+    EncryptedEmailField,
+    EncryptedTextField,
+)
+
+
+class Stage(models.TextChoices):
+    NEW = "new", _("New")
+    SCREENING = "screening", _("Screening")
+    PLANNING = "planning", _("Planning")
+    PREPARATION = "preparation", _("Preparation")
+    IN_TRANSIT = "in_transit", _("In transit")
+    CROSSING = "crossing", _("Crossing")
+    ARRIVED = "arrived", _("Arrived")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    ON_HOLD = "on_hold", _("On hold")
+    CLOSED = "closed", _("Closed")
+
+
+class Category(models.TextChoices):
+    DESERTER = "deserter", _("Deserter")
+    AWOL = "awol", _("AWOL")
+    MOBILISED = "mobilised", _("Mobilised reservist")
+    CONSCRIPT = "conscript", _("Conscript")
+    EVADER = "evader", _("Draft evader")
+    RELATIVE = "relative", _("Relative")
+
+
+class Outcome(models.TextChoices):
+    SAFE = "safe", _("Safe")
+    HIDDEN = "hidden", _("Stayed hidden in Russia")
+    WITHDREW = "withdrew", _("Withdrew")
+    LOST_CONTACT = "lost_contact", _("Lost contact")
+    DETAINED = "detained", _("Detained")
+    REFERRED = "referred", _("Referred elsewhere")
+    DUPLICATE = "duplicate", _("Duplicate")
+    PROVOCATION = "provocation", _("Suspected provocation")
+
+
+class ReferenceCounter(models.Model):
+    """The last number handed out per prefix and year (C-2026-00042, R-2026-00007)."""
+
+    prefix = models.CharField(max_length=1)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "year"], name="one_counter_per_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year}: {self.last}"
+
+
+class Person(models.Model):
+    """The one who asked for help. Everything identifying is encrypted; search goes
+    through PersonIndex (blind indexes), never through these columns."""
+
+    codename = models.CharField(_("codename"), max_length=40, unique=True)
+    category = models.CharField(_("category"), max_length=16, choices=Category, blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=8, default="ru", blank=True
+    )
+    legal_name = EncryptedCharField(_("legal name"), max_length=200, blank=True)
+    birth_date = EncryptedDateField(_("date of birth"), null=True, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
+    messenger_handles = EncryptedTextField(
+        _("messenger handles"), blank=True, help_text=_("One per line, e.g. @handle.")
+    )
+    email = EncryptedEmailField(_("e-mail"), max_length=200, blank=True)
+    current_location = EncryptedCharField(_("current location"), max_length=200, blank=True)
+    military_unit = EncryptedCharField(_("military unit"), max_length=200, blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+
+    def __str__(self) -> str:
+        return self.codename
+
+
+class PersonIndex(models.Model):
+    """One blind index of a person's contact or identity (see privacy.blind_index).
+
+    `details` rows are recomputed from the person's fields on every edit; `intake` rows
+    keep the contacts requests came from, so a repeat request still meets the case.
+    """
+
+    DETAILS = "details"
+    INTAKE = "intake"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="indexes")
+    kind = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, db_index=True)
+    source = models.CharField(max_length=8, default=DETAILS)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "kind", "digest", "source"], name="one_index_each"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} index"
+
+
+class Case(models.Model):
+    reference = models.CharField(_("reference"), max_length=16, unique=True)
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage, default=Stage.NEW)
+    stage_entered_at = models.DateTimeField(default=timezone.now)
+    # Where an on-hold case returns to.
+    held_from = models.CharField(max_length=16, choices=Stage, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome, blank=True)
+
+    flag_wanted = models.BooleanField(_("on a wanted list"), default=False)
+    flag_criminal_case = models.BooleanField(_("criminal case open"), default=False)
+    flag_internal_passport_only = models.BooleanField(_("internal passport only"), default=False)
+    flag_dependants = models.BooleanField(_("dependants"), default=False)
+    flag_health = models.BooleanField(_("health needs"), default=False)
+    risk_reviewed_at = models.DateTimeField(_("risk reviewed"), null=True, blank=True)
+
+    destination_country = models.CharField(
+        _("destination country"),
+        max_length=2,
+        blank=True,
+        help_text=_("Two-letter country code, e.g. GE or DE."),
+    )
+    route_summary = EncryptedTextField(_("route summary"), blank=True)
+    readiness_confirmed = models.BooleanField(
+        _("documents, tickets, money and housing ready"), default=False
+    )
+    crossing_window_start = models.DateTimeField(_("crossing window opens"), null=True, blank=True)
+    crossing_window_end = models.DateTimeField(_("crossing window closes"), null=True, blank=True)
+    next_action_due = models.DateField(_("next action due"), null=True, blank=True)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+        verbose_name=_("assignee"),
+    )
+    coordinator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="coordinated_cases",
+        verbose_name=_("coordinator"),
+    )
+    # Optimistic locking: every change bumps it; a save based on an older one is refused.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        indexes = [
+            models.Index(fields=["team", "stage", "stage_entered_at"]),
+            models.Index(fields=["assignee", "stage"]),
+            models.Index(fields=["team", "next_action_due"]),
+            models.Index(fields=["team", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_closed(self) -> bool:
+        return self.stage == Stage.CLOSED
+
+    @property
+    def risk_flags(self) -> list[str]:
+        return [
+            str(field.verbose_name)
+            for field in self._meta.fields
+            if field.name.startswith("flag_") and getattr(self, field.name)
+        ]
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", _("Case opened")
+    STAGE = "stage", _("Stage changed")
+    ASSIGNMENT = "assignment", _("Assignment")
+    NOTE = "note", _("Note")
+    CHECK_IN = "check_in", _("Check-in")
+    CONTACT = "contact", _("Contact logged")
+    EDIT = "edit", _("Details changed")
+    INTAKE = "intake", _("Request attached")
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's timeline. Free text is encrypted; `detail` holds only codes."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=EventKind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    from_stage = models.CharField(max_length=16, choices=Stage, blank=True)
+    to_stage = models.CharField(max_length=16, choices=Stage, blank=True)
+    # The case version this event produced: "what changed since you opened it" reads these.
+    version = models.PositiveIntegerField(default=1)
+    detail = models.CharField(max_length=200, blank=True)
+    text = EncryptedTextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "-created_at"])]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind}"
+
+
+class BreakGlass(models.Model):
+    """A coordinator's time-limited access to a case outside their teams, with a reason."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass"
+    )
+    reason = EncryptedTextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.case_id}"

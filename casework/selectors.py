@@ -1,0 +1,165 @@
+"""Every read of cases, already scoped to what the asking user may see.
+
+Volunteers see the cases assigned to them; coordinators every case of their teams;
+coordinators with a live break-glass grant that one case too; admins nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.roles import Role
+from casework.models import BreakGlass, Case, CaseEvent, Stage
+from casework.permissions import team_ids
+
+LIST_FIELDS = (
+    "reference",
+    "stage",
+    "stage_entered_at",
+    "next_action_due",
+    "updated_at",
+    "team_id",
+    "assignee_id",
+    "flag_wanted",
+    "flag_criminal_case",
+    "flag_internal_passport_only",
+    "flag_dependants",
+    "flag_health",
+    "person__codename",
+    "person__category",
+    "team__name",
+    "assignee__username",
+)
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    if not user.is_active:
+        return Case.objects.none()
+    scope = Q()
+    if user.has_role(Role.COORDINATOR):
+        scope |= Q(team_id__in=team_ids(user))
+    if user.has_role(Role.VOLUNTEER):
+        scope |= Q(assignee=user)
+    if user.has_perm("accounts.break_glass"):
+        granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
+        scope |= Q(pk__in=granted.values("case_id"))
+    if not scope.children:
+        return Case.objects.none()
+    return Case.objects.filter(scope)
+
+
+def case_for(user: User, reference: str) -> Case:
+    """One case with its person; the same 404 for missing and for not yours."""
+    return get_object_or_404(
+        cases_visible_to(user).select_related("person", "team", "assignee", "coordinator"),
+        reference=reference,
+    )
+
+
+def case_by_reference(reference: str) -> Case | None:
+    """Any case by reference, for break-glass, whose permission decides by itself. Never
+    render what this returns without asking casework.permissions first."""
+    return Case.objects.select_related("team").filter(reference=reference).first()
+
+
+def unassigned_case_for(user: User, reference: str) -> Case:
+    """An open, unassigned case of the user's teams that they could take; else 404."""
+    return get_object_or_404(
+        Case.objects.filter(team_id__in=team_ids(user), assignee__isnull=True).exclude(
+            stage=Stage.CLOSED
+        ),
+        reference=reference,
+    )
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    stage: str = ""
+    assignee: str = ""  # "me", "none" or a username
+    risk: str = ""  # a flag field name
+    overdue: bool = False
+
+
+RISK_FILTERS = (
+    "flag_wanted",
+    "flag_criminal_case",
+    "flag_internal_passport_only",
+    "flag_dependants",
+    "flag_health",
+)
+
+
+def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
+    """The rows of the case list: no encrypted column is read for a list."""
+    cases = cases_visible_to(user).select_related("person", "team", "assignee").only(*LIST_FIELDS)
+    if filters.stage in Stage.values:
+        cases = cases.filter(stage=filters.stage)
+    if filters.assignee == "me":
+        cases = cases.filter(assignee=user)
+    elif filters.assignee == "none":
+        cases = cases.filter(assignee__isnull=True)
+    elif filters.assignee:
+        cases = cases.filter(assignee__username=filters.assignee)
+    if filters.risk in RISK_FILTERS:
+        cases = cases.filter(**{filters.risk: True})
+    if filters.overdue:
+        cases = cases.filter(next_action_due__lt=timezone.localdate()).exclude(stage=Stage.CLOSED)
+    return cases.order_by("stage_entered_at", "id")
+
+
+def stage_counts(user: User) -> dict[str, int]:
+    rows = cases_visible_to(user).values("stage").annotate(count=Count("id"))
+    return {row["stage"]: row["count"] for row in rows}
+
+
+def my_cases(user: User, limit: int = 20) -> QuerySet[Case]:
+    return (
+        case_list(user, CaseFilters(assignee="me"))
+        .exclude(stage=Stage.CLOSED)
+        .order_by("next_action_due", "stage_entered_at")[:limit]
+    )
+
+
+def overdue_cases(user: User, today: date | None = None, limit: int = 20) -> QuerySet[Case]:
+    return case_list(user, CaseFilters(overdue=True)).order_by("next_action_due")[:limit]
+
+
+def unassigned_cases_for(user: User, limit: int = 20) -> QuerySet[Case]:
+    """Open, unassigned cases of the user's teams: reference, codename and stage only,
+    so a volunteer can take one without seeing anyone's details."""
+    return (
+        Case.objects.filter(team_id__in=team_ids(user), assignee__isnull=True)
+        .exclude(stage=Stage.CLOSED)
+        .select_related("person", "team")
+        .only("reference", "stage", "stage_entered_at", "person__codename", "team__name")
+        .order_by("stage_entered_at")[:limit]
+    )
+
+
+def board_columns(user: User, per_column: int = 15) -> list[tuple[Stage, list[Case], int]]:
+    """Each stage with its longest-waiting cases and how many there are in all."""
+    counts = stage_counts(user)
+    columns = []
+    for stage in Stage:
+        if not counts.get(stage.value):
+            columns.append((stage, [], 0))
+            continue
+        cases = list(
+            case_list(user, CaseFilters(stage=stage.value)).order_by("stage_entered_at")[
+                :per_column
+            ]
+        )
+        columns.append((stage, cases, counts[stage.value]))
+    return columns
+
+
+def timeline(case: Case, limit: int = 200) -> QuerySet[CaseEvent]:
+    return case.events.select_related("actor").order_by("-created_at", "-id")[:limit]
+
+
+def assignable_members(case: Case) -> QuerySet[User]:
+    return User.objects.filter(teams=case.team_id, is_active=True).order_by("username")

@@ -1,0 +1,296 @@
+"""Every change to a case: plain functions taking the acting user, one transaction each.
+
+Each checks its own permission (never trusting the view), bumps the case version so a
+stale form is refused, and writes the timeline event in the same transaction.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Team, User
+from accounts.roles import Role
+from casework import permissions, workflow
+from casework.models import BreakGlass, Case, CaseEvent, EventKind, Person, PersonIndex, Stage
+from casework.references import CASE_PREFIX, new_codename, next_reference
+from privacy import blind_index
+
+BREAK_GLASS_DURATION = timedelta(hours=1)
+
+PERSON_FIELDS = (
+    "legal_name",
+    "birth_date",
+    "phone",
+    "messenger_handles",
+    "email",
+    "current_location",
+    "military_unit",
+    "notes",
+    "category",
+    "preferred_language",
+)
+CASE_FIELDS = (
+    "flag_wanted",
+    "flag_criminal_case",
+    "flag_internal_passport_only",
+    "flag_dependants",
+    "flag_health",
+    "destination_country",
+    "route_summary",
+    "readiness_confirmed",
+    "crossing_window_start",
+    "crossing_window_end",
+    "next_action_due",
+)
+FLAG_FIELDS = tuple(name for name in CASE_FIELDS if name.startswith("flag_"))
+
+
+class CaseConflict(Exception):
+    """The case changed since the form was opened; `events` says what happened since."""
+
+    def __init__(self, case: Case, events: list[CaseEvent]):
+        super().__init__(f"{case.reference} changed since it was opened")
+        self.case = case
+        self.events = events
+
+
+class MoveRefused(ValidationError):
+    pass
+
+
+def person_digests(person: Person) -> set[tuple[str, str]]:
+    """Every blind index the person's current details give."""
+    digests: set[tuple[str, str]] = set()
+    if value := blind_index.phone_digest(person.phone or ""):
+        digests.add((blind_index.Kind.PHONE, value))
+    for line in (person.messenger_handles or "").splitlines():
+        digests.update(blind_index.contact_digests(line))
+    if value := blind_index.email_digest(person.email or ""):
+        digests.add((blind_index.Kind.EMAIL, value))
+    if value := blind_index.name_birth_digest(person.legal_name or "", person.birth_date):
+        digests.add((blind_index.Kind.NAME_BIRTH, value))
+    return digests
+
+
+def person_indexes_refresh(person: Person) -> None:
+    """Rewrites the blind indexes computed from the person's details."""
+    PersonIndex.objects.filter(person=person, source=PersonIndex.DETAILS).delete()
+    PersonIndex.objects.bulk_create(
+        PersonIndex(person=person, kind=kind, digest=digest, source=PersonIndex.DETAILS)
+        for kind, digest in sorted(person_digests(person))
+    )
+
+
+def person_contacts_add(person: Person, contacts: set[tuple[str, str]]) -> None:
+    """Keeps the contacts a request came from searchable, whatever the details say later."""
+    PersonIndex.objects.bulk_create(
+        (
+            PersonIndex(person=person, kind=kind, digest=digest, source=PersonIndex.INTAKE)
+            for kind, digest in sorted(contacts)
+        ),
+        ignore_conflicts=True,
+    )
+
+
+def timeline_add(case: Case, by: User | None, kind: str, **fields) -> CaseEvent:
+    """Writes one timeline event; callers hold the transaction and checked permission."""
+    return CaseEvent.objects.create(case=case, actor=by, kind=kind, version=case.version, **fields)
+
+
+def _claim_version(case: Case, expected_version: int) -> None:
+    """Moves the case to the next version, or raises CaseConflict if someone was first.
+
+    A conditional UPDATE, so two saves from the same old version cannot both win, on any
+    database.
+    """
+    claimed = Case.objects.filter(pk=case.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not claimed:
+        fresh = Case.objects.get(pk=case.pk)
+        events = list(
+            fresh.events.filter(version__gt=expected_version)
+            .select_related("actor")
+            .order_by("created_at", "id")
+        )
+        raise CaseConflict(fresh, events)
+    case.version = expected_version + 1
+
+
+@transaction.atomic
+def case_open(
+    *,
+    by: User,
+    team: Team,
+    person_details: dict,
+    known_contacts: set[tuple[str, str]] = frozenset(),
+) -> Case:
+    """Creates the person and their case in `team`, at stage `new`."""
+    if not (by.has_perm("accounts.log_intake") and team in by.teams.all()):
+        raise PermissionDenied
+    person = Person(codename=new_codename())
+    for name, value in person_details.items():
+        if name not in PERSON_FIELDS:
+            raise ValueError(f"not a person field: {name}")
+        setattr(person, name, value)
+    person.full_clean(exclude=["codename"])
+    person.save()
+    person_indexes_refresh(person)
+    person_contacts_add(person, set(known_contacts))
+    now = timezone.now()
+    case = Case.objects.create(
+        reference=next_reference(CASE_PREFIX),
+        person=person,
+        team=team,
+        stage=Stage.NEW,
+        stage_entered_at=now,
+        coordinator=by if by.has_role(Role.COORDINATOR) else None,
+    )
+    timeline_add(case, by, EventKind.CREATED, to_stage=Stage.NEW)
+    return case
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    case: Case,
+    to_stage: Stage,
+    by: User,
+    expected_version: int,
+    reason: str = "",
+    outcome: str = "",
+) -> CaseEvent:
+    """Moves the case to another stage if the workflow table allows it for this user."""
+    if not permissions.can_work_case(by, case):
+        raise PermissionDenied
+    problems = workflow.move_problems(
+        case,
+        to_stage,
+        is_coordinator=permissions.is_team_coordinator(by, case),
+        reason=reason,
+        outcome=outcome,
+    )
+    if problems:
+        raise MoveRefused(problems)
+    _claim_version(case, expected_version)
+    from_stage = case.stage
+    case.held_from = from_stage if to_stage == Stage.ON_HOLD else ""
+    case.stage = to_stage
+    case.stage_entered_at = timezone.now()
+    case.outcome = outcome if to_stage == Stage.CLOSED else ""
+    if to_stage in workflow.COORDINATOR_ENTRY:
+        case.coordinator = by
+    case.save(update_fields=["stage", "stage_entered_at", "held_from", "outcome", "coordinator"])
+    detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
+    return timeline_add(
+        case,
+        by,
+        EventKind.STAGE,
+        from_stage=from_stage,
+        to_stage=to_stage,
+        text=reason.strip(),
+        detail=detail,
+    )
+
+
+@transaction.atomic
+def case_assign(*, case: Case, assignee: User, by: User, expected_version: int) -> CaseEvent:
+    """A coordinator gives the case to a volunteer or coordinator of the case's team."""
+    if not permissions.can_assign(by, case):
+        raise PermissionDenied
+    if not assignee.is_active or not assignee.teams.filter(pk=case.team_id).exists():
+        raise ValidationError(_("The assignee must be an active member of the case's team."))
+    _claim_version(case, expected_version)
+    case.assignee = assignee
+    case.save(update_fields=["assignee"])
+    return timeline_add(case, by, EventKind.ASSIGNMENT, detail=assignee.username)
+
+
+@transaction.atomic
+def case_take(*, case: Case, by: User, expected_version: int) -> CaseEvent:
+    """A volunteer takes an unassigned case of their team."""
+    if not permissions.can_take(by, case):
+        raise PermissionDenied
+    _claim_version(case, expected_version)
+    case.assignee = by
+    case.save(update_fields=["assignee"])
+    return timeline_add(case, by, EventKind.ASSIGNMENT, detail=by.username)
+
+
+@transaction.atomic
+def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
+    """A note, a check-in or a logged contact on the timeline. Does not touch the version:
+    adding to the timeline never conflicts with someone editing the details."""
+    if kind not in {EventKind.NOTE, EventKind.CHECK_IN, EventKind.CONTACT}:
+        raise ValueError(kind)
+    if not permissions.can_work_case(by, case):
+        raise PermissionDenied
+    if kind == EventKind.NOTE and not text.strip():
+        raise ValidationError(_("Write something to add a note."))
+    return timeline_add(case, by, kind, text=text.strip(), to_stage="")
+
+
+@transaction.atomic
+def case_update(*, case: Case, by: User, expected_version: int, changes: dict) -> CaseEvent | None:
+    """Saves edited details of the case and its person. The event names the fields that
+    changed, never their values."""
+    if not permissions.can_work_case(by, case):
+        raise PermissionDenied
+    person = case.person
+    changed_labels = []
+    person_changed, case_changed = [], []
+    for name, value in changes.items():
+        if name in PERSON_FIELDS:
+            target, bucket = person, person_changed
+        elif name in CASE_FIELDS:
+            target, bucket = case, case_changed
+        else:
+            raise ValueError(f"not an editable field: {name}")
+        if getattr(target, name) != value:
+            setattr(target, name, value)
+            bucket.append(name)
+            changed_labels.append(str(target._meta.get_field(name).verbose_name))
+    if not changed_labels:
+        return None
+    _claim_version(case, expected_version)
+    if any(name in FLAG_FIELDS for name in changes):
+        case.risk_reviewed_at = timezone.now()
+        case_changed.append("risk_reviewed_at")
+    if case_changed:
+        case.save(update_fields=case_changed)
+    if person_changed:
+        person.save(update_fields=person_changed)
+        person_indexes_refresh(person)
+    return timeline_add(case, by, EventKind.EDIT, detail=", ".join(changed_labels)[:200])
+
+
+@transaction.atomic
+def case_risk_reviewed(*, case: Case, by: User, expected_version: int) -> CaseEvent:
+    """Records that the risk flags were looked at, even when none needed to change."""
+    if not permissions.can_work_case(by, case):
+        raise PermissionDenied
+    _claim_version(case, expected_version)
+    case.risk_reviewed_at = timezone.now()
+    case.save(update_fields=["risk_reviewed_at"])
+    return timeline_add(case, by, EventKind.EDIT, detail=str(_("risk flags reviewed")))
+
+
+@transaction.atomic
+def case_break_glass(*, case: Case, by: User, reason: str) -> BreakGlass:
+    """Opens another team's case to a coordinator for an hour, with the reason recorded."""
+    if not permissions.can_break_glass(by, case):
+        raise PermissionDenied
+    if len(reason.strip()) < 10:
+        raise ValidationError(_("Explain in a sentence why you need to open this case."))
+    now = timezone.now()
+    return BreakGlass.objects.create(
+        case=case,
+        user=by,
+        reason=reason.strip(),
+        created_at=now,
+        expires_at=now + BREAK_GLASS_DURATION,
+    )

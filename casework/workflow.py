@@ -1,0 +1,168 @@
+"""The case workflow as data, and the one function that judges a move.
+
+    new → screening → planning → preparation → in_transit → crossing → arrived → follow_up
+    any open stage ⇄ on_hold; any stage → closed (with an outcome); a step back is allowed
+    with a reason (plan failed: crossing → planning, …)
+
+Views never decide transitions: they ask `move_problems` (or `moves_for`) and the service
+`case_transition` asks it again before saving.
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from casework.models import Case, EventKind, Stage
+
+FORWARD = (
+    Stage.NEW,
+    Stage.SCREENING,
+    Stage.PLANNING,
+    Stage.PREPARATION,
+    Stage.IN_TRANSIT,
+    Stage.CROSSING,
+    Stage.ARRIVED,
+    Stage.FOLLOW_UP,
+)
+OPEN_STAGES = frozenset(FORWARD)
+
+# Entering these needs the team's coordinator (the risky stages, and closing).
+COORDINATOR_ENTRY = frozenset({Stage.IN_TRANSIT, Stage.CROSSING, Stage.CLOSED})
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """Something that must hold on the case; `check` reads the case, never the request."""
+
+    label: str
+    check: object  # Callable[[Case], bool]; kept loose so the table reads as a table
+
+
+def _has_arrival_check_in(case: Case) -> bool:
+    return case.events.filter(
+        kind=EventKind.CHECK_IN, created_at__gte=case.stage_entered_at
+    ).exists()
+
+
+# What must be done before a case may leave each stage (forward moves only).
+EXIT_REQUIREMENTS: dict[Stage, tuple[Requirement, ...]] = {
+    Stage.NEW: (Requirement(_("an assignee"), lambda case: case.assignee_id is not None),),
+    Stage.SCREENING: (
+        Requirement(_("a category"), lambda case: bool(case.person.category)),
+        Requirement(_("risk flags reviewed"), lambda case: case.risk_reviewed_at is not None),
+    ),
+    Stage.PLANNING: (
+        Requirement(_("a destination country"), lambda case: bool(case.destination_country)),
+        Requirement(_("a route summary"), lambda case: bool(case.route_summary)),
+    ),
+    Stage.PREPARATION: (
+        Requirement(_("the readiness checklist"), lambda case: case.readiness_confirmed),
+    ),
+    Stage.ARRIVED: (Requirement(_("an arrival check-in"), _has_arrival_check_in),),
+}
+
+# What must hold before a case may enter a stage.
+ENTRY_REQUIREMENTS: dict[Stage, tuple[Requirement, ...]] = {
+    Stage.CROSSING: (
+        Requirement(
+            _("a planned crossing window"),
+            lambda case: (
+                case.crossing_window_start is not None and case.crossing_window_end is not None
+            ),
+        ),
+    ),
+}
+
+
+def is_forward(current: Stage, target: Stage) -> bool:
+    return (
+        current in OPEN_STAGES
+        and target in OPEN_STAGES
+        and FORWARD.index(target) == FORWARD.index(current) + 1
+    )
+
+
+def is_step_back(current: Stage, target: Stage) -> bool:
+    return (
+        current in OPEN_STAGES
+        and target in OPEN_STAGES
+        and FORWARD.index(target) < FORWARD.index(current)
+    )
+
+
+def targets_from(case: Case) -> list[Stage]:
+    """Every stage the table lets this case move to, before asking who and what."""
+    current = Stage(case.stage)
+    if current == Stage.CLOSED:
+        return []
+    if current == Stage.ON_HOLD:
+        return [Stage(case.held_from or Stage.NEW), Stage.CLOSED]
+    position = FORWARD.index(current)
+    targets = list(FORWARD[:position])
+    if position + 1 < len(FORWARD):
+        targets.append(FORWARD[position + 1])
+    return [*targets, Stage.ON_HOLD, Stage.CLOSED]
+
+
+def needs_reason(case: Case, target: Stage) -> bool:
+    current = Stage(case.stage)
+    return is_step_back(current, target) or target == Stage.ON_HOLD
+
+
+def move_problems(
+    case: Case, target: Stage, *, is_coordinator: bool, reason: str = "", outcome: str = ""
+) -> list[str]:
+    """Why this move may not happen now; an empty list means it may."""
+    current = Stage(case.stage)
+    if target not in targets_from(case):
+        return [
+            str(_("This case cannot move from %(from)s to %(to)s."))
+            % {
+                "from": current.label,
+                "to": target.label,
+            }
+        ]
+    problems = []
+    if target in COORDINATOR_ENTRY and not is_coordinator:
+        problems.append(str(_("Only the team's coordinator can approve this move.")))
+    if is_forward(current, target):
+        for requirement in EXIT_REQUIREMENTS.get(current, ()):
+            if not requirement.check(case):
+                problems.append(str(_("Needs %(what)s first.")) % {"what": requirement.label})
+    for requirement in ENTRY_REQUIREMENTS.get(target, ()):
+        if not requirement.check(case):
+            problems.append(str(_("Needs %(what)s first.")) % {"what": requirement.label})
+    if needs_reason(case, target) and not reason.strip():
+        problems.append(str(_("Give a reason for this move.")))
+    if target == Stage.CLOSED and not outcome:
+        problems.append(str(_("Choose an outcome to close the case.")))
+    return problems
+
+
+@dataclass(frozen=True)
+class MoveOption:
+    stage: Stage
+    problems: tuple[str, ...]
+    needs_reason: bool
+    forward: bool
+
+
+def moves_for(case: Case, *, is_coordinator: bool) -> list[MoveOption]:
+    """The moves to offer on the case page, each with what still blocks it.
+
+    Reason and outcome are typed in the form, so their absence is not listed here.
+    """
+    options = []
+    for target in targets_from(case):
+        problems = move_problems(
+            case, target, is_coordinator=is_coordinator, reason="x", outcome="x"
+        )
+        options.append(
+            MoveOption(
+                stage=target,
+                problems=tuple(problems),
+                needs_reason=needs_reason(case, target),
+                forward=is_forward(Stage(case.stage), target),
+            )
+        )
+    return options

@@ -1,0 +1,76 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Team
+from casework.models import Case, Category
+from privacy.fields import EncryptedCharField, EncryptedTextField
+
+
+class Channel(models.TextChoices):
+    TELEGRAM = "telegram", _("Telegram")
+    SIGNAL = "signal", _("Signal")
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    WEB_FORM = "web_form", _("Web form")
+    IN_PERSON = "in_person", _("In person")
+
+
+class TriageState(models.TextChoices):
+    NEW = "new", _("New")
+    ACCEPTED = "accepted", _("Accepted")
+    DUPLICATE = "duplicate", _("Duplicate")
+    REJECTED = "rejected", _("Rejected")
+
+
+class IntakeRequest(models.Model):
+    """One incoming request as logged, before anyone decided what it is."""
+
+    reference = models.CharField(_("reference"), max_length=16, unique=True)
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="intake_requests")
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel)
+    received_at = models.DateTimeField(_("received"))
+    contact = EncryptedCharField(
+        _("contact"),
+        max_length=200,
+        help_text=_("Phone number, @handle or e-mail the person wrote from."),
+    )
+    message = EncryptedTextField(_("message"), blank=True)
+    category_guess = models.CharField(
+        _("category (a guess)"), max_length=16, choices=Category, blank=True
+    )
+    state = models.CharField(
+        _("state"), max_length=16, choices=TriageState, default=TriageState.NEW
+    )
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    logged_at = models.DateTimeField(default=timezone.now)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = EncryptedTextField(_("reason"), blank=True)
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="intake_requests"
+    )
+
+    class Meta:
+        verbose_name = _("incoming request")
+        verbose_name_plural = _("incoming requests")
+        indexes = [models.Index(fields=["team", "state", "received_at"])]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class IntakeIndex(models.Model):
+    """Blind index of the contact a request came from, for duplicate detection."""
+
+    request = models.ForeignKey(IntakeRequest, on_delete=models.CASCADE, related_name="indexes")
+    kind = models.CharField(max_length=16)
+    digest = models.CharField(max_length=64, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} index"

@@ -1,0 +1,22 @@
+from accounts.models import Team, User
+from intake.models import IntakeRequest, TriageState
+
+
+def is_team_member(user: User, team_id: int) -> bool:
+    return user.teams.filter(pk=team_id).exists()
+
+
+def can_log_intake(user: User, team: Team) -> bool:
+    return user.is_active and user.has_perm("accounts.log_intake") and is_team_member(user, team.pk)
+
+
+def can_view_request(user: User, request: IntakeRequest) -> bool:
+    return (
+        user.is_active
+        and user.has_perm("accounts.log_intake")
+        and is_team_member(user, request.team_id)
+    )
+
+
+def can_triage(user: User, request: IntakeRequest) -> bool:
+    return can_view_request(user, request) and request.state == TriageState.NEW

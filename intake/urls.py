@@ -1,0 +1,11 @@
+from django.urls import path
+
+from intake import views
+
+app_name = "intake"
+
+urlpatterns = [
+    path("", views.intake_queue, name="queue"),
+    path("new/", views.intake_new, name="new"),
+    path("<str:reference>/", views.intake_detail, name="detail"),
+]

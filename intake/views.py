@@ -1,0 +1,107 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+
+from casework import permissions as case_permissions
+from casework.selectors import case_by_reference
+from intake import permissions, selectors, services
+from intake.forms import IntakeForm, TriageForm
+
+
+def _teams(request: HttpRequest):
+    return request.user.teams.order_by("name")
+
+
+@sensitive_post_parameters("contact", "message")
+def intake_new(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("accounts.log_intake"):
+        raise PermissionDenied
+    teams = _teams(request)
+    if not teams:
+        raise PermissionDenied
+    form = IntakeForm(request.POST or None, teams=teams)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        logged = services.intake_log(
+            by=request.user,
+            team=data.get("team") or teams[0],
+            channel=data["channel"],
+            received_at=data["received_at"],
+            contact=data["contact"],
+            message=data["message"],
+            category_guess=data["category_guess"],
+        )
+        messages.success(request, _("Logged as %(reference)s.") % {"reference": logged.reference})
+        return redirect("intake:queue")
+    return render(request, "intake/intake_new.html", {"form": form})
+
+
+def intake_queue(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("accounts.log_intake"):
+        raise PermissionDenied
+    return render(
+        request, "intake/queue.html", {"requests": selectors.intake_queue_for(request.user)[:200]}
+    )
+
+
+@sensitive_post_parameters("reason")
+def intake_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    intake = selectors.intake_for(request.user, reference)
+    form = TriageForm(request.POST or None)
+    if request.method == "POST":
+        if not permissions.can_triage(request.user, intake):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                return _triage(request, intake, form)
+            except ValidationError as error:
+                form.add_error(None, error)
+    duplicates = selectors.possible_duplicates(intake)
+    cases = [
+        {"case": case, "visible": case_permissions.can_view_case(request.user, case)}
+        for case in duplicates["cases"]
+    ]
+    context = {
+        "intake": intake,
+        "form": form,
+        "duplicate_cases": cases,
+        "duplicate_requests": duplicates["requests"],
+        "can_triage": permissions.can_triage(request.user, intake),
+    }
+    return render(request, "intake/intake_detail.html", context, status=400 if form.errors else 200)
+
+
+def _triage(request: HttpRequest, intake, form: TriageForm) -> HttpResponse:
+    action = form.cleaned_data["action"]
+    user = request.user
+    if action == TriageForm.ACCEPT:
+        case = services.intake_accept(request=intake, by=user)
+        messages.success(request, _("Case %(reference)s opened.") % {"reference": case.reference})
+        return redirect("casework:case_detail", reference=case.reference)
+    if action == TriageForm.REJECT:
+        services.intake_reject(request=intake, by=user, reason=form.cleaned_data["reason"])
+        messages.success(request, _("Request rejected."))
+        return redirect("intake:queue")
+    # Attach and duplicate name a case among this request's possible duplicates only:
+    # a typed reference must not become a way to reach arbitrary cases.
+    reference = form.cleaned_data["case_reference"].strip().upper()
+    candidates = {case.reference for case in selectors.possible_duplicates(intake)["cases"]}
+    case = case_by_reference(reference) if reference in candidates else None
+    if case is None:
+        raise ValidationError(_("Choose one of the possible duplicates listed."))
+    if action == TriageForm.ATTACH:
+        if not case_permissions.can_work_case(user, case):
+            raise ValidationError(
+                _("You do not work on that case: mark the request as a duplicate instead.")
+            )
+        services.intake_attach(request=intake, case=case, by=user)
+        messages.success(request, _("Attached to %(reference)s.") % {"reference": case.reference})
+        return redirect("casework:case_detail", reference=case.reference)
+    services.intake_mark_duplicate(request=intake, case=case, by=user)
+    messages.success(
+        request, _("Marked as a duplicate of %(reference)s.") % {"reference": case.reference}
+    )
+    return redirect("intake:queue")

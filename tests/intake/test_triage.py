@@ -1,0 +1,245 @@
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from casework.models import Case, Person, Stage
+from intake.models import IntakeRequest, TriageState
+from intake.services import intake_log
+from tests.conftest import verified_client
+
+NEW = reverse("intake:new")
+QUEUE = reverse("intake:queue")
+
+pytestmark = pytest.mark.django_db
+
+
+def log(client, contact="+7 900 123-45-67", **extra):
+    data = {
+        "channel": "telegram",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "contact": contact,
+        "message": "Got a summons for Monday.",
+        "category_guess": "mobilised",
+        **extra,
+    }
+    return client.post(NEW, data)
+
+
+def detail(request):
+    return reverse("intake:detail", args=[request.reference])
+
+
+def test_volunteer_logs_a_request_into_the_team_queue(volunteer_client, team):
+    response = log(volunteer_client)
+    assert response.status_code == 302
+    request = IntakeRequest.objects.get()
+    assert request.team == team
+    assert request.state == TriageState.NEW
+    assert request.contact == "+7 900 123-45-67"
+    queue = volunteer_client.get(QUEUE).content.decode()
+    assert request.reference in queue
+    assert "+7 900" not in queue  # the queue lists references, not contacts
+
+
+def test_the_queue_is_oldest_first(volunteer, volunteer_client, team):
+    now = timezone.now()
+    newer = intake_log(by=volunteer, team=team, channel="phone", received_at=now, contact="@late")
+    older = intake_log(
+        by=volunteer,
+        team=team,
+        channel="phone",
+        received_at=now - timedelta(hours=3),
+        contact="@early",
+    )
+    page = volunteer_client.get(QUEUE).content.decode()
+    assert page.index(older.reference) < page.index(newer.reference)
+
+
+def test_a_contact_that_is_no_phone_handle_or_email_is_refused_and_kept(volunteer_client):
+    response = log(volunteer_client, contact="12")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Write a phone number with country code" in page
+    assert 'value="12"' in page
+    assert "Got a summons for Monday." in page
+    assert not IntakeRequest.objects.exists()
+
+
+def test_a_pasted_ciphertext_is_refused_at_intake(volunteer_client, volunteer, team):
+    other = intake_log(
+        by=volunteer, team=team, channel="phone", received_at=timezone.now(), contact="@x1"
+    )
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT contact FROM intake_intakerequest WHERE id = %s", [other.pk])
+        token = cursor.fetchone()[0]
+    response = log(volunteer_client, contact="@someone", message=token)
+    assert response.status_code == 200
+    assert "looks like encrypted data" in response.content.decode()
+    assert IntakeRequest.objects.count() == 1
+
+
+def test_a_time_in_the_future_is_refused(volunteer_client):
+    later = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    response = log(volunteer_client, received_at=later)
+    assert "cannot be in the future" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "second_spelling", ["8 (900) 123-45-67", "+79001234567", "7 900 123 45 67"]
+)
+def test_triage_finds_the_same_phone_written_another_way(
+    volunteer_client, volunteer, team, second_spelling
+):
+    first = intake_log(
+        by=volunteer,
+        team=team,
+        channel="phone",
+        received_at=timezone.now(),
+        contact="+7 900 123-45-67",
+    )
+    volunteer_client.post(detail(first), {"action": "accept"})
+    case = Case.objects.get()
+    log(volunteer_client, contact=second_spelling)
+    repeat = IntakeRequest.objects.get(state=TriageState.NEW)
+    page = volunteer_client.get(detail(repeat)).content.decode()
+    assert case.reference in page
+
+
+def test_accepting_opens_a_person_and_a_case_in_one_step(volunteer_client, volunteer, team):
+    request = intake_log(
+        by=volunteer,
+        team=team,
+        channel="signal",
+        received_at=timezone.now(),
+        contact="@quiet_fox",
+        category_guess="evader",
+    )
+    response = volunteer_client.post(detail(request), {"action": "accept"})
+    case = Case.objects.get()
+    assert response.url == reverse("casework:case_detail", args=[case.reference])
+    assert case.stage == Stage.NEW
+    assert case.team == team
+    assert case.person.messenger_handles == "@quiet_fox"
+    assert case.person.category == "evader"
+    request.refresh_from_db()
+    assert (request.state, request.case) == (TriageState.ACCEPTED, case)
+
+
+def test_a_request_is_triaged_once(volunteer_client, coordinator, volunteer, team):
+    request = intake_log(
+        by=volunteer, team=team, channel="phone", received_at=timezone.now(), contact="@dup"
+    )
+    volunteer_client.post(detail(request), {"action": "accept"})
+    again = verified_client(coordinator).post(detail(request), {"action": "accept"})
+    assert again.status_code == 403
+    assert Case.objects.count() == 1 and Person.objects.count() == 1
+
+
+def test_rejecting_needs_a_reason(volunteer_client, volunteer, team):
+    request = intake_log(
+        by=volunteer, team=team, channel="phone", received_at=timezone.now(), contact="@r"
+    )
+    response = volunteer_client.post(detail(request), {"action": "reject", "reason": " "})
+    assert response.status_code == 400
+    assert "Give a reason" in response.content.decode()
+    volunteer_client.post(detail(request), {"action": "reject", "reason": "Spam, twice."})
+    request.refresh_from_db()
+    assert request.state == TriageState.REJECTED
+    assert request.rejection_reason == "Spam, twice."
+
+
+def test_mark_duplicate_and_attach(coordinator_client, coordinator, team):
+    first = intake_log(
+        by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@same"
+    )
+    coordinator_client.post(detail(first), {"action": "accept"})
+    case = Case.objects.get()
+    second = intake_log(
+        by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@Same"
+    )
+    third = intake_log(
+        by=coordinator,
+        team=team,
+        channel="phone",
+        received_at=timezone.now(),
+        contact="t.me/same",
+    )
+    coordinator_client.post(
+        detail(second), {"action": "duplicate", "case_reference": case.reference}
+    )
+    coordinator_client.post(detail(third), {"action": "attach", "case_reference": case.reference})
+    second.refresh_from_db()
+    third.refresh_from_db()
+    assert (second.state, second.case) == (TriageState.DUPLICATE, case)
+    assert (third.state, third.case) == (TriageState.ACCEPTED, case)
+    assert case.events.filter(detail=third.reference).exists()
+
+
+def test_attach_refuses_a_case_that_is_not_a_possible_duplicate(
+    coordinator_client, coordinator, team
+):
+    unrelated = intake_log(
+        by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@one"
+    )
+    coordinator_client.post(detail(unrelated), {"action": "accept"})
+    case = Case.objects.get()
+    request = intake_log(
+        by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@two"
+    )
+    response = coordinator_client.post(
+        detail(request), {"action": "attach", "case_reference": case.reference}
+    )
+    assert response.status_code == 400
+    assert "Choose one of the possible duplicates" in response.content.decode()
+
+
+def test_another_teams_case_shows_as_a_reference_only(
+    volunteer_client, volunteer, other_volunteer, other_team, team
+):
+    theirs = intake_log(
+        by=other_volunteer,
+        team=other_team,
+        channel="phone",
+        received_at=timezone.now(),
+        contact="+7 900 555-00-11",
+    )
+    verified_client(other_volunteer).post(detail(theirs), {"action": "accept"})
+    their_case = Case.objects.get()
+    their_case.person.legal_name = "Fakename Testovich"
+    their_case.person.save()
+    mine = intake_log(
+        by=volunteer,
+        team=team,
+        channel="phone",
+        received_at=timezone.now(),
+        contact="89005550011",
+    )
+    page = volunteer_client.get(detail(mine)).content.decode()
+    assert their_case.reference in page
+    assert "ask its coordinator" in page
+    assert "Fakename" not in page
+    assert reverse("casework:case_detail", args=[their_case.reference]) not in page
+
+
+def test_another_teams_request_is_404(volunteer_client, other_volunteer, other_team):
+    theirs = intake_log(
+        by=other_volunteer,
+        team=other_team,
+        channel="phone",
+        received_at=timezone.now(),
+        contact="@theirs",
+    )
+    assert volunteer_client.get(detail(theirs)).status_code == 404
+    assert volunteer_client.post(detail(theirs), {"action": "accept"}).status_code == 404
+
+
+def test_admins_see_no_intake(admin_client_verified, volunteer, team):
+    request = intake_log(
+        by=volunteer, team=team, channel="phone", received_at=timezone.now(), contact="@a"
+    )
+    assert admin_client_verified.get(QUEUE).status_code == 403
+    assert admin_client_verified.get(detail(request)).status_code == 404
