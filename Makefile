@@ -24,6 +24,8 @@ run: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo
 	exec bin/run-embedded
 
+# Two workers: the machines here have two cores. PYTEST_ARGS="-n 0 -k something" to narrow.
+PYTEST_ARGS ?= -n 2
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import Case, EventKind, Outcome, Person, Stage
@@ -133,7 +134,7 @@ class PersonForm(forms.ModelForm):
 class CaseDetailsForm(forms.ModelForm):
     # Longer than the column on purpose: "Georgia" gets "use the code", not "too long".
     destination_country = forms.CharField(
-        label=Case._meta.get_field("destination_country").verbose_name,
+        label=capfirst(Case._meta.get_field("destination_country").verbose_name),
         help_text=Case._meta.get_field("destination_country").help_text,
         required=False,
         max_length=60,

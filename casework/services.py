@@ -129,7 +129,11 @@ def case_open(
     person_details: dict,
     known_contacts: set[tuple[str, str]] = frozenset(),
 ) -> Case:
-    """Creates the person and their case in `team`, at stage `new`."""
+    """Creates the person and their case in `team`, at stage `new`.
+
+    Opened by a volunteer, the case is assigned to them; by a coordinator, it waits for
+    an assignee.
+    """
     if not (by.has_perm("accounts.log_intake") and team in by.teams.all()):
         raise PermissionDenied
     person = Person(codename=new_codename())
@@ -149,6 +153,8 @@ def case_open(
         stage=Stage.NEW,
         stage_entered_at=now,
         coordinator=by if by.has_role(Role.COORDINATOR) else None,
+        # A volunteer who opens a case is the one in touch: it is theirs until reassigned.
+        assignee=by if by.has_role(Role.VOLUNTEER) else None,
     )
     timeline_add(case, by, EventKind.CREATED, to_stage=Stage.NEW)
     return case

@@ -52,5 +52,9 @@ def page(request, browser):
 
 
 def shoot(page, name: str) -> None:
+    """Saves a screenshot for review, and checks nothing spills past a phone's width."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{page.screen_name}.png"), full_page=True)
+    width = page.viewport_size["width"]
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll_width <= width, f"{name}: the page is {scroll_width}px wide on a {width}px screen"
