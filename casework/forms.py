@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.models import Case, EventKind, Outcome, Person, Stage
 from casework.selectors import RISK_FILTERS
+from casework.services import CASE_FIELDS
 from privacy.normalise import normalise_phone
 
 
@@ -143,19 +144,7 @@ class CaseDetailsForm(forms.ModelForm):
 
     class Meta:
         model = Case
-        fields = [
-            "flag_wanted",
-            "flag_criminal_case",
-            "flag_internal_passport_only",
-            "flag_dependants",
-            "flag_health",
-            "destination_country",
-            "route_summary",
-            "readiness_confirmed",
-            "crossing_window_start",
-            "crossing_window_end",
-            "next_action_due",
-        ]
+        fields = list(CASE_FIELDS)
         widgets = {
             "route_summary": forms.Textarea(attrs={"rows": 3}),
             "crossing_window_start": DateTimeInput,

@@ -81,8 +81,13 @@ def stop(worker: subprocess.Popen) -> str:
     return output
 
 
-def ping_through(app: Celery, queue: str) -> str:
-    return app.send_task("config.ping", queue=queue).get(timeout=60)
+def ping_through(app: Celery, queue: str, worker: subprocess.Popen) -> tuple[str, str]:
+    """Sends the ping and returns (answer, worker output); the output explains a silence."""
+    try:
+        answer = app.send_task("config.ping", queue=queue).get(timeout=60)
+    except Exception:
+        pytest.fail(f"no answer from the worker; it said:\n{stop(worker)}")
+    return answer, stop(worker)
 
 
 @pytest.mark.redis
@@ -101,11 +106,7 @@ def test_a_worker_takes_a_task_through_redis(tmp_path):
         queue,
     )
     app = client_app(REDIS_URL, REDIS_URL)
-    try:
-        answer = ping_through(app, queue)
-    except Exception:
-        pytest.fail(f"no answer from the worker; it said:\n{stop(worker)}")
-    output = stop(worker)
+    answer, output = ping_through(app, queue, worker)
     assert answer == "pong"
     assert "config.ping" in output
     assert "succeeded" in output
@@ -132,10 +133,6 @@ def test_a_worker_takes_a_task_through_the_filesystem_broker(tmp_path):
             "processed_folder": str(processed),
         },
     )
-    try:
-        answer = ping_through(app, queue)
-    except Exception:
-        pytest.fail(f"no answer from the worker; it said:\n{stop(worker)}")
-    output = stop(worker)
+    answer, output = ping_through(app, queue, worker)
     assert answer == "pong"
     assert "succeeded" in output

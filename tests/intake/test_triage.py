@@ -27,6 +27,12 @@ def log(client, contact="+7 900 123-45-67", **extra):
     return client.post(NEW, data)
 
 
+def logged(user, team, contact, **extra):
+    """A request logged through the service, as if typed a moment ago."""
+    fields = {"channel": "phone", "received_at": timezone.now(), **extra}
+    return intake_log(by=user, team=team, contact=contact, **fields)
+
+
 def detail(request):
     return reverse("intake:detail", args=[request.reference])
 
@@ -68,9 +74,7 @@ def test_a_contact_that_is_no_phone_handle_or_email_is_refused_and_kept(voluntee
 
 
 def test_a_pasted_ciphertext_is_refused_at_intake(volunteer_client, volunteer, team):
-    other = intake_log(
-        by=volunteer, team=team, channel="phone", received_at=timezone.now(), contact="@x1"
-    )
+    other = logged(volunteer, team, "@x1")
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -94,13 +98,7 @@ def test_a_time_in_the_future_is_refused(volunteer_client):
 def test_triage_finds_the_same_phone_written_another_way(
     volunteer_client, volunteer, team, second_spelling
 ):
-    first = intake_log(
-        by=volunteer,
-        team=team,
-        channel="phone",
-        received_at=timezone.now(),
-        contact="+7 900 123-45-67",
-    )
+    first = logged(volunteer, team, "+7 900 123-45-67")
     volunteer_client.post(detail(first), {"action": "accept"})
     case = Case.objects.get()
     log(volunteer_client, contact=second_spelling)
@@ -110,14 +108,7 @@ def test_triage_finds_the_same_phone_written_another_way(
 
 
 def test_accepting_opens_a_person_and_a_case_in_one_step(volunteer_client, volunteer, team):
-    request = intake_log(
-        by=volunteer,
-        team=team,
-        channel="signal",
-        received_at=timezone.now(),
-        contact="@quiet_fox",
-        category_guess="evader",
-    )
+    request = logged(volunteer, team, "@quiet_fox", channel="signal", category_guess="evader")
     response = volunteer_client.post(detail(request), {"action": "accept"})
     case = Case.objects.get()
     assert response.url == reverse("casework:case_detail", args=[case.reference])
@@ -130,9 +121,7 @@ def test_accepting_opens_a_person_and_a_case_in_one_step(volunteer_client, volun
 
 
 def test_a_request_is_triaged_once(volunteer_client, coordinator, volunteer, team):
-    request = intake_log(
-        by=volunteer, team=team, channel="phone", received_at=timezone.now(), contact="@dup"
-    )
+    request = logged(volunteer, team, "@dup")
     volunteer_client.post(detail(request), {"action": "accept"})
     again = verified_client(coordinator).post(detail(request), {"action": "accept"})
     assert again.status_code == 403
@@ -140,9 +129,7 @@ def test_a_request_is_triaged_once(volunteer_client, coordinator, volunteer, tea
 
 
 def test_rejecting_needs_a_reason(volunteer_client, volunteer, team):
-    request = intake_log(
-        by=volunteer, team=team, channel="phone", received_at=timezone.now(), contact="@r"
-    )
+    request = logged(volunteer, team, "@r")
     response = volunteer_client.post(detail(request), {"action": "reject", "reason": " "})
     assert response.status_code == 400
     assert "Give a reason" in response.content.decode()
@@ -153,21 +140,11 @@ def test_rejecting_needs_a_reason(volunteer_client, volunteer, team):
 
 
 def test_mark_duplicate_and_attach(coordinator_client, coordinator, team):
-    first = intake_log(
-        by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@same"
-    )
+    first = logged(coordinator, team, "@same")
     coordinator_client.post(detail(first), {"action": "accept"})
     case = Case.objects.get()
-    second = intake_log(
-        by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@Same"
-    )
-    third = intake_log(
-        by=coordinator,
-        team=team,
-        channel="phone",
-        received_at=timezone.now(),
-        contact="t.me/same",
-    )
+    second = logged(coordinator, team, "@Same")
+    third = logged(coordinator, team, "t.me/same")
     coordinator_client.post(
         detail(second), {"action": "duplicate", "case_reference": case.reference}
     )
@@ -182,14 +159,10 @@ def test_mark_duplicate_and_attach(coordinator_client, coordinator, team):
 def test_attach_refuses_a_case_that_is_not_a_possible_duplicate(
     coordinator_client, coordinator, team
 ):
-    unrelated = intake_log(
-        by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@one"
-    )
+    unrelated = logged(coordinator, team, "@one")
     coordinator_client.post(detail(unrelated), {"action": "accept"})
     case = Case.objects.get()
-    request = intake_log(
-        by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@two"
-    )
+    request = logged(coordinator, team, "@two")
     response = coordinator_client.post(
         detail(request), {"action": "attach", "case_reference": case.reference}
     )
@@ -200,24 +173,12 @@ def test_attach_refuses_a_case_that_is_not_a_possible_duplicate(
 def test_another_teams_case_shows_as_a_reference_only(
     volunteer_client, volunteer, other_volunteer, other_team, team
 ):
-    theirs = intake_log(
-        by=other_volunteer,
-        team=other_team,
-        channel="phone",
-        received_at=timezone.now(),
-        contact="+7 900 555-00-11",
-    )
+    theirs = logged(other_volunteer, other_team, "+7 900 555-00-11")
     verified_client(other_volunteer).post(detail(theirs), {"action": "accept"})
     their_case = Case.objects.get()
     their_case.person.legal_name = "Fakename Testovich"
     their_case.person.save()
-    mine = intake_log(
-        by=volunteer,
-        team=team,
-        channel="phone",
-        received_at=timezone.now(),
-        contact="89005550011",
-    )
+    mine = logged(volunteer, team, "89005550011")
     page = volunteer_client.get(detail(mine)).content.decode()
     assert their_case.reference in page
     assert "ask its coordinator" in page
@@ -226,20 +187,12 @@ def test_another_teams_case_shows_as_a_reference_only(
 
 
 def test_another_teams_request_is_404(volunteer_client, other_volunteer, other_team):
-    theirs = intake_log(
-        by=other_volunteer,
-        team=other_team,
-        channel="phone",
-        received_at=timezone.now(),
-        contact="@theirs",
-    )
+    theirs = logged(other_volunteer, other_team, "@theirs")
     assert volunteer_client.get(detail(theirs)).status_code == 404
     assert volunteer_client.post(detail(theirs), {"action": "accept"}).status_code == 404
 
 
 def test_admins_see_no_intake(admin_client_verified, volunteer, team):
-    request = intake_log(
-        by=volunteer, team=team, channel="phone", received_at=timezone.now(), contact="@a"
-    )
+    request = logged(volunteer, team, "@a")
     assert admin_client_verified.get(QUEUE).status_code == 403
     assert admin_client_verified.get(detail(request)).status_code == 404
