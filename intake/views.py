@@ -60,8 +60,13 @@ def intake_detail(request: HttpRequest, reference: str) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
     duplicates = selectors.possible_duplicates(intake)
+    own_teams = case_permissions.team_ids(request.user)
     cases = [
-        {"case": case, "visible": case_permissions.can_view_case(request.user, case)}
+        {
+            "case": case,
+            "visible": case_permissions.can_view_case(request.user, case),
+            "own_team": case.team_id in own_teams,
+        }
         for case in duplicates["cases"]
     ]
     context = {

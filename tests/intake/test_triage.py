@@ -196,3 +196,13 @@ def test_admins_see_no_intake(admin_client_verified, volunteer, team):
     request = logged(volunteer, team, "@a")
     assert admin_client_verified.get(QUEUE).status_code == 403
     assert admin_client_verified.get(detail(request)).status_code == 404
+
+
+def test_a_teammates_case_shows_as_a_reference_only(volunteer_client, volunteer, coordinator, team):
+    theirs = logged(coordinator, team, "@twice")
+    case = verified_client(coordinator).post(detail(theirs), {"action": "accept"})
+    case = Case.objects.get()
+    mine = logged(volunteer, team, "@TWICE")
+    page = volunteer_client.get(detail(mine)).content.decode()
+    assert f"{case.reference} · a case of your team, not assigned to you" in page
+    assert reverse("casework:case_detail", args=[case.reference]) not in page
