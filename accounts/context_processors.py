@@ -8,7 +8,7 @@ def navigation(request) -> dict:
     """The navigation a verified user sees; nothing before the second factor."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
-        return {"navigation": []}
+        return {"navigation": [], "unread": 0}
     items = [(reverse("casework:dashboard"), _("Dashboard"))]
     if user.has_perm("accounts.log_intake"):
         items.append((reverse("intake:queue"), _("Intake")))
@@ -17,5 +17,11 @@ def navigation(request) -> dict:
         items.append((reverse("casework:board"), _("Board")))
     if permissions.can_see_member_list(user):
         items.append((reverse("accounts:members"), _("Members")))
+    if permissions.can_manage_accounts(user):
+        items.append((reverse("casework:health"), _("Health")))
     items.append((reverse("accounts:profile"), _("My account")))
-    return {"navigation": [{"url": url, "label": label} for url, label in items]}
+    return {
+        "navigation": [{"url": url, "label": label} for url, label in items],
+        "inbox_url": reverse("casework:inbox"),
+        "unread": user.notifications.filter(read_at__isnull=True).count(),
+    }

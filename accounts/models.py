@@ -16,7 +16,7 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
 from accounts.roles import ROLE_ORDER, Role
-from privacy.fields import EncryptedCharField
+from privacy.fields import EncryptedCharField, EncryptedEmailField
 
 
 class Team(models.Model):
@@ -69,6 +69,9 @@ class User(PermissionsMixin, AbstractBaseUser):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # Optional e-mail copies of notifications: a reference and a link, nothing personal.
+    notification_email = EncryptedEmailField(_("e-mail for notifications"), blank=True)
+    email_notifications = models.BooleanField(_("send notifications by e-mail"), default=False)
     # Bumped to end every session of this user at once (logout everywhere, device reset).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
 

@@ -190,3 +190,27 @@ class BreakGlassForm(forms.Form):
 
     def clean_reference(self) -> str:
         return self.cleaned_data["reference"].strip().upper()
+
+
+class FollowUpForm(forms.Form):
+    due_at = forms.DateTimeField(label=_("Contact again on"), widget=DateTimeInput)
+    note = forms.CharField(
+        label=_("Short note"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+
+
+class SnoozeForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("snooze", "snooze"), ("dismiss", "dismiss")], widget=forms.HiddenInput
+    )
+    until = forms.DateTimeField(label=_("Until"), required=False, widget=DateTimeInput)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("action") == "snooze" and not cleaned.get("until"):
+            self.add_error("until", _("Choose until when."))
+        return cleaned

@@ -203,6 +203,7 @@ class EventKind(models.TextChoices):
     CONTACT = "contact", _("Contact logged")
     EDIT = "edit", _("Details changed")
     INTAKE = "intake", _("Request attached")
+    REMINDER = "reminder", _("Reminder")
 
 
 class CaseEvent(models.Model):
@@ -245,3 +246,106 @@ class BreakGlass(models.Model):
 
     def __str__(self) -> str:
         return f"break-glass {self.case_id}"
+
+
+class ReminderKind(models.TextChoices):
+    STAGE_OVERDUE = "stage_overdue", _("Stage overdue")
+    UNTRIAGED_INTAKE = "untriaged_intake", _("Request waiting for triage")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+    CROSSING_CHECK_IN = "crossing_check_in", _("Crossing check-in missed")
+    TRANSIT_CHECK_IN = "transit_check_in", _("Transit check-in missed")
+
+
+class ReminderState(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    CANCELLED = "cancelled", _("Cancelled")
+    DONE = "done", _("Done")
+
+
+class Reminder(models.Model):
+    """Work that falls due, kept as a row: a broker can lose or replay a message, a row
+    cannot. The dispatcher claims due rows and turns them into notifications."""
+
+    kind = models.CharField(max_length=24, choices=ReminderKind)
+    state = models.CharField(max_length=16, choices=ReminderState, default=ReminderState.PENDING)
+    due_at = models.DateTimeField()
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="reminders"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="reminders")
+    # What a notification links to: a case or request reference, never anything personal.
+    subject = models.CharField(max_length=16)
+    stage = models.CharField(max_length=16, choices=Stage, blank=True)
+    # Set for follow-ups: the one who asked to be reminded.
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reminders",
+    )
+    urgent = models.BooleanField(default=False)
+    note = EncryptedTextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    # The dispatcher run that sent it: claimed by a conditional UPDATE, so two runs never
+    # send the same row, on any database.
+    claim = models.UUIDField(null=True, blank=True, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["case", "state"]),
+            models.Index(fields=["team", "urgent", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject}"
+
+    @property
+    def is_alarm(self) -> bool:
+        """A missed check-in that nobody has acknowledged yet."""
+        return self.urgent and self.state == ReminderState.SENT
+
+
+class Notification(models.Model):
+    """What a person finds in their inbox: a kind and a reference, nothing personal."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    reminder = models.ForeignKey(
+        Reminder, on_delete=models.CASCADE, null=True, related_name="notifications"
+    )
+    kind = models.CharField(max_length=24, choices=ReminderKind)
+    subject = models.CharField(max_length=16)
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject}"
+
+
+class Heartbeat(models.Model):
+    """When the dispatcher last ran and the worker last answered, for the health page."""
+
+    name = models.CharField(max_length=32, primary_key=True)
+    seen_at = models.DateTimeField()
+    detail = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.name

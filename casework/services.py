@@ -14,8 +14,18 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from accounts.roles import Role
-from casework import permissions, workflow
-from casework.models import BreakGlass, Case, CaseEvent, EventKind, Person, PersonIndex, Stage
+from casework import permissions, reminders, workflow
+from casework.models import (
+    BreakGlass,
+    Case,
+    CaseEvent,
+    EventKind,
+    Person,
+    PersonIndex,
+    Reminder,
+    ReminderState,
+    Stage,
+)
 from casework.references import CASE_PREFIX, new_codename, next_reference
 from privacy import blind_index
 
@@ -157,6 +167,7 @@ def case_open(
         assignee=by if by.has_role(Role.VOLUNTEER) else None,
     )
     timeline_add(case, by, EventKind.CREATED, to_stage=Stage.NEW)
+    reminders.on_stage_entered(case, "", by)
     return case
 
 
@@ -191,6 +202,7 @@ def case_transition(
     if to_stage in workflow.COORDINATOR_ENTRY:
         case.coordinator = by
     case.save(update_fields=["stage", "stage_entered_at", "held_from", "outcome", "coordinator"])
+    reminders.on_stage_entered(case, from_stage, by)
     detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
     return timeline_add(
         case,
@@ -237,6 +249,8 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
         raise PermissionDenied
     if kind == EventKind.NOTE and not text.strip():
         raise ValidationError(_("Write something to add a note."))
+    if kind == EventKind.CHECK_IN:
+        reminders.on_check_in(case, by)
     return timeline_add(case, by, kind, text=text.strip(), to_stage="")
 
 
@@ -268,6 +282,8 @@ def case_update(*, case: Case, by: User, expected_version: int, changes: dict) -
         case_changed.append("risk_reviewed_at")
     if case_changed:
         case.save(update_fields=case_changed)
+        if "crossing_window_end" in case_changed and case.stage == Stage.CROSSING:
+            reminders.on_stage_entered(case, case.stage, by)  # the alarm moves with the window
     if person_changed:
         person.save(update_fields=person_changed)
         person_indexes_refresh(person)
@@ -299,4 +315,80 @@ def case_break_glass(*, case: Case, by: User, reason: str) -> BreakGlass:
         reason=reason.strip(),
         created_at=now,
         expires_at=now + BREAK_GLASS_DURATION,
+    )
+
+
+@transaction.atomic
+def follow_up_set(*, case: Case, by: User, due_at, note: str = "") -> Reminder:
+    """ "Contact again on …": a reminder for the one who sets it."""
+    if not permissions.can_work_case(by, case):
+        raise PermissionDenied
+    if due_at <= timezone.now():
+        raise ValidationError(_("Choose a time in the future."))
+    reminder = reminders.follow_up_schedule(case, by, due_at, note.strip())
+    timeline_add(
+        case,
+        by,
+        EventKind.REMINDER,
+        detail=str(_("follow-up set for %(when)s"))
+        % {"when": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")},
+        text=note.strip(),
+    )
+    return reminder
+
+
+def _own_reminder(reminder: Reminder, by: User) -> Case:
+    case = reminder.case
+    if case is None or not permissions.can_work_case(by, case):
+        raise PermissionDenied
+    return case
+
+
+@transaction.atomic
+def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None:
+    """Moves a pending reminder later; the reason goes on the timeline."""
+    case = _own_reminder(reminder, by)
+    if not reason.strip():
+        raise ValidationError(_("Say why the reminder can wait."))
+    if until <= timezone.now():
+        raise ValidationError(_("Choose a time in the future."))
+    moved = Reminder.objects.filter(pk=reminder.pk, state=ReminderState.PENDING).update(
+        due_at=until
+    )
+    if not moved:
+        raise ValidationError(_("This reminder was already sent or closed."))
+    timeline_add(
+        case,
+        by,
+        EventKind.REMINDER,
+        detail=str(_("%(kind)s snoozed until %(when)s"))
+        % {
+            "kind": reminder.get_kind_display(),
+            "when": timezone.localtime(until).strftime("%Y-%m-%d %H:%M"),
+        },
+        text=reason.strip(),
+    )
+
+
+@transaction.atomic
+def reminder_dismiss(*, reminder: Reminder, by: User, reason: str) -> None:
+    """Cancels a pending reminder, or acknowledges a sent alarm; the reason is recorded."""
+    case = _own_reminder(reminder, by)
+    if not reason.strip():
+        raise ValidationError(_("Say why the reminder is no longer needed."))
+    was_sent = reminder.state == ReminderState.SENT
+    closed = Reminder.objects.filter(pk=reminder.pk, state=reminder.state).update(
+        state=ReminderState.DONE if was_sent else ReminderState.CANCELLED,
+        closed_at=timezone.now(),
+        acknowledged_by=by,
+    )
+    if not closed:
+        raise ValidationError(_("This reminder was already closed."))
+    verb = _("acknowledged") if was_sent else _("dismissed")
+    timeline_add(
+        case,
+        by,
+        EventKind.REMINDER,
+        detail=f"{reminder.get_kind_display()} {verb}",
+        text=reason.strip(),
     )

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from casework import views
+from casework import reminder_views, views
 
 app_name = "casework"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("inbox/", reminder_views.inbox, name="inbox"),
+    path("inbox/read/", reminder_views.inbox_read, name="inbox_read"),
+    path("health/", reminder_views.health, name="health"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/board/", views.board, name="board"),
     path("cases/break-glass/", views.break_glass, name="break_glass"),
@@ -17,5 +20,11 @@ urlpatterns = [
     path("cases/<str:reference>/timeline/", views.case_timeline_add, name="case_timeline_add"),
     path(
         "cases/<str:reference>/risk-reviewed/", views.case_risk_reviewed, name="case_risk_reviewed"
+    ),
+    path("cases/<str:reference>/follow-up/", reminder_views.follow_up, name="follow_up"),
+    path(
+        "cases/<str:reference>/reminders/<int:pk>/",
+        reminder_views.reminder_change,
+        name="reminder_change",
     ),
 ]

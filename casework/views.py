@@ -1,19 +1,23 @@
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
-from casework import permissions, selectors, services, workflow
+from casework import permissions, reminders, selectors, services, workflow
 from casework.forms import (
     AssignForm,
     BreakGlassForm,
     CaseDetailsForm,
     CaseFilterForm,
+    FollowUpForm,
     MoveForm,
     PersonForm,
     TimelineForm,
@@ -34,6 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             overdue=selectors.overdue_cases(user),
             unassigned=selectors.unassigned_cases_for(user),
             funnel=[(stage, counts.get(stage.value, 0)) for stage in Stage],
+            alarms=list(reminders.alarms_for(user)[:50]),
         )
     if user.has_perm("accounts.log_intake"):
         from intake.selectors import intake_queue_for  # the dashboard shows both apps
@@ -61,7 +66,12 @@ def board(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> HttpResponse:
+def _tomorrow_morning():
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    return tomorrow.replace(hour=10, minute=0, second=0, microsecond=0)
+
+
+def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> HttpResponse:
     user = request.user
     can_work = permissions.can_work_case(user, case)
     is_coordinator = permissions.is_team_coordinator(user, case)
@@ -85,6 +95,11 @@ def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> 
         ),
         "timeline_form": forms.get("timeline_form") or TimelineForm(),
         "conflict": forms.get("conflict"),
+        "reminders": reminders.upcoming_for_case(case) if can_work else [],
+        "follow_up_form": forms.get("follow_up_form")
+        or FollowUpForm(initial={"due_at": _tomorrow_morning()}),
+        "reminder_form": forms.get("reminder_form"),
+        "reminder_pk": forms.get("reminder_pk"),
     }
     if permissions.can_assign(user, case):
         context["assign_form"] = forms.get("assign_form") or AssignForm(
@@ -97,7 +112,7 @@ def _case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> 
 
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.user, reference)
-    return _case_page(request, case)
+    return case_page(request, case)
 
 
 def _require_work(request: HttpRequest, case: Case) -> None:
@@ -131,7 +146,7 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
                 request, _("Moved to %(stage)s.") % {"stage": case.get_stage_display()}
             )
             return redirect("casework:case_detail", reference=case.reference)
-    return _case_page(request, case, status=400, move_form=form)
+    return case_page(request, case, status=400, move_form=form)
 
 
 def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> HttpResponse:
@@ -142,7 +157,7 @@ def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> Htt
         data = form.data.copy()
         data["version"] = case.version
         form.data = data
-    return _case_page(request, case, status=409, conflict=conflict.events, **forms)
+    return case_page(request, case, status=409, conflict=conflict.events, **forms)
 
 
 @require_POST
@@ -163,7 +178,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
             return _conflict_page(request, conflict, assign_form=form)
         messages.success(request, _("Assigned."))
         return redirect("casework:case_detail", reference=case.reference)
-    return _case_page(request, case, status=400, assign_form=form)
+    return case_page(request, case, status=400, assign_form=form)
 
 
 @require_POST
@@ -198,7 +213,7 @@ def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
         else:
             messages.success(request, _("Added to the timeline."))
             return redirect("casework:case_detail", reference=case.reference)
-    return _case_page(request, case, status=400, timeline_form=form)
+    return case_page(request, case, status=400, timeline_form=form)
 
 
 @require_POST

@@ -282,7 +282,34 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.purge_expired_lockouts",
         "schedule": timedelta(minutes=10),
     },
+    "dispatch-reminders": {
+        "task": "casework.tasks.dispatch_reminders",
+        "schedule": timedelta(seconds=env_int("REMINDER_DISPATCH_SECONDS", 60)),
+    },
+    "worker-heartbeat": {
+        "task": "casework.tasks.worker_heartbeat",
+        "schedule": timedelta(seconds=60),
+    },
 }
+
+# Reminders ------------------------------------------------------------------------------
+# How long a case may sit in each stage before its assignee is reminded (hours).
+STAGE_TIME_LIMIT_HOURS = {
+    "new": 24,
+    "screening": 72,
+    "planning": 7 * 24,
+    "preparation": 7 * 24,
+    "in_transit": 72,
+    "crossing": 48,
+    "arrived": 72,
+    "follow_up": 30 * 24,
+    "on_hold": 14 * 24,
+}
+INTAKE_TRIAGE_LIMIT_HOURS = env_int("INTAKE_TRIAGE_LIMIT_HOURS", 24)
+# After the planned crossing window closes, how long before a missing "we are safe" alarms.
+CROSSING_GRACE_HOURS = env_int("CROSSING_GRACE_HOURS", 6)
+# While in transit, a check-in is expected this often (hours); 0 turns it off.
+TRANSIT_CHECK_IN_HOURS = env_int("TRANSIT_CHECK_IN_HOURS", 12)
 
 # E-mail --------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
@@ -294,6 +321,8 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
+# Links in e-mails point here.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # Admin ---------------------------------------------------------------------------------
 ADMIN_URL = env_str("ADMIN_URL", "admin/")

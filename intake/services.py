@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from casework import permissions as case_permissions
+from casework import reminders
 from casework.models import Case, EventKind
 from casework.references import REQUEST_PREFIX, next_reference
 from casework.services import case_open, person_contacts_add, timeline_add
@@ -48,6 +49,7 @@ def intake_log(
         IntakeIndex(request=request, kind=kind, digest=digest)
         for kind, digest in blind_index.contact_digests(request.contact)
     )
+    reminders.on_intake_logged(team, request.reference, request.received_at, by)
     return request
 
 
@@ -71,6 +73,7 @@ def _close_request(request: IntakeRequest, by: User, state: str, **fields) -> No
     )
     if not claimed:
         raise ValidationError(_("Someone else has already triaged this request."))
+    reminders.on_intake_triaged(request.reference)
     request.refresh_from_db()
 
 

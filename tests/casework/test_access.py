@@ -28,6 +28,13 @@ def case_url_names() -> list[str]:
 CASE_URLS = case_url_names()
 
 
+def case_url(name: str, case) -> str:
+    kwargs = {"reference": case.reference}
+    if name == "casework:reminder_change":
+        kwargs["pk"] = 1
+    return reverse(name, kwargs=kwargs)
+
+
 def test_the_walk_finds_the_case_pages():
     assert {"casework:case_detail", "casework:case_edit", "casework:case_move"} <= set(CASE_URLS)
 
@@ -40,7 +47,7 @@ def others_case(team):
 
 @pytest.mark.parametrize("name", CASE_URLS)
 def test_volunteer_gets_404_on_a_case_not_assigned_to_them(volunteer_client, others_case, name):
-    url = reverse(name, args=[others_case.reference])
+    url = case_url(name, others_case)
     assert volunteer_client.get(url).status_code in (404, 405)
     response = volunteer_client.post(url, {"version": 1, "to_stage": "screening", "text": "x"})
     assert response.status_code == 404, url
@@ -52,7 +59,7 @@ def test_volunteer_gets_404_on_a_case_not_assigned_to_them(volunteer_client, oth
 @pytest.mark.parametrize("name", CASE_URLS)
 def test_coordinator_gets_404_on_another_teams_case(coordinator_client, other_team, name):
     case = CaseFactory(team=other_team)
-    url = reverse(name, args=[case.reference])
+    url = case_url(name, case)
     assert coordinator_client.get(url).status_code in (404, 405)
     assert coordinator_client.post(url, {"version": 1}).status_code == 404
 
@@ -60,7 +67,7 @@ def test_coordinator_gets_404_on_another_teams_case(coordinator_client, other_te
 @pytest.mark.parametrize("name", CASE_URLS)
 def test_admin_gets_404_on_every_case(admin_client_verified, team, name):
     case = CaseFactory(team=team)
-    url = reverse(name, args=[case.reference])
+    url = case_url(name, case)
     assert admin_client_verified.get(url).status_code in (404, 405)
     assert admin_client_verified.post(url, {"version": 1}).status_code == 404
 

@@ -1,0 +1,102 @@
+"""The inbox, follow-ups, snoozing and dismissing reminders, and the health page."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from casework import selectors, services
+from casework.forms import FollowUpForm, SnoozeForm
+from casework.models import Heartbeat, Notification, Reminder, ReminderState
+from casework.views import case_page
+
+
+def inbox(request: HttpRequest) -> HttpResponse:
+    notifications = Notification.objects.filter(user=request.user).only(
+        "kind", "subject", "urgent", "created_at", "read_at"
+    )
+    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
+    return render(request, "casework/inbox.html", {"page": page})
+
+
+@require_POST
+def inbox_read(request: HttpRequest) -> HttpResponse:
+    """Marks one notification (or, without an id, all of them) read."""
+    mine = Notification.objects.filter(user=request.user, read_at__isnull=True)
+    if notification_id := request.POST.get("id"):
+        if not notification_id.isdigit():
+            return redirect("casework:inbox")
+        mine = mine.filter(pk=int(notification_id))
+    mine.update(read_at=timezone.now())
+    return redirect("casework:inbox")
+
+
+@require_POST
+@sensitive_post_parameters("note")
+def follow_up(request: HttpRequest, reference: str) -> HttpResponse:
+    case = selectors.case_for(request.user, reference)
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.follow_up_set(
+                case=case,
+                by=request.user,
+                due_at=form.cleaned_data["due_at"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            form.add_error("due_at", error)
+        else:
+            messages.success(request, _("Follow-up set."))
+            return redirect("casework:case_detail", reference=case.reference)
+    return case_page(request, case, status=400, follow_up_form=form)
+
+
+@require_POST
+@sensitive_post_parameters("reason")
+def reminder_change(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    case = selectors.case_for(request.user, reference)
+    reminder = get_object_or_404(Reminder, pk=pk, case=case)
+    form = SnoozeForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["action"] == "snooze":
+                services.reminder_snooze(
+                    reminder=reminder, by=request.user, until=data["until"], reason=data["reason"]
+                )
+            else:
+                services.reminder_dismiss(reminder=reminder, by=request.user, reason=data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Reminder updated."))
+            return redirect("casework:case_detail", reference=case.reference)
+    return case_page(request, case, status=400, reminder_form=form, reminder_pk=reminder.pk)
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """For admins: is the dispatcher running, is the worker alive, is anything stuck."""
+    if not request.user.has_perm("accounts.manage_accounts"):
+        raise PermissionDenied
+    now = timezone.now()
+    beats = {beat.name: beat for beat in Heartbeat.objects.all()}
+    stale = now - timedelta(minutes=3)
+    context = {
+        "dispatcher": beats.get("dispatcher"),
+        "worker": beats.get("worker"),
+        "stale": stale,
+        "pending": Reminder.objects.filter(state=ReminderState.PENDING).count(),
+        "overdue": Reminder.objects.filter(
+            state=ReminderState.PENDING, due_at__lt=now - timedelta(minutes=2)
+        ).count(),
+        "alarms": Reminder.objects.filter(state=ReminderState.SENT, urgent=True).count(),
+    }
+    return render(request, "casework/health.html", context)

@@ -1,0 +1,227 @@
+"""Reminders: scheduling them with the change that causes them, and dispatching due ones.
+
+Scheduling functions run inside the caller's transaction (a stage move and its reminder
+commit together or not at all). The dispatcher claims due rows with a conditional UPDATE
+(after `select_for_update(skip_locked=True)` where the database has it), so two dispatchers
+running at once, or one run twice, never send a reminder twice.
+"""
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Team, User
+from accounts.roles import Role
+from casework.models import (
+    Case,
+    Heartbeat,
+    Notification,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+    Stage,
+)
+
+CHECK_IN_KINDS = (ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN)
+DISPATCH_BATCH = 500
+
+
+def stage_limit(stage: str) -> timedelta | None:
+    hours = settings.STAGE_TIME_LIMIT_HOURS.get(stage)
+    return timedelta(hours=hours) if hours else None
+
+
+def _pending(case: Case, *kinds: str) -> QuerySet[Reminder]:
+    return Reminder.objects.filter(case=case, state=ReminderState.PENDING, kind__in=kinds)
+
+
+def _schedule(case: Case, kind: str, due_at: datetime, **fields) -> Reminder:
+    return Reminder.objects.create(
+        kind=kind,
+        due_at=due_at,
+        case=case,
+        team_id=case.team_id,
+        subject=case.reference,
+        **fields,
+    )
+
+
+def on_stage_entered(case: Case, previous: str, by: User) -> None:
+    """Cancels what belonged to the stage left and schedules what the new one needs."""
+    now = timezone.now()
+    _pending(case, ReminderKind.STAGE_OVERDUE, *CHECK_IN_KINDS).update(
+        state=ReminderState.CANCELLED, closed_at=now
+    )
+    limit = stage_limit(case.stage)
+    if limit and case.stage != Stage.CLOSED:
+        _schedule(case, ReminderKind.STAGE_OVERDUE, now + limit, stage=case.stage, created_by=by)
+    if case.stage == Stage.CROSSING and case.crossing_window_end:
+        _schedule(
+            case,
+            ReminderKind.CROSSING_CHECK_IN,
+            case.crossing_window_end + timedelta(hours=settings.CROSSING_GRACE_HOURS),
+            stage=case.stage,
+            urgent=True,
+            created_by=by,
+        )
+    if case.stage == Stage.IN_TRANSIT and settings.TRANSIT_CHECK_IN_HOURS:
+        _schedule_transit_check_in(case, by)
+
+
+def _schedule_transit_check_in(case: Case, by: User | None) -> None:
+    _schedule(
+        case,
+        ReminderKind.TRANSIT_CHECK_IN,
+        timezone.now() + timedelta(hours=settings.TRANSIT_CHECK_IN_HOURS),
+        stage=Stage.IN_TRANSIT,
+        urgent=True,
+        created_by=by,
+    )
+
+
+def on_check_in(case: Case, by: User) -> None:
+    """A check-in answers the pending one; in transit, the next one is due an interval on."""
+    _pending(case, *CHECK_IN_KINDS).update(state=ReminderState.DONE, closed_at=timezone.now())
+    if case.stage == Stage.IN_TRANSIT and settings.TRANSIT_CHECK_IN_HOURS:
+        _schedule_transit_check_in(case, by)
+
+
+def follow_up_schedule(case: Case, by: User, due_at: datetime, note: str) -> Reminder:
+    return _schedule(case, ReminderKind.FOLLOW_UP, due_at, recipient=by, note=note, created_by=by)
+
+
+def on_intake_logged(team: Team, reference: str, received_at: datetime, by: User) -> Reminder:
+    return Reminder.objects.create(
+        kind=ReminderKind.UNTRIAGED_INTAKE,
+        due_at=received_at + timedelta(hours=settings.INTAKE_TRIAGE_LIMIT_HOURS),
+        team=team,
+        subject=reference,
+        created_by=by,
+    )
+
+
+def on_intake_triaged(reference: str) -> None:
+    Reminder.objects.filter(
+        kind=ReminderKind.UNTRIAGED_INTAKE, subject=reference, state=ReminderState.PENDING
+    ).update(state=ReminderState.DONE, closed_at=timezone.now())
+
+
+def team_coordinators(team_ids: set[int]) -> dict[int, list[User]]:
+    """The active coordinators of each team, in one query for a whole batch."""
+    found: dict[int, list[User]] = {team_id: [] for team_id in team_ids}
+    members = User.teams.through.objects.filter(
+        team_id__in=team_ids,
+        user__groups__name=Role.COORDINATOR,
+        user__is_active=True,
+    ).select_related("user")
+    for membership in members:
+        found[membership.team_id].append(membership.user)
+    return found
+
+
+def recipients(reminder: Reminder, coordinators: list[User]) -> list[User]:
+    """Who is told, given the coordinators of the reminder's team.
+
+    Follow-ups go to whoever set them; untriaged requests to the team's coordinators; an
+    overdue stage to the assignee (the coordinators when there is none); a missed check-in
+    to the assignee and the case's coordinator (all the team's if it has none) at once.
+    """
+    if reminder.kind == ReminderKind.FOLLOW_UP:
+        people = [reminder.recipient]
+    elif reminder.kind == ReminderKind.UNTRIAGED_INTAKE:
+        people = coordinators
+    elif reminder.kind == ReminderKind.STAGE_OVERDUE:
+        people = [reminder.case.assignee] if reminder.case.assignee else coordinators
+    else:
+        case = reminder.case
+        people = [case.assignee, *([case.coordinator] if case.coordinator else coordinators)]
+    unique = {user.pk: user for user in people if user is not None and user.is_active}
+    return list(unique.values())
+
+
+def dispatch_due(now: datetime | None = None, batch: int = DISPATCH_BATCH) -> list[int]:
+    """Sends every due reminder once; returns the ids of the notifications made.
+
+    Each batch is one transaction: claim, mark sent, notify. A crash rolls the batch back
+    whole and the next run takes it again.
+    """
+    now = now or timezone.now()
+    made: list[int] = []
+    while True:
+        with transaction.atomic():
+            candidates = list(
+                Reminder.objects.select_for_update(skip_locked=True)
+                .filter(state=ReminderState.PENDING, due_at__lte=now)
+                .order_by("due_at")
+                .values_list("pk", flat=True)[:batch]
+            )
+            if not candidates:
+                break
+            claim = uuid.uuid4()
+            Reminder.objects.filter(pk__in=candidates, state=ReminderState.PENDING).update(
+                state=ReminderState.SENT, sent_at=now, claim=claim
+            )
+            claimed = list(
+                Reminder.objects.filter(claim=claim).select_related(
+                    "case__assignee", "case__coordinator", "recipient"
+                )
+            )
+            coordinators = team_coordinators({reminder.team_id for reminder in claimed})
+            notifications = Notification.objects.bulk_create(
+                Notification(
+                    user=user,
+                    reminder=reminder,
+                    kind=reminder.kind,
+                    subject=reminder.subject,
+                    urgent=reminder.urgent,
+                    created_at=now,
+                )
+                for reminder in claimed
+                for user in recipients(reminder, coordinators[reminder.team_id])
+            )
+            ids = [notification.pk for notification in notifications]
+            made += ids
+            transaction.on_commit(lambda ids=ids: _queue_emails(ids))
+    heartbeat("dispatcher", f"{len(made)} notifications")
+    return made
+
+
+def _queue_emails(notification_ids: list[int]) -> None:
+    from casework.tasks import notification_email
+
+    wanted = Notification.objects.filter(
+        pk__in=notification_ids, user__email_notifications=True
+    ).values_list("pk", flat=True)
+    for pk in wanted:
+        notification_email.delay(pk)
+
+
+def heartbeat(name: str, detail: str = "") -> None:
+    Heartbeat.objects.update_or_create(
+        name=name, defaults={"seen_at": timezone.now(), "detail": detail[:200]}
+    )
+
+
+def alarms_for(user: User) -> QuerySet[Reminder]:
+    """Missed check-ins on cases the user may see, until someone acknowledges them."""
+    from casework.selectors import cases_visible_to
+
+    return (
+        Reminder.objects.filter(
+            kind__in=CHECK_IN_KINDS,
+            state=ReminderState.SENT,
+            case__in=cases_visible_to(user),
+        )
+        .only("subject", "kind", "sent_at", "case_id")
+        .order_by("sent_at")
+    )
+
+
+def upcoming_for_case(case: Case) -> QuerySet[Reminder]:
+    return case.reminders.filter(
+        Q(state=ReminderState.PENDING) | Q(state=ReminderState.SENT, urgent=True)
+    ).order_by("due_at")
