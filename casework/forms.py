@@ -207,7 +207,11 @@ class SnoozeForm(forms.Form):
         choices=[("snooze", "snooze"), ("dismiss", "dismiss")], widget=forms.HiddenInput
     )
     until = forms.DateTimeField(label=_("Until"), required=False, widget=DateTimeInput)
-    reason = forms.CharField(label=_("Reason"), max_length=500)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        error_messages={"required": _("Give a reason: it goes on the timeline.")},
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -166,9 +166,10 @@ def dispatch_due(now: datetime | None = None, batch: int = DISPATCH_BATCH) -> li
                 state=ReminderState.SENT, sent_at=now, claim=claim
             )
             claimed = list(
-                Reminder.objects.filter(claim=claim).select_related(
-                    "case__assignee", "case__coordinator", "recipient"
-                )
+                Reminder.objects.filter(claim=claim)
+                .select_related("case__assignee", "case__coordinator", "recipient")
+                # Nothing encrypted is needed to decide who is told: do not decrypt it.
+                .defer("note", "case__route_summary")
             )
             coordinators = team_coordinators({reminder.team_id for reminder in claimed})
             notifications = Notification.objects.bulk_create(

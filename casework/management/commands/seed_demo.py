@@ -12,7 +12,18 @@ from faker import Faker
 
 from accounts.models import Team, User
 from accounts.roles import Role
-from casework.models import Case, CaseEvent, Category, EventKind, Outcome, Person, Stage
+from casework import reminders
+from casework.models import (
+    Case,
+    CaseEvent,
+    Category,
+    EventKind,
+    Outcome,
+    Person,
+    Reminder,
+    ReminderKind,
+    Stage,
+)
 from casework.references import CASE_PREFIX, REQUEST_PREFIX, next_reference
 from casework.services import person_indexes_refresh
 from casework.workflow import FORWARD
@@ -169,6 +180,7 @@ class Command(BaseCommand):
                 )
             )
             CaseEvent.objects.bulk_create(events)
+            self.reminders_for(case, volunteer, now, rng)
         # Requests waiting for triage; the first one repeats an existing case's phone.
         for number in range(min(5, count)):
             faker = fakers[number % 2]
@@ -187,4 +199,55 @@ class Command(BaseCommand):
             IntakeIndex.objects.bulk_create(
                 IntakeIndex(request=request, kind=kind, digest=digest)
                 for kind, digest in blind_index.contact_digests(contact)
+            )
+            # The oldest request is already past its triage limit.
+            reminders.on_intake_logged(
+                team,
+                request.reference,
+                request.received_at - timedelta(days=number == 4),
+                volunteer,
+            )
+
+    def reminders_for(self, case: Case, volunteer: User, now, rng: random.Random) -> None:
+        """Reminders of every kind; some already due, so the inbox fills within a minute."""
+        if case.stage == Stage.CLOSED:
+            return
+        overdue = case.stage_entered_at + (reminders.stage_limit(case.stage) or timedelta(days=7))
+        Reminder.objects.create(
+            kind=ReminderKind.STAGE_OVERDUE,
+            due_at=overdue,
+            case=case,
+            team=case.team,
+            subject=case.reference,
+            stage=case.stage,
+        )
+        if case.stage == Stage.CROSSING:
+            Reminder.objects.create(
+                kind=ReminderKind.CROSSING_CHECK_IN,
+                due_at=now - timedelta(minutes=5),
+                case=case,
+                team=case.team,
+                subject=case.reference,
+                stage=case.stage,
+                urgent=True,
+            )
+        if case.stage == Stage.IN_TRANSIT:
+            Reminder.objects.create(
+                kind=ReminderKind.TRANSIT_CHECK_IN,
+                due_at=now + timedelta(hours=rng.randint(1, 12)),
+                case=case,
+                team=case.team,
+                subject=case.reference,
+                stage=case.stage,
+                urgent=True,
+            )
+        if case.assignee == volunteer and rng.random() < 0.5:
+            Reminder.objects.create(
+                kind=ReminderKind.FOLLOW_UP,
+                due_at=now + timedelta(minutes=rng.randint(-90, 300)),
+                case=case,
+                team=case.team,
+                subject=case.reference,
+                recipient=volunteer,
+                note="Call back about the documents.",
             )

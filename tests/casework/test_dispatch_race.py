@@ -1,0 +1,55 @@
+"""Two dispatchers at once send every reminder exactly once (real PostgreSQL connections)."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from casework import reminders
+from casework.models import Notification, Reminder, ReminderKind, ReminderState
+from tests.factories import CaseFactory
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks need a server database; CI runs this on PostgreSQL",
+)
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_racing_send_each_reminder_once(volunteer, team):
+    cases = [CaseFactory(team=team, assignee=volunteer) for _ in range(20)]
+    now = timezone.now()
+    Reminder.objects.bulk_create(
+        Reminder(
+            kind=ReminderKind.FOLLOW_UP,
+            due_at=now,
+            case=case,
+            team=team,
+            subject=case.reference,
+            recipient=volunteer,
+        )
+        for case in cases * 10
+    )
+    start = threading.Barrier(2)
+    results: list[list[int]] = []
+
+    def run():
+        try:
+            start.wait()
+            results.append(reminders.dispatch_due(now=now, batch=7))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2
+    assert sum(len(made) for made in results) == 200
+    assert all(results)  # skip_locked let both work at once, on different rows
+    assert Notification.objects.count() == 200
+    assert Notification.objects.values("reminder").distinct().count() == 200
+    assert not Reminder.objects.filter(state=ReminderState.PENDING).exists()
