@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The embedded default: SQLite and Celery's filesystem broker under var/, keys generated once.
 export SAFE_PASSAGE_MODE ?= embedded
 
-.PHONY: run test lint format migrations-check messages clean-venv
+.PHONY: run test lint format migrations-check messages clean-venv bench-dispatcher
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(VENV)/.installed
 PYTEST_ARGS ?= -n 2
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Needs DATABASE_URL pointing at PostgreSQL; see tests/bench/dispatcher.py.
+bench-dispatcher: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench.dispatcher
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

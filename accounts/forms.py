@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+
 
 class LoginForm(AuthenticationForm):
     error_messages = {
@@ -55,3 +57,22 @@ class EnrolmentForm(forms.Form):
         if not code.isdigit():
             raise forms.ValidationError(_("The code is six digits."))
         return code
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email_notifications", "notification_email"]
+        widgets = {"notification_email": forms.EmailInput(attrs={"autocomplete": "email"})}
+        help_texts = {
+            "notification_email": _(
+                "Copies carry a case reference and a link, nothing about the person. "
+                "Use an address only you can read."
+            )
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("email_notifications") and not cleaned.get("notification_email"):
+            self.add_error("notification_email", _("Give the address to send copies to."))
+        return cleaned

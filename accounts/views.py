@@ -26,7 +26,7 @@ from django_otp.models import Device
 from accounts import permissions, selectors, services
 from accounts.client_address import client_address
 from accounts.decorators import second_factor_not_required
-from accounts.forms import CodeForm, EnrolmentForm, LoginForm
+from accounts.forms import CodeForm, EnrolmentForm, LoginForm, NotificationSettingsForm
 from accounts.middleware import mark_session_start
 from accounts.models import AuthenticatorDevice
 from accounts.second_factor import (
@@ -177,15 +177,22 @@ def enrol(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
+@sensitive_post_parameters("notification_email")
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
+    form = NotificationSettingsForm(request.POST or None, instance=user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Notification settings saved."))
+        return redirect("accounts:profile")
     device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     context = {
         "authenticator": device,
         "backup_codes_left": backup_codes_left(user),
         "teams": user.teams.order_by("name"),
+        "form": form,
     }
-    return render(request, "accounts/profile.html", context)
+    return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
 
 
 @require_POST

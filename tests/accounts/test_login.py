@@ -210,3 +210,22 @@ def test_logout_needs_post(volunteer_client):
     assert volunteer_client.get(reverse("accounts:logout")).status_code == 405
     assert volunteer_client.post(reverse("accounts:logout")).status_code == 302
     assert volunteer_client.get(DASHBOARD).status_code == 302
+
+
+def test_notification_email_needs_an_address_and_is_stored_encrypted(volunteer, volunteer_client):
+    profile = reverse("accounts:profile")
+    refused = volunteer_client.post(
+        profile, {"email_notifications": "on", "notification_email": ""}
+    )
+    assert refused.status_code == 400
+    assert "Give the address" in refused.content.decode()
+    volunteer_client.post(
+        profile, {"email_notifications": "on", "notification_email": "me@example.org"}
+    )
+    volunteer.refresh_from_db()
+    assert volunteer.email_notifications and volunteer.notification_email == "me@example.org"
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT notification_email FROM accounts_user WHERE id = %s", [volunteer.pk])
+        assert "example.org" not in cursor.fetchone()[0]
