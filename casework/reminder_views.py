@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,8 +20,11 @@ from casework.views import case_page
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
-    notifications = Notification.objects.filter(user=request.user).only(
-        "kind", "subject", "urgent", "created_at", "read_at"
+    # Unread first, urgent first among them, newest first within each.
+    notifications = (
+        Notification.objects.filter(user=request.user)
+        .only("kind", "subject", "urgent", "created_at", "read_at")
+        .order_by(F("read_at").desc(nulls_first=True), "-urgent", "-created_at", "-id")
     )
     page = Paginator(notifications, 50).get_page(request.GET.get("page"))
     return render(request, "casework/inbox.html", {"page": page})

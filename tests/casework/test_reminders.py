@@ -325,3 +325,18 @@ def test_coordinators_are_told_when_nobody_is_assigned(team, coordinator):
     )
     made = reminders.dispatch_due()
     assert [n.user for n in Notification.objects.filter(pk__in=made)] == [coordinator]
+
+
+def test_urgent_unread_notifications_come_first(volunteer, volunteer_client, case):
+    from casework.models import Notification as Note
+
+    plain = Note.objects.create(user=volunteer, kind=ReminderKind.FOLLOW_UP, subject="C-2026-00001")
+    urgent = Note.objects.create(
+        user=volunteer,
+        kind=ReminderKind.CROSSING_CHECK_IN,
+        subject="C-2026-00002",
+        urgent=True,
+        created_at=timezone.now() - timedelta(hours=1),
+    )
+    page = volunteer_client.get(reverse("casework:inbox")).content.decode()
+    assert page.index(urgent.subject) < page.index(plain.subject)
