@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.models import Case, EventKind, Outcome, Person, Stage
 from casework.selectors import RISK_FILTERS
-from casework.services import CASE_FIELDS
+from casework.services import CASE_FIELDS, PERSON_FIELDS
 from privacy.normalise import normalise_phone
 
 
@@ -92,18 +92,7 @@ class TimelineForm(forms.Form):
 class PersonForm(forms.ModelForm):
     class Meta:
         model = Person
-        fields = [
-            "legal_name",
-            "birth_date",
-            "phone",
-            "messenger_handles",
-            "email",
-            "current_location",
-            "military_unit",
-            "category",
-            "preferred_language",
-            "notes",
-        ]
+        fields = list(PERSON_FIELDS)
         widgets = {
             "birth_date": DateInput,
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),

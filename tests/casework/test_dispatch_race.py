@@ -1,19 +1,12 @@
 """Two dispatchers at once send every reminder exactly once (real PostgreSQL connections)."""
 
-import threading
-
 import pytest
-from django.db import connection, connections
 from django.utils import timezone
 
 from casework import reminders
 from casework.models import Notification, Reminder, ReminderKind, ReminderState
+from tests.concurrency import needs_postgres, run_together
 from tests.factories import CaseFactory
-
-needs_postgres = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="row locks need a server database; CI runs this on PostgreSQL",
-)
 
 
 @needs_postgres
@@ -32,21 +25,7 @@ def test_two_dispatchers_racing_send_each_reminder_once(volunteer, team):
         )
         for case in cases * 10
     )
-    start = threading.Barrier(2)
-    results: list[list[int]] = []
-
-    def run():
-        try:
-            start.wait()
-            results.append(reminders.dispatch_due(now=now, batch=7))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = run_together(lambda: reminders.dispatch_due(now=now, batch=7))
     assert len(results) == 2
     assert sum(len(made) for made in results) == 200
     assert all(results)  # skip_locked let both work at once, on different rows
