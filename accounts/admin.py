@@ -1,8 +1,11 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
 
 from accounts.models import Team, User
+from audit.log import record
+from audit.models import Action
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -37,7 +40,28 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ("last_login", "date_joined")
 
+    def save_related(self, request, form, formsets, change):
+        # Roles and teams are many-to-many: recorded once they are saved, in one transaction.
+        with transaction.atomic():
+            super().save_related(request, form, formsets, change)
+            record(
+                Action.ACCOUNT_CHANGED,
+                actor=request.user,
+                target_type="user",
+                target_ref=str(form.instance.pk),
+            )
+
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     search_fields = ("name",)
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            record(
+                Action.ACCOUNT_CHANGED,
+                actor=request.user,
+                target_type="team",
+                target_ref=str(obj.pk),
+            )

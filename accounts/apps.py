@@ -6,6 +6,9 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     default = True
 
+    def ready(self):
+        from accounts import audit_signals  # noqa: F401 (connects the receivers)
+
 
 class AdminConfig(admin_apps.AdminConfig):
     """The Django admin, on django-otp's admin site: staff need a verified second factor."""

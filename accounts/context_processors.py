@@ -17,6 +17,8 @@ def navigation(request) -> dict:
         items.append((reverse("casework:board"), _("Board")))
     if permissions.can_see_member_list(user):
         items.append((reverse("accounts:members"), _("Members")))
+    if user.has_perm("accounts.review_audit"):
+        items.append((reverse("audit:events"), _("Audit")))
     if permissions.can_manage_accounts(user):
         items.append((reverse("casework:health"), _("Health")))
     items.append((reverse("accounts:profile"), _("My account")))

@@ -7,13 +7,17 @@ from django.db.models import F
 from accounts import permissions
 from accounts.models import User
 from accounts.second_factor import devices_remove
+from audit.log import record
+from audit.models import Action
 
 
 def sessions_end_all(*, target: User, by: User) -> None:
     """Logs the user out everywhere: every session they hold stops authenticating."""
     if not permissions.can_end_sessions(by, target):
         raise PermissionDenied
-    _bump_session_generation(target)
+    with transaction.atomic():
+        _bump_session_generation(target)
+        record(Action.SESSIONS_ENDED, actor=by, target_type="user", target_ref=str(target.pk))
 
 
 def second_factor_reset(*, target: User, by: User) -> None:
@@ -26,6 +30,7 @@ def second_factor_reset(*, target: User, by: User) -> None:
     with transaction.atomic():
         devices_remove(user=target)
         _bump_session_generation(target)
+        record(Action.DEVICE_RESET, actor=by, target_type="user", target_ref=str(target.pk))
 
 
 def _bump_session_generation(user: User) -> None:

@@ -38,6 +38,8 @@ from accounts.second_factor import (
     second_factor_verify,
     throttled_until,
 )
+from audit.log import record
+from audit.models import Action
 
 
 def safe_next(request: HttpRequest) -> str:
@@ -95,10 +97,11 @@ def _record_failure(request: HttpRequest) -> None:
     )
 
 
-def _complete_sign_in(request: HttpRequest, device: Device) -> None:
+def _complete_sign_in(request: HttpRequest, device: Device, action=Action.SECOND_FACTOR) -> None:
     # A new session key now: whoever knew the pre-verification key (fixation) gets nothing.
     request.session.cycle_key()
     otp_login(request, device)
+    record(action, actor=request.user, target_type="user", target_ref=str(request.user.pk))
     AxesProxyHandler.reset_attempts(
         ip_address=client_address(request), username=request.user.username
     )
@@ -161,7 +164,11 @@ def enrol(request: HttpRequest) -> HttpResponse:
         was_throttled = not device.verify_is_allowed()[0]
         codes = enrolment_confirm(user=user, code=form.cleaned_data["code"])
         if codes is not None:
-            _complete_sign_in(request, AuthenticatorDevice.objects.get(user=user, confirmed=True))
+            _complete_sign_in(
+                request,
+                AuthenticatorDevice.objects.get(user=user, confirmed=True),
+                action=Action.ENROLLED,
+            )
             return render(request, "accounts/backup_codes.html", {"codes": codes, "next": next_url})
         _record_failure(request)
         form.add_error("code", _wrong_code_message(was_throttled))

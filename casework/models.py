@@ -254,6 +254,7 @@ class ReminderKind(models.TextChoices):
     FOLLOW_UP = "follow_up", _("Follow-up")
     CROSSING_CHECK_IN = "crossing_check_in", _("Crossing check-in missed")
     TRANSIT_CHECK_IN = "transit_check_in", _("Transit check-in missed")
+    SECURITY_ALERT = "security_alert", _("Security alert")
 
 
 class ReminderState(models.TextChoices):

@@ -187,8 +187,39 @@ def dispatch_due(now: datetime | None = None, batch: int = DISPATCH_BATCH) -> li
             ids = [notification.pk for notification in notifications]
             made += ids
             transaction.on_commit(lambda ids=ids: _queue_emails(ids))
+    made += _notify_security_alerts(now)
     heartbeat("dispatcher", f"{len(made)} notifications")
     return made
+
+
+@transaction.atomic
+def _notify_security_alerts(now: datetime) -> list[int]:
+    """Insider alerts from the audit log become urgent notifications for every admin."""
+    from audit.models import InsiderAlert
+
+    pending = list(
+        InsiderAlert.objects.select_for_update(skip_locked=True)
+        .filter(notified_at__isnull=True)
+        .values_list("pk", "event_seq")[:DISPATCH_BATCH]
+    )
+    if not pending:
+        return []
+    InsiderAlert.objects.filter(pk__in=[pk for pk, _seq in pending]).update(notified_at=now)
+    admins = list(
+        User.objects.filter(is_active=True, groups__permissions__codename="review_audit").distinct()
+    )
+    notifications = Notification.objects.bulk_create(
+        Notification(
+            user=admin,
+            kind=ReminderKind.SECURITY_ALERT,
+            subject=f"A-{seq or 0}"[:16],
+            urgent=True,
+            created_at=now,
+        )
+        for _pk, seq in pending
+        for admin in admins
+    )
+    return [notification.pk for notification in notifications]
 
 
 def _queue_emails(notification_ids: list[int]) -> None:

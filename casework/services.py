@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
 from accounts.roles import Role
+from audit.log import record
+from audit.models import Action
 from casework import permissions, reminders, workflow
 from casework.models import (
     BreakGlass,
@@ -106,6 +108,17 @@ def person_contacts_add(person: Person, contacts: set[tuple[str, str]]) -> None:
     )
 
 
+def audit_case(case: Case, by: User | None, action: str, reason: str = "") -> None:
+    record(
+        action,
+        actor=by,
+        target_type="case",
+        target_ref=case.reference,
+        team_id=case.team_id,
+        reason=reason,
+    )
+
+
 def timeline_add(case: Case, by: User | None, kind: str, **fields) -> CaseEvent:
     """Writes one timeline event; callers hold the transaction and checked permission."""
     return CaseEvent.objects.create(case=case, actor=by, kind=kind, version=case.version, **fields)
@@ -168,6 +181,7 @@ def case_open(
     )
     timeline_add(case, by, EventKind.CREATED, to_stage=Stage.NEW)
     reminders.on_stage_entered(case, "", by)
+    audit_case(case, by, Action.CASE_OPENED)
     return case
 
 
@@ -204,6 +218,7 @@ def case_transition(
     case.save(update_fields=["stage", "stage_entered_at", "held_from", "outcome", "coordinator"])
     reminders.on_stage_entered(case, from_stage, by)
     detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
+    audit_case(case, by, Action.CASE_MOVED)
     return timeline_add(
         case,
         by,
@@ -225,6 +240,7 @@ def case_assign(*, case: Case, assignee: User, by: User, expected_version: int) 
     _claim_version(case, expected_version)
     case.assignee = assignee
     case.save(update_fields=["assignee"])
+    audit_case(case, by, Action.CASE_ASSIGNED)
     return timeline_add(case, by, EventKind.ASSIGNMENT, detail=assignee.username)
 
 
@@ -236,6 +252,7 @@ def case_take(*, case: Case, by: User, expected_version: int) -> CaseEvent:
     _claim_version(case, expected_version)
     case.assignee = by
     case.save(update_fields=["assignee"])
+    audit_case(case, by, Action.CASE_ASSIGNED)
     return timeline_add(case, by, EventKind.ASSIGNMENT, detail=by.username)
 
 
@@ -251,6 +268,7 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
         raise ValidationError(_("Write something to add a note."))
     if kind == EventKind.CHECK_IN:
         reminders.on_check_in(case, by)
+    audit_case(case, by, Action.CASE_NOTE)
     return timeline_add(case, by, kind, text=text.strip(), to_stage="")
 
 
@@ -287,6 +305,7 @@ def case_update(*, case: Case, by: User, expected_version: int, changes: dict) -
     if person_changed:
         person.save(update_fields=person_changed)
         person_indexes_refresh(person)
+    audit_case(case, by, Action.CASE_CHANGED)
     return timeline_add(case, by, EventKind.EDIT, detail=", ".join(changed_labels)[:200])
 
 
@@ -298,6 +317,7 @@ def case_risk_reviewed(*, case: Case, by: User, expected_version: int) -> CaseEv
     _claim_version(case, expected_version)
     case.risk_reviewed_at = timezone.now()
     case.save(update_fields=["risk_reviewed_at"])
+    audit_case(case, by, Action.CASE_CHANGED)
     return timeline_add(case, by, EventKind.EDIT, detail=str(_("risk flags reviewed")))
 
 
@@ -309,13 +329,15 @@ def case_break_glass(*, case: Case, by: User, reason: str) -> BreakGlass:
     if len(reason.strip()) < 10:
         raise ValidationError(_("Explain in a sentence why you need to open this case."))
     now = timezone.now()
-    return BreakGlass.objects.create(
+    grant = BreakGlass.objects.create(
         case=case,
         user=by,
         reason=reason.strip(),
         created_at=now,
         expires_at=now + BREAK_GLASS_DURATION,
     )
+    audit_case(case, by, Action.BREAK_GLASS, reason=reason.strip())
+    return grant
 
 
 @transaction.atomic
@@ -326,6 +348,7 @@ def follow_up_set(*, case: Case, by: User, due_at, note: str = "") -> Reminder:
     if due_at <= timezone.now():
         raise ValidationError(_("Choose a time in the future."))
     reminder = reminders.follow_up_schedule(case, by, due_at, note.strip())
+    audit_case(case, by, Action.REMINDER_CHANGED)
     timeline_add(
         case,
         by,
@@ -357,6 +380,7 @@ def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None
     )
     if not moved:
         raise ValidationError(_("This reminder was already sent or closed."))
+    audit_case(case, by, Action.REMINDER_CHANGED)
     timeline_add(
         case,
         by,
@@ -384,6 +408,7 @@ def reminder_dismiss(*, reminder: Reminder, by: User, reason: str) -> None:
     )
     if not closed:
         raise ValidationError(_("This reminder was already closed."))
+    audit_case(case, by, Action.REMINDER_CHANGED)
     verb = _("acknowledged") if was_sent else _("dismissed")
     timeline_add(
         case,

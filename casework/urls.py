@@ -21,6 +21,7 @@ urlpatterns = [
     path(
         "cases/<str:reference>/risk-reviewed/", views.case_risk_reviewed, name="case_risk_reviewed"
     ),
+    path("cases/<str:reference>/history/", views.case_history, name="case_history"),
     path("cases/<str:reference>/follow-up/", reminder_views.follow_up, name="follow_up"),
     path(
         "cases/<str:reference>/reminders/<int:pk>/",

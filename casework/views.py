@@ -11,6 +11,8 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
+from audit import selectors as audit_selectors
+from audit.models import Action
 from casework import permissions, reminders, selectors, services, workflow
 from casework.forms import (
     AssignForm,
@@ -72,7 +74,9 @@ def _tomorrow_morning():
 
 
 def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> HttpResponse:
+    """Renders the case with its person's details: every render is an audited read."""
     user = request.user
+    services.audit_case(case, user, Action.CASE_VIEWED)
     can_work = permissions.can_work_case(user, case)
     is_coordinator = permissions.is_team_coordinator(user, case)
     moves = workflow.moves_for(case, is_coordinator=is_coordinator) if can_work else []
@@ -96,6 +100,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
         "timeline_form": forms.get("timeline_form") or TimelineForm(),
         "conflict": forms.get("conflict"),
         "reminders": reminders.upcoming_for_case(case) if can_work else [],
+        "can_see_history": is_coordinator,
         "follow_up_form": forms.get("follow_up_form")
         or FollowUpForm(initial={"due_at": _tomorrow_morning()}),
         "reminder_form": forms.get("reminder_form"),
@@ -262,6 +267,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         "conflict": conflict,
     }
     status = 409 if conflict else (400 if data else 200)
+    services.audit_case(case, request.user, Action.CASE_VIEWED)
     return render(request, "casework/case_edit.html", context, status=status)
 
 
@@ -289,3 +295,19 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("casework:case_detail", reference=case.reference)
     return render(request, "casework/break_glass.html", {"form": form})
+
+
+def case_history(request: HttpRequest, reference: str) -> HttpResponse:
+    """Who saw and changed this case: for the coordinators of its team."""
+    case = selectors.case_for(request.user, reference)
+    if not permissions.is_team_coordinator(request.user, case):
+        raise PermissionDenied
+    before = request.GET.get("before", "")
+    rows = audit_selectors.page_before(
+        audit_selectors.case_history(case.reference, case.team_id),
+        int(before) if before.isdigit() else None,
+    )
+    has_more = len(rows) > audit_selectors.PAGE
+    rows = rows[: audit_selectors.PAGE]
+    context = {"case": case, "rows": rows, "next_before": rows[-1].seq if has_more else None}
+    return render(request, "casework/case_history.html", context)

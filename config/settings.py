@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "audit.context.AuditContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -290,6 +291,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.tasks.worker_heartbeat",
         "schedule": timedelta(seconds=60),
     },
+}
+
+# Audit ----------------------------------------------------------------------------------
+# One account opening more distinct cases than this within an hour alerts the admins.
+INSIDER_CASES_PER_HOUR = env_int("INSIDER_CASES_PER_HOUR", 30)
+CELERY_BEAT_SCHEDULE["verify-audit-chain"] = {
+    "task": "audit.tasks.verify_chain",
+    "schedule": timedelta(hours=24),
 }
 
 # Reminders ------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("casework.urls")),
     path("account/", include("accounts.urls")),
     path("intake/", include("intake.urls")),
+    path("audit/", include("audit.urls")),
     # admin.site is our OTP admin site (accounts.apps.AdminConfig).
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Team, User
+from audit.log import record
+from audit.models import Action
 from casework import permissions as case_permissions
 from casework import reminders
 from casework.models import Case, EventKind
@@ -50,7 +52,18 @@ def intake_log(
         for kind, digest in blind_index.contact_digests(request.contact)
     )
     reminders.on_intake_logged(team, request.reference, request.received_at, by)
+    audit_request(request, by, Action.REQUEST_LOGGED)
     return request
+
+
+def audit_request(request: IntakeRequest, by: User, action: str) -> None:
+    record(
+        action,
+        actor=by,
+        target_type="request",
+        target_ref=request.reference,
+        team_id=request.team_id,
+    )
 
 
 def _contact_fields(request: IntakeRequest) -> dict:
@@ -75,6 +88,7 @@ def _close_request(request: IntakeRequest, by: User, state: str, **fields) -> No
         raise ValidationError(_("Someone else has already triaged this request."))
     reminders.on_intake_triaged(request.reference)
     request.refresh_from_db()
+    audit_request(request, by, Action.REQUEST_TRIAGED)
 
 
 def _request_contacts(request: IntakeRequest) -> set[tuple[str, str]]:

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
+from audit.models import Action
 from casework import permissions as case_permissions
 from casework.selectors import case_by_reference
 from intake import permissions, selectors, services
@@ -59,6 +60,7 @@ def intake_detail(request: HttpRequest, reference: str) -> HttpResponse:
                 return _triage(request, intake, form)
             except ValidationError as error:
                 form.add_error(None, error)
+    services.audit_request(intake, request.user, Action.REQUEST_VIEWED)
     duplicates = selectors.possible_duplicates(intake)
     own_teams = case_permissions.team_ids(request.user)
     cases = [

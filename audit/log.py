@@ -1,0 +1,179 @@
+"""Appending to the audit log, and walking its hash chain.
+
+Chain: every event stores the SHA-256 of the previous event and its own, computed over a
+canonical JSON encoding of its fields (the reason in clear, so re-encrypting under a new
+key does not break the chain). Appends lock the single ChainHead row first, inside the
+caller's transaction, so concurrent writers queue and the chain stays linear; a change
+whose audit write fails rolls back with it.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from ipaddress import ip_address
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from audit.context import current
+from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
+
+GENESIS = "0" * 64
+
+
+def canonical(event: AccessEvent) -> bytes:
+    fields = [
+        event.seq,
+        event.created_at.isoformat(),
+        event.actor_id,
+        event.action,
+        event.target_type,
+        event.target_ref,
+        event.team_id,
+        event.source_address,
+        event.request_id,
+        event.reason or "",
+        event.prev_hash,
+    ]
+    return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def digest(event: AccessEvent) -> str:
+    return hashlib.sha256(canonical(event)).hexdigest()
+
+
+def _clean_address(address: str | None) -> str | None:
+    try:
+        return str(ip_address(address)) if address else None
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def record(
+    action: Action | str,
+    *,
+    actor=None,
+    target_type: str = "",
+    target_ref: str = "",
+    team_id: int | None = None,
+    reason: str = "",
+) -> AccessEvent:
+    """Appends one event; call it inside the transaction of the change it records."""
+    context = current()
+    # The UPDATE takes the lock before the head is read: two writers never chain from
+    # the same previous hash. (The head row is made by audit's first migration.)
+    if not ChainHead.objects.filter(id=1).update(seq=F("seq") + 1):
+        ChainHead.objects.create(id=1, seq=1)  # an emptied database starts a new chain
+    head = ChainHead.objects.get(id=1)
+    event = AccessEvent(
+        seq=head.seq,
+        created_at=timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        action=action,
+        target_type=target_type,
+        target_ref=target_ref,
+        team_id=team_id,
+        source_address=_clean_address(context.address if context else None),
+        request_id=context.request_id if context else "",
+        reason=reason or None,
+        prev_hash=head.last_hash,
+    )
+    event.hash = digest(event)
+    event.save()
+    ChainHead.objects.filter(id=1).update(last_hash=event.hash)
+    _check_insider_rules(event)
+    return event
+
+
+def _check_insider_rules(event: AccessEvent) -> None:
+    if event.actor_id is None:
+        return
+    if event.action == Action.BREAK_GLASS:
+        _alert(InsiderAlert.Kind.BREAK_GLASS, event)
+    elif event.action == Action.CASE_VIEWED:
+        since = event.created_at - timedelta(hours=1)
+        opened = (
+            AccessEvent.objects.filter(
+                actor_id=event.actor_id, action=Action.CASE_VIEWED, created_at__gte=since
+            )
+            .values("target_ref")
+            .distinct()
+            .count()
+        )
+        # Exactly at the crossing, so one burst raises one alert, not one per case.
+        if opened == settings.INSIDER_CASES_PER_HOUR + 1:
+            already = AccessEvent.objects.filter(
+                actor_id=event.actor_id,
+                action=Action.CASE_VIEWED,
+                created_at__gte=since,
+                target_ref=event.target_ref,
+            ).exclude(pk=event.pk)
+            if not already.exists():
+                _alert(InsiderAlert.Kind.MANY_CASES, event)
+    elif event.action == Action.SECOND_FACTOR and event.source_address:
+        seen_before = (
+            AccessEvent.objects.filter(
+                actor_id=event.actor_id,
+                action=Action.SECOND_FACTOR,
+                source_address=event.source_address,
+            )
+            .exclude(pk=event.pk)
+            .exists()
+        )
+        first_ever = (
+            not AccessEvent.objects.filter(actor_id=event.actor_id, action=Action.SECOND_FACTOR)
+            .exclude(pk=event.pk)
+            .exists()
+        )
+        if not seen_before and not first_ever:
+            _alert(InsiderAlert.Kind.NEW_ADDRESS, event)
+
+
+def _alert(kind: str, event: AccessEvent | None, actor=None) -> None:
+    InsiderAlert.objects.create(
+        kind=kind,
+        actor_id=event.actor_id if event else getattr(actor, "pk", None),
+        event_seq=event.seq if event else None,
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    checked: int
+    broken_seq: int | None
+    problem: str
+
+
+def verify(batch: int = 5000) -> Verification:
+    """Walks the chain in order; names the first event whose link or hash is wrong."""
+    previous = GENESIS
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        rows = list(AccessEvent.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])
+        if not rows:
+            break
+        for event in rows:
+            if event.seq != expected_seq:
+                return Verification(checked, expected_seq, "missing event")
+            if event.prev_hash != previous:
+                return Verification(checked, event.seq, "link to the previous event broken")
+            if digest(event) != event.hash:
+                return Verification(checked, event.seq, "contents changed after writing")
+            previous = event.hash
+            expected_seq += 1
+            checked += 1
+        last_seq = rows[-1].seq
+    head = ChainHead.objects.filter(id=1).first()
+    if head and head.seq != checked:
+        return Verification(checked, checked + 1, "events missing at the end")
+    return Verification(checked, None, "")
+
+
+def alert_chain_broken(result: Verification) -> None:
+    InsiderAlert.objects.create(kind=InsiderAlert.Kind.CHAIN_BROKEN, event_seq=result.broken_seq)

@@ -1,0 +1,100 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from privacy.fields import EncryptedTextField
+
+
+class Action(models.TextChoices):
+    LOGIN = "login", _("Signed in (password)")
+    LOGIN_FAILED = "login_failed", _("Sign-in failed")
+    SECOND_FACTOR = "second_factor", _("Second factor verified")
+    SECOND_FACTOR_FAILED = "second_factor_failed", _("Second factor failed")
+    ENROLLED = "enrolled", _("Authenticator set up")
+    LOGOUT = "logout", _("Signed out")
+    LOCKED_OUT = "locked_out", _("Locked out")
+    DEVICE_RESET = "device_reset", _("Second factor reset")
+    SESSIONS_ENDED = "sessions_ended", _("Signed out everywhere")
+    ACCOUNT_CHANGED = "account_changed", _("Account, role or team changed")
+    CASE_VIEWED = "case_viewed", _("Case viewed")
+    CASE_OPENED = "case_opened", _("Case opened")
+    CASE_CHANGED = "case_changed", _("Case details changed")
+    CASE_MOVED = "case_moved", _("Stage changed")
+    CASE_ASSIGNED = "case_assigned", _("Case assigned")
+    CASE_NOTE = "case_note", _("Timeline entry added")
+    BREAK_GLASS = "break_glass", _("Break-glass")
+    REMINDER_CHANGED = "reminder_changed", _("Reminder set or changed")
+    REQUEST_VIEWED = "request_viewed", _("Request viewed")
+    REQUEST_LOGGED = "request_logged", _("Request logged")
+    REQUEST_TRIAGED = "request_triaged", _("Request triaged")
+    AUDIT_EXPORTED = "audit_exported", _("Audit log exported")
+    AUDIT_VERIFIED = "audit_verified", _("Audit chain verified")
+
+
+class AccessEvent(models.Model):
+    """One line of the append-only, hash-chained access log.
+
+    Targets are named by reference (C-2026-00042, R-…, a user id), never by anything
+    personal; a break-glass reason, which may be, is encrypted (and hashed in clear).
+    """
+
+    seq = models.BigIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=24, choices=Action, db_index=True)
+    target_type = models.CharField(max_length=16, blank=True)
+    target_ref = models.CharField(max_length=32, blank=True)
+    # The team a case or request belongs to: coordinators see their teams' history.
+    team_id = models.BigIntegerField(null=True, blank=True)
+    source_address = models.GenericIPAddressField(null=True, blank=True)
+    request_id = models.CharField(max_length=32, blank=True)
+    reason = EncryptedTextField(null=True, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["actor", "-seq"]),
+            models.Index(fields=["target_ref", "-seq"]),
+            models.Index(fields=["action", "-seq"]),
+            models.Index(fields=["actor", "action", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.target_ref}"
+
+
+class ChainHead(models.Model):
+    """The one row every append locks first: it keeps the chain linear under concurrent
+    writers, on PostgreSQL (row lock) and SQLite (write lock) alike."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"chain head #{self.seq}"
+
+
+class InsiderAlert(models.Model):
+    """A pattern an admin must look at; turned into urgent notifications for admins."""
+
+    class Kind(models.TextChoices):
+        MANY_CASES = "many_cases", _("Opened many cases within an hour")
+        BREAK_GLASS = "break_glass", _("Used break-glass")
+        NEW_ADDRESS = "new_address", _("Signed in from a new address")
+        CHAIN_BROKEN = "chain_broken", _("Audit chain broken")
+
+    kind = models.CharField(max_length=16, choices=Kind)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    event_seq = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    notified_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.event_seq}"
