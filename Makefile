@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The embedded default: SQLite and Celery's filesystem broker under var/, keys generated once.
 export SAFE_PASSAGE_MODE ?= embedded
 
-.PHONY: run test lint format migrations-check messages clean-venv bench-dispatcher
+.PHONY: run test lint format migrations-check messages clean-venv bench-dispatcher bench-audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(VENV)/.installed-test
 # Needs DATABASE_URL pointing at PostgreSQL; see tests/bench/dispatcher.py.
 bench-dispatcher: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench.dispatcher
+
+# Needs DATABASE_URL pointing at PostgreSQL; see tests/bench/audit.py.
+bench-audit: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench.audit
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

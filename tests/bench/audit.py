@@ -1,0 +1,124 @@
+"""Benchmark: verify_audit over a million events, and what auditing adds to a case page.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/safe_passage make bench-audit
+
+Builds a throw-away database (test_<name>), writes BENCH_EVENTS valid chained events with
+bulk inserts, times `audit.log.verify()`, then times the case-detail page in-process with
+auditing on and with the audit write replaced by a no-op, and drops the database.
+"""
+
+import hashlib
+import os
+import statistics
+import sys
+import time
+from datetime import timedelta
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+EVENTS = int(os.environ.get("BENCH_EVENTS", 1_000_000))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", 300))
+
+
+def fill_chain(count: int) -> None:
+    from audit.log import GENESIS, canonical
+    from audit.models import AccessEvent, ChainHead
+
+    previous = GENESIS
+    start = timezone.now() - timedelta(days=365)
+    batch = []
+    for seq in range(1, count + 1):
+        event = AccessEvent(
+            seq=seq,
+            created_at=start + timedelta(seconds=seq * 30),
+            action="case_viewed",
+            target_type="case",
+            target_ref=f"C-2026-{seq % 90000:05d}",
+            team_id=1,
+            source_address="203.0.113.7",
+            request_id=f"{seq:032x}",
+            prev_hash=previous,
+        )
+        event.hash = hashlib.sha256(canonical(event)).hexdigest()
+        previous = event.hash
+        batch.append(event)
+        if len(batch) == 10_000:
+            AccessEvent.objects.bulk_create(batch)
+            batch = []
+    AccessEvent.objects.bulk_create(batch)
+    ChainHead.objects.update_or_create(id=1, defaults={"seq": count, "last_hash": previous})
+
+
+def case_page_timings(audited: bool) -> list[float]:
+    import casework.services
+    from accounts.roles import Role
+    from casework.models import Case, Person
+    from tests.conftest import verified_client
+    from tests.factories import TeamFactory, UserFactory
+
+    team = TeamFactory(name=f"Bench {audited}")
+    coordinator = UserFactory(role=Role.COORDINATOR, teams=[team])
+    person = Person.objects.create(codename=f"Bench-{audited}", legal_name="Benchmark Person")
+    case = Case.objects.create(reference=f"C-2026-9{int(audited)}999", person=person, team=team)
+    client = verified_client(coordinator)
+    url = f"/cases/{case.reference}/"
+    original = casework.services.record
+    if not audited:
+        casework.services.record = lambda *args, **kwargs: None
+    try:
+        client.get(url)  # warm up
+        timings = []
+        for _ in range(REQUESTS):
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append(time.perf_counter() - started)
+            assert response.status_code == 200
+    finally:
+        casework.services.record = original
+    return timings
+
+
+def main() -> int:
+    if connection.vendor != "postgresql":
+        print("Set DATABASE_URL to a PostgreSQL server for this benchmark.")
+        return 2
+    from audit.log import verify
+
+    setup_test_environment()
+    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        started = time.perf_counter()
+        fill_chain(EVENTS)
+        print(f"wrote {EVENTS:,} chained events in {time.perf_counter() - started:.1f} s")
+        started = time.perf_counter()
+        result = verify()
+        took = time.perf_counter() - started
+        assert result.broken_seq is None, result
+        print(
+            f"verify_audit: {result.checked:,} events in {took:.1f} s "
+            f"({result.checked / took:,.0f} events/s)"
+        )
+        with_audit = case_page_timings(audited=True)
+        without = case_page_timings(audited=False)
+        for label, values in (("with audit", with_audit), ("without audit", without)):
+            values = sorted(values)
+            print(
+                f"case page {label}: p50 {statistics.median(values) * 1000:.2f} ms, "
+                f"p95 {values[int(len(values) * 0.95)] * 1000:.2f} ms over {len(values)}"
+            )
+        overhead = statistics.median(with_audit) - statistics.median(without)
+        print(f"audit overhead per case page (p50): {overhead * 1000:.2f} ms")
+    finally:
+        connection.creation.destroy_test_db(name, verbosity=0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
