@@ -67,7 +67,9 @@ def record(
     # The UPDATE takes the lock before the head is read: two writers never chain from
     # the same previous hash. (The head row is made by audit's first migration.)
     if not ChainHead.objects.filter(id=1).update(seq=F("seq") + 1):
-        ChainHead.objects.create(id=1, seq=1)  # an emptied database starts a new chain
+        # An emptied database starts a new chain; get_or_create survives a racing twin.
+        ChainHead.objects.get_or_create(id=1)
+        ChainHead.objects.filter(id=1).update(seq=F("seq") + 1)
     head = ChainHead.objects.get(id=1)
     event = AccessEvent(
         seq=head.seq,

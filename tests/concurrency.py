@@ -16,11 +16,14 @@ def run_together(call: Callable[[], object], times: int = 2) -> list[object]:
     """Starts `call` in `times` threads released by one barrier; returns their results."""
     start = threading.Barrier(times)
     results: list[object] = []
+    errors: list[BaseException] = []
 
     def run():
         try:
             start.wait()
             results.append(call())
+        except BaseException as error:  # surfaced below, in the test's own thread
+            errors.append(error)
         finally:
             connections.close_all()
 
@@ -29,4 +32,6 @@ def run_together(call: Callable[[], object], times: int = 2) -> list[object]:
         thread.start()
     for thread in threads:
         thread.join()
+    if errors:
+        raise errors[0]
     return results
