@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -15,3 +16,11 @@ app.autodiscover_tasks()
 def ping() -> str:
     """Answers 'pong': lets a deployment (and the smoke test) see a worker take a task."""
     return "pong"
+
+
+@worker_init.connect
+def refuse_a_key_that_cannot_read(**kwargs) -> None:
+    """A worker on the wrong FIELD_ENCRYPTION_KEY would fail on every row; it stops now."""
+    from privacy.canary import assert_keys_work
+
+    assert_keys_work()

@@ -28,6 +28,18 @@ def test_pages_forbid_framing_and_referrers(client):
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
 
+def test_pages_turn_off_browser_features(client):
+    policy = client.get(reverse("accounts:login"))["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()"):
+        assert feature in policy
+
+
+def test_signed_in_pages_are_never_stored(volunteer_client):
+    response = volunteer_client.get(reverse("casework:dashboard"))
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
+
+
 @pytest.mark.parametrize("template", TEMPLATES, ids=lambda path: path.name)
 def test_templates_have_no_inline_script_or_style(template):
     text = template.read_text()

@@ -1,0 +1,27 @@
+"""Headers Django does not set itself: no browser features, no stored copies of pages."""
+
+from django.utils.cache import add_never_cache_headers
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer", "camera", "display-capture", "geolocation", "gyroscope",
+        "microphone", "midi", "payment", "usb", "interest-cohort", "browsing-topics",
+    )
+)  # fmt: skip
+
+
+class PrivacyHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        # A page for a signed-in person may show someone's details: no browser or proxy
+        # keeps a copy (a shared or seized laptop's cache is a dump of its own).
+        if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
+            add_never_cache_headers(response)
+            response["Cache-Control"] = "no-store, no-cache, must-revalidate, private, max-age=0"
+        return response
