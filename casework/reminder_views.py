@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from casework import selectors, services
+from casework import reminder_services, selectors
 from casework.forms import FollowUpForm, SnoozeForm
 from casework.models import Heartbeat, Notification, Reminder, ReminderState
 from casework.views import case_page
@@ -49,7 +49,7 @@ def follow_up(request: HttpRequest, reference: str) -> HttpResponse:
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
-            services.follow_up_set(
+            reminder_services.follow_up_set(
                 case=case,
                 by=request.user,
                 due_at=form.cleaned_data["due_at"],
@@ -73,11 +73,13 @@ def reminder_change(request: HttpRequest, reference: str, pk: int) -> HttpRespon
         data = form.cleaned_data
         try:
             if data["action"] == "snooze":
-                services.reminder_snooze(
+                reminder_services.reminder_snooze(
                     reminder=reminder, by=request.user, until=data["until"], reason=data["reason"]
                 )
             else:
-                services.reminder_dismiss(reminder=reminder, by=request.user, reason=data["reason"])
+                reminder_services.reminder_dismiss(
+                    reminder=reminder, by=request.user, reason=data["reason"]
+                )
         except ValidationError as error:
             form.add_error(None, error)
         else:

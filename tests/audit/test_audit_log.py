@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit import log
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
-from casework import reminders, services
+from casework import reminder_services, reminders, services
 from casework.models import EventKind, Notification, Stage
 from intake.services import intake_accept, intake_log
 from tests.concurrency import needs_postgres, run_together
@@ -92,7 +92,7 @@ def test_account_actions_are_recorded(coordinator_client, admin_client_verified,
         ),
         (
             Action.REMINDER_CHANGED,
-            lambda c, u: services.follow_up_set(
+            lambda c, u: reminder_services.follow_up_set(
                 case=c, by=u, due_at=timezone.now() + timedelta(days=1)
             ),
         ),
