@@ -135,12 +135,8 @@ def _check_insider_rules(event: AccessEvent) -> None:
             _alert(InsiderAlert.Kind.NEW_ADDRESS, event)
 
 
-def _alert(kind: str, event: AccessEvent | None, actor=None) -> None:
-    InsiderAlert.objects.create(
-        kind=kind,
-        actor_id=event.actor_id if event else getattr(actor, "pk", None),
-        event_seq=event.seq if event else None,
-    )
+def _alert(kind: str, event: AccessEvent) -> None:
+    InsiderAlert.objects.create(kind=kind, actor_id=event.actor_id, event_seq=event.seq)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def _schedule(case: Case, kind: str, due_at: datetime, **fields) -> Reminder:
     )
 
 
-def on_stage_entered(case: Case, previous: str, by: User) -> None:
+def on_stage_entered(case: Case, by: User) -> None:
     """Cancels what belonged to the stage left and schedules what the new one needs."""
     now = timezone.now()
     _pending(case, ReminderKind.STAGE_OVERDUE, *CHECK_IN_KINDS).update(

@@ -5,7 +5,6 @@ coordinators with a live break-glass grant that one case too; admins nothing.
 """
 
 from dataclasses import dataclass
-from datetime import date
 
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -124,7 +123,7 @@ def my_cases(user: User, limit: int = 20) -> QuerySet[Case]:
     )
 
 
-def overdue_cases(user: User, today: date | None = None, limit: int = 20) -> QuerySet[Case]:
+def overdue_cases(user: User, limit: int = 20) -> QuerySet[Case]:
     return case_list(user, CaseFilters(overdue=True)).order_by("next_action_due")[:limit]
 
 

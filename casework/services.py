@@ -178,7 +178,7 @@ def case_open(
         assignee=by if by.has_role(Role.VOLUNTEER) else None,
     )
     timeline_add(case, by, EventKind.CREATED, to_stage=Stage.NEW)
-    reminders.on_stage_entered(case, "", by)
+    reminders.on_stage_entered(case, by)
     audit_case(case, by, Action.CASE_OPENED)
     return case
 
@@ -214,7 +214,7 @@ def case_transition(
     if to_stage in workflow.COORDINATOR_ENTRY:
         case.coordinator = by
     case.save(update_fields=["stage", "stage_entered_at", "held_from", "outcome", "coordinator"])
-    reminders.on_stage_entered(case, from_stage, by)
+    reminders.on_stage_entered(case, by)
     detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
     audit_case(case, by, Action.CASE_MOVED)
     return timeline_add(
@@ -299,7 +299,7 @@ def case_update(*, case: Case, by: User, expected_version: int, changes: dict) -
     if case_changed:
         case.save(update_fields=case_changed)
         if "crossing_window_end" in case_changed and case.stage == Stage.CROSSING:
-            reminders.on_stage_entered(case, case.stage, by)  # the alarm moves with the window
+            reminders.on_stage_entered(case, by)  # the alarm moves with the window
     if person_changed:
         person.save(update_fields=person_changed)
         person_indexes_refresh(person)

@@ -17,7 +17,6 @@ import re
 from cryptography.fernet import InvalidToken
 from django import forms
 from django.core.exceptions import FieldError, ValidationError
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 from encrypted_model_fields import fields as library
 
@@ -143,5 +142,4 @@ __all__ = [
     "EncryptedDateField",
     "EncryptedEmailField",
     "EncryptedTextField",
-    "models",
 ]
