@@ -30,6 +30,10 @@ class Action(models.TextChoices):
     REQUEST_TRIAGED = "request_triaged", _("Request triaged")
     AUDIT_EXPORTED = "audit_exported", _("Audit log exported")
     AUDIT_VERIFIED = "audit_verified", _("Audit chain verified")
+    KEYS_ROTATED = "keys_rotated", _("Encryption keys rotated")
+    LEGAL_HOLD = "legal_hold", _("Legal hold set or lifted")
+    CASE_PURGED = "case_purged", _("Personal data purged (retention)")
+    CASE_ERASED = "case_erased", _("Personal data erased on request")
 
 
 class AccessEvent(models.Model):

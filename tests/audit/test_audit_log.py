@@ -207,6 +207,25 @@ def test_postgresql_refuses_update_and_delete_of_audit_rows(case, coordinator):
 
 
 @needs_postgres
+def test_postgresql_lets_through_only_a_reencrypted_reason(case, coordinator):
+    """Key rotation rewrites the reason's ciphertext; nothing else may change, and a reason
+    changed in substance (not only re-encrypted) is still caught by the chain."""
+    event = log.record(
+        Action.BREAK_GLASS,
+        actor=coordinator,
+        target_ref=case.reference,
+        reason="Assignee unreachable",
+    )
+    event.reason = "Assignee unreachable"  # a fresh ciphertext of the same text
+    event.save(update_fields=["reason"])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AccessEvent.objects.filter(pk=event.pk).update(reason="x", target_ref="C-2026-00000")
+    assert log.verify().broken_seq is None
+    AccessEvent.objects.filter(pk=event.pk).update(reason="Curiosity")
+    assert log.verify().broken_seq == event.seq
+
+
+@needs_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_keep_the_chain_linear(volunteer):
     ChainHead.objects.all().delete()  # as after a flush: the writers must recreate it safely
