@@ -23,7 +23,9 @@ def test_pages_carry_a_strict_content_security_policy(client):
 def test_pages_forbid_framing_and_referrers(client):
     response = client.get(reverse("accounts:login"))
     assert response["X-Frame-Options"] == "DENY"
-    assert response["Referrer-Policy"] == "same-origin"
+    assert response["Referrer-Policy"] == "no-referrer"
+    # The page's own policy would override the header's: it must not loosen it.
+    assert b'<meta name="referrer" content="no-referrer">' in response.content
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
 
