@@ -338,6 +338,10 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 ADMIN_URL = env_str("ADMIN_URL", "admin/")
 
 # Logging: no personal data, ever. Request bodies and local variables are not logged.
+# Tracebacks in error reports show where, never with what: see privacy/error_reports.py.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "privacy.error_reports.NothingPersonalReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "privacy.error_reports.NothingPersonalReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
