@@ -52,3 +52,11 @@ def test_the_token_is_still_required(volunteer):
         headers={"origin": "null", "sec_fetch_site": "same-origin"},
     )
     assert response.status_code == 403
+
+
+def test_a_missing_csrf_middleware_is_still_reported(settings):
+    from django.core import checks
+
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if not m.endswith("CsrfViewMiddleware")]
+    messages = checks.run_checks(include_deployment_checks=True, tags=[checks.Tags.security])
+    assert "privacy.W001" in {message.id for message in messages}

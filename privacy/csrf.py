@@ -8,6 +8,8 @@ else is Django's own check, the token included; a null origin from anywhere else
 site, a sandboxed frame, a ``data:`` page) is refused as before.
 """
 
+from django.conf import settings
+from django.core.checks import CheckMessage, Tags, Warning, register
 from django.middleware.csrf import CsrfViewMiddleware
 
 
@@ -19,3 +21,17 @@ class NoReferrerCsrfViewMiddleware(CsrfViewMiddleware):
         ):
             return True
         return super()._origin_verified(request)
+
+
+@register(Tags.security, deploy=True)
+def check_csrf_middleware(app_configs, **kwargs) -> list[CheckMessage]:
+    """Stands in for Django's security.W003, which knows only its own class by name."""
+    if f"{__name__}.{NoReferrerCsrfViewMiddleware.__name__}" in settings.MIDDLEWARE:
+        return []
+    return [
+        Warning(
+            "privacy.csrf.NoReferrerCsrfViewMiddleware is not in MIDDLEWARE: "
+            "forms are not protected against cross-site request forgery.",
+            id="privacy.W001",
+        )
+    ]
