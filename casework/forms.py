@@ -207,3 +207,44 @@ class SnoozeForm(forms.Form):
         if cleaned.get("action") == "snooze" and not cleaned.get("until"):
             self.add_error("until", _("Choose until when."))
         return cleaned
+
+
+class LegalHoldForm(forms.Form):
+    SET, LIFT = "set", "lift"
+
+    # What the page offered: a second click on "set" must not lift the hold.
+    action = forms.ChoiceField(choices=[(SET, SET), (LIFT, LIFT)], widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Stored encrypted; shown to the team's coordinators and in the audit log."),
+        error_messages={"required": _("Give a reason: it is recorded, encrypted, with the hold.")},
+    )
+
+
+class ErasureForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "How and when the person asked, e.g. 'asked by Signal on 3 May'. It stays in the "
+            "audit log after the erasure: write nothing that identifies them."
+        ),
+        error_messages={
+            "required": _("Give the reason for the erasure, e.g. how the person asked.")
+        },
+    )
+    confirm = forms.BooleanField(
+        label=_(
+            "The request came from the person themselves, through a contact we already know "
+            "them by."
+        ),
+        error_messages={
+            "required": _(
+                "Confirm that the person asked for this themselves: a fake request must not "
+                "erase anyone."
+            )
+        },
+    )

@@ -45,6 +45,11 @@ class Outcome(models.TextChoices):
     PROVOCATION = "provocation", _("Suspected provocation")
 
 
+class PurgeKind(models.TextChoices):
+    RETENTION = "retention", _("Retention period over")
+    ERASURE = "erasure", _("Erased at the person's request")
+
+
 class ReferenceCounter(models.Model):
     """The last number handed out per prefix and year (C-2026-00042, R-2026-00007)."""
 
@@ -81,6 +86,8 @@ class Person(models.Model):
     military_unit = EncryptedCharField(_("military unit"), max_length=200, blank=True)
     notes = EncryptedTextField(_("notes"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Set when the last of the person's cases lost its personal data (casework.retention).
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("person")
@@ -168,6 +175,17 @@ class Case(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 
+    # Legal hold: set by a coordinator, it keeps the personal data past the retention
+    # period and blocks erasure. The reason may name legal proceedings: encrypted.
+    legal_hold_at = models.DateTimeField(_("on legal hold since"), null=True, blank=True)
+    legal_hold_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    legal_hold_reason = EncryptedTextField(_("legal hold reason"), blank=True)
+    # When the personal data was removed, and why; what is left is anonymous statistics.
+    purged_at = models.DateTimeField(_("personal data removed"), null=True, blank=True)
+    purge_kind = models.CharField(max_length=16, choices=PurgeKind, blank=True)
+
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -176,6 +194,12 @@ class Case(models.Model):
             models.Index(fields=["assignee", "stage"]),
             models.Index(fields=["team", "next_action_due"]),
             models.Index(fields=["team", "-created_at"]),
+            # The nightly purge's question: closed, not yet purged, closed since when?
+            models.Index(
+                fields=["stage_entered_at"],
+                condition=models.Q(stage="closed", purged_at__isnull=True),
+                name="case_awaiting_purge",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -184,6 +208,14 @@ class Case(models.Model):
     @property
     def is_closed(self) -> bool:
         return self.stage == Stage.CLOSED
+
+    @property
+    def is_purged(self) -> bool:
+        return self.purged_at is not None
+
+    @property
+    def on_legal_hold(self) -> bool:
+        return self.legal_hold_at is not None
 
     @property
     def risk_flags(self) -> list[str]:
@@ -204,6 +236,8 @@ class EventKind(models.TextChoices):
     EDIT = "edit", _("Details changed")
     INTAKE = "intake", _("Request attached")
     REMINDER = "reminder", _("Reminder")
+    LEGAL_HOLD = "legal_hold", _("Legal hold")
+    ANONYMISED = "anonymised", _("Personal data removed")
 
 
 class CaseEvent(models.Model):

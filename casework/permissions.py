@@ -37,13 +37,18 @@ def can_view_case(user: User, case: Case) -> bool:
 def can_work_case(user: User, case: Case) -> bool:
     """Notes, check-ins, edits and ordinary stage moves: the assignee and the coordinator.
 
-    Break-glass opens a case for reading only.
+    Break-glass opens a case for reading only; an anonymised case is read-only for everyone
+    (nothing personal may be written back onto it).
     """
-    return user.is_active and (is_team_coordinator(user, case) or is_assignee(user, case))
+    return (
+        user.is_active
+        and not case.is_purged
+        and (is_team_coordinator(user, case) or is_assignee(user, case))
+    )
 
 
 def can_assign(user: User, case: Case) -> bool:
-    return user.is_active and is_team_coordinator(user, case)
+    return user.is_active and not case.is_purged and is_team_coordinator(user, case)
 
 
 def can_take(user: User, case: Case) -> bool:
@@ -63,3 +68,15 @@ def can_break_glass(user: User, case: Case) -> bool:
         and user.has_perm("accounts.break_glass")
         and case.team_id not in team_ids(user)
     )
+
+
+def can_set_legal_hold(user: User, case: Case) -> bool:
+    """Setting or lifting a legal hold: the coordinators of the case's team, while there is
+    still personal data to hold."""
+    return user.is_active and not case.is_purged and is_team_coordinator(user, case)
+
+
+def can_erase_case(user: User, case: Case) -> bool:
+    """Executing a person's erasure request: the coordinators of the case's team. A legal
+    hold blocks it too, but that is a state of the case, refused with its own message."""
+    return user.is_active and not case.is_purged and is_team_coordinator(user, case)

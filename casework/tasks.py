@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from casework import reminders
+from casework import reminders, retention
 from casework.models import Notification
 
 
@@ -16,6 +16,12 @@ from casework.models import Notification
 def dispatch_reminders() -> int:
     """Run by beat every minute; see casework.reminders.dispatch_due."""
     return len(reminders.dispatch_due())
+
+
+@shared_task(name="casework.tasks.purge_expired_cases")
+def purge_expired_cases() -> int:
+    """Run by beat every night; see casework.retention. Running it twice purges nothing twice."""
+    return retention.purge_expired_cases()
 
 
 @shared_task(name="casework.tasks.worker_heartbeat")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework import reminder_views, views
+from casework import reminder_views, retention_views, views
 
 app_name = "casework"
 
@@ -22,6 +22,8 @@ urlpatterns = [
         "cases/<str:reference>/risk-reviewed/", views.case_risk_reviewed, name="case_risk_reviewed"
     ),
     path("cases/<str:reference>/history/", views.case_history, name="case_history"),
+    path("cases/<str:reference>/legal-hold/", retention_views.legal_hold, name="case_legal_hold"),
+    path("cases/<str:reference>/erase/", retention_views.case_erase, name="case_erase"),
     path("cases/<str:reference>/follow-up/", reminder_views.follow_up, name="follow_up"),
     path(
         "cases/<str:reference>/reminders/<int:pk>/",

@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from config.environment import (
@@ -323,6 +324,25 @@ INTAKE_TRIAGE_LIMIT_HOURS = env_int("INTAKE_TRIAGE_LIMIT_HOURS", 24)
 CROSSING_GRACE_HOURS = env_int("CROSSING_GRACE_HOURS", 6)
 # While in transit, a check-in is expected this often (hours); 0 turns it off.
 TRANSIT_CHECK_IN_HOURS = env_int("TRANSIT_CHECK_IN_HOURS", 12)
+
+# Retention ------------------------------------------------------------------------------
+# Personal data of a case closed this many days ago (and of a request rejected this long
+# ago) is purged the next night, unless the case is on legal hold. A year by default: people
+# come back (asylum papers, a relative writing, a repeat request that triage should match to
+# the old case), and "arrived" has turned into "detained" months later; every day longer is
+# more that a stolen database reveals.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 365)
+if RETENTION_DAYS < 1:
+    raise ConfigurationError("RETENTION_DAYS must be a whole number of days, at least 1.")
+# At night (UTC, Celery's clock); a beat that was down catches up when it starts.
+CELERY_BEAT_SCHEDULE["purge-expired-cases"] = {
+    "task": "casework.tasks.purge_expired_cases",
+    "schedule": crontab(hour=3, minute=30),
+}
+CELERY_BEAT_SCHEDULE["purge-expired-requests"] = {
+    "task": "intake.tasks.purge_expired_requests",
+    "schedule": crontab(hour=3, minute=45),
+}
 
 # E-mail --------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

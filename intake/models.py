@@ -24,6 +24,16 @@ class TriageState(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class IntakeRequestQuerySet(models.QuerySet):
+    def purge(self, now) -> int:
+        """Blanks the contact, message and reason of these requests and drops their blind
+        indexes; channel, dates, state and team stay as statistics. Callers hold the
+        transaction. Reachable as `case.intake_requests.purge(...)`, so casework can purge a
+        case's requests without importing intake."""
+        IntakeIndex.objects.filter(request__in=self).delete()
+        return self.update(contact="", message="", rejection_reason="", purged_at=now)
+
+
 class IntakeRequest(models.Model):
     """One incoming request as logged, before anyone decided what it is."""
 
@@ -55,11 +65,23 @@ class IntakeRequest(models.Model):
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="intake_requests"
     )
+    # Set when the contact and message were blanked (retention, or the case was erased).
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IntakeRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incoming request")
         verbose_name_plural = _("incoming requests")
-        indexes = [models.Index(fields=["team", "state", "received_at"])]
+        indexes = [
+            models.Index(fields=["team", "state", "received_at"]),
+            # The nightly purge's question: decided, not yet purged, decided since when?
+            models.Index(
+                fields=["triaged_at"],
+                condition=models.Q(purged_at__isnull=True),
+                name="request_awaiting_purge",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference

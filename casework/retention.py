@@ -1,0 +1,313 @@
+"""Retention: removing a case's personal data, by schedule or at the person's request, and
+the legal hold that stops both.
+
+What goes: every encrypted field of the person and the case, the blind indexes, the notes,
+check-ins, contacts and reminders, the texts of the events that stay, and the contact and
+message of the requests that led to the case. What stays, as anonymous statistics: the
+reference, codename and category, the team, the stages with their dates, the outcome, who
+worked the case, and the requests' channel, dates and triage state.
+
+A person can have more than one case. Their details serve every case, so they are blanked
+only with the last of them: purging one closed case never blanks the details a colleague
+is still using on an open one, or that a legal hold on another case must keep.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.models import Action
+from casework import permissions
+from casework.models import (
+    Case,
+    CaseEvent,
+    EventKind,
+    Outcome,
+    Person,
+    PersonIndex,
+    PurgeKind,
+    Reminder,
+    Stage,
+)
+from casework.services import audit_case, case_transition, timeline_add
+
+logger = logging.getLogger(__name__)
+
+PURGE_BATCH = 200
+
+# Timeline events that stay as statistics (without their text); every other kind is a
+# note, check-in, contact, reminder or edit, and goes.
+KEPT_EVENT_KINDS = (
+    EventKind.CREATED,
+    EventKind.STAGE,
+    EventKind.ASSIGNMENT,
+    EventKind.INTAKE,
+    EventKind.LEGAL_HOLD,
+    EventKind.ANONYMISED,
+)
+
+# What the purge writes over the person: every encrypted field, and the preferred language
+# (harmless alone, but nothing needs it any more).
+BLANK_PERSON = {
+    "legal_name": "",
+    "birth_date": None,
+    "phone": "",
+    "messenger_handles": "",
+    "email": "",
+    "current_location": "",
+    "military_unit": "",
+    "notes": "",
+    "preferred_language": "",
+}
+
+# What the purge writes over the case. Flags (health, wanted list, criminal case) are facts
+# about the person; destination and crossing window, matched against border records with the
+# stage dates that stay, could point to one crossing. Stage, dates, outcome, team and who
+# worked the case stay.
+BLANK_CASE = {
+    "route_summary": "",
+    "legal_hold_reason": "",
+    "flag_wanted": False,
+    "flag_criminal_case": False,
+    "flag_internal_passport_only": False,
+    "flag_dependants": False,
+    "flag_health": False,
+    "risk_reviewed_at": None,
+    "destination_country": "",
+    "readiness_confirmed": False,
+    "crossing_window_start": None,
+    "crossing_window_end": None,
+    "next_action_due": None,
+}
+
+# Read under the lock without decrypting anything: a purge must work even on a row that
+# no longer decrypts.
+LOCK_FIELDS = (
+    "reference",
+    "person_id",
+    "team_id",
+    "stage",
+    "stage_entered_at",
+    "legal_hold_at",
+    "purged_at",
+    "version",
+)
+
+
+def retention_cutoff(now: datetime | None = None) -> datetime:
+    """Cases closed (and requests decided) before this have had their retention period."""
+    return (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
+
+
+def expired_cases(now: datetime | None = None) -> QuerySet[Case]:
+    """Closed longer than RETENTION_DAYS ago, not on legal hold, not yet purged."""
+    return Case.objects.filter(
+        stage=Stage.CLOSED,
+        stage_entered_at__lt=retention_cutoff(now),
+        legal_hold_at__isnull=True,
+        purged_at__isnull=True,
+    )
+
+
+def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None:
+    """Removes the personal data of one locked case; the caller holds the transaction."""
+    case.events.exclude(kind__in=KEPT_EVENT_KINDS).delete()
+    case.events.update(text="")
+    # Every notification about a case comes from one of its reminders and goes with it
+    # (cascade); the reminders' notes were the person's data.
+    case.reminders.all().delete()
+    case.break_glass.update(reason="")
+    case.intake_requests.purge(now)
+    Case.objects.filter(pk=case.pk).update(
+        **BLANK_CASE,
+        purged_at=now,
+        purge_kind=kind,
+        version=F("version") + 1,
+        updated_at=now,
+    )
+    case.version += 1
+    case.purged_at, case.purge_kind = now, kind
+    others = Case.objects.filter(person_id=case.person_id, purged_at__isnull=True)
+    if not others.exists():
+        PersonIndex.objects.filter(person_id=case.person_id).delete()
+        Person.objects.filter(pk=case.person_id).update(**BLANK_PERSON, purged_at=now)
+    timeline_add(case, by, EventKind.ANONYMISED, detail=str(PurgeKind(kind).label))
+
+
+def case_purge(*, case_id: int, now: datetime | None = None) -> bool:
+    """Purges one case whose retention period is over, in its own transaction; the nightly
+    job's step. Looks again under the row lock, so a case put on hold a moment ago or
+    already purged is left alone (and False returned)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = expired_cases(now).select_for_update().only(*LOCK_FIELDS).filter(pk=case_id).first()
+        if case is None:
+            return False
+        _anonymise(case, by=None, kind=PurgeKind.RETENTION, now=now)
+        audit_case(case, None, Action.CASE_PURGED)
+    return True
+
+
+def purge_expired_cases(now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
+    """Purges every expired case, one transaction each, `batch` ids at a time; returns how
+    many. A case that fails is logged by reference and left for the next night."""
+    now = now or timezone.now()
+    purged, failed = 0, set()
+    while True:
+        ids = list(
+            expired_cases(now)
+            .exclude(pk__in=failed)
+            .order_by("stage_entered_at", "pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            break
+        for case_id in ids:
+            try:
+                purged += case_purge(case_id=case_id, now=now)
+            except Exception as error:
+                # The class name only: a database error's message can quote the row.
+                failed.add(case_id)
+                reference = Case.objects.filter(pk=case_id).values_list("reference", flat=True)
+                logger.error(
+                    "retention: purging %s failed (%s)", reference.first(), type(error).__name__
+                )
+    logger.info("retention: %d cases purged, %d failed", purged, len(failed))
+    return purged
+
+
+def _locked(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _hold_reason(reason: str) -> str:
+    if not reason.strip():
+        raise ValidationError(_("Give a reason: it is recorded, encrypted, with the hold."))
+    return reason.strip()
+
+
+@transaction.atomic
+def legal_hold_set(*, case: Case, by: User, reason: str) -> None:
+    """A coordinator of the case's team keeps its personal data past the retention period
+    (and out of reach of erasure) until the hold is lifted."""
+    if not permissions.can_set_legal_hold(by, case):
+        raise PermissionDenied
+    reason = _hold_reason(reason)
+    case = _locked(case)
+    if case.is_purged:
+        raise ValidationError(_("This case's personal data is already removed."))
+    if case.on_legal_hold:
+        raise ValidationError(_("This case is already on legal hold."))
+    case.legal_hold_at, case.legal_hold_by, case.legal_hold_reason = timezone.now(), by, reason
+    case.save(update_fields=["legal_hold_at", "legal_hold_by", "legal_hold_reason"])
+    timeline_add(case, by, EventKind.LEGAL_HOLD, detail=_("legal hold set"))
+    audit_case(case, by, Action.LEGAL_HOLD, reason=f"set: {reason}")
+
+
+@transaction.atomic
+def legal_hold_lift(*, case: Case, by: User, reason: str) -> None:
+    """Lifts the hold; the reason it was set stays in the audit log only. A case closed
+    longer than the retention period ago is purged the next night."""
+    if not permissions.can_set_legal_hold(by, case):
+        raise PermissionDenied
+    reason = _hold_reason(reason)
+    case = _locked(case)
+    if not case.on_legal_hold:
+        raise ValidationError(_("This case is not on legal hold."))
+    case.legal_hold_at, case.legal_hold_by, case.legal_hold_reason = None, None, ""
+    case.save(update_fields=["legal_hold_at", "legal_hold_by", "legal_hold_reason"])
+    timeline_add(case, by, EventKind.LEGAL_HOLD, detail=_("legal hold lifted"))
+    audit_case(case, by, Action.LEGAL_HOLD, reason=f"lifted: {reason}")
+
+
+def erasure_scope(case: Case, by: User) -> tuple[list[Case], list[Case]]:
+    """The cases an erasure from this case removes (every not yet anonymised case of the
+    person in the teams `by` coordinates) and the ones it cannot (other teams')."""
+    cases = list(
+        Case.objects.filter(person_id=case.person_id, purged_at__isnull=True)
+        .select_related("team")
+        .only(*LOCK_FIELDS, "outcome", "created_at", "team__name")
+        .order_by("created_at", "pk")
+    )
+    mine = [other for other in cases if permissions.is_team_coordinator(by, other)]
+    theirs = [other for other in cases if not permissions.is_team_coordinator(by, other)]
+    return mine, theirs
+
+
+@dataclass(frozen=True)
+class ErasureSummary:
+    """What an erasure from one case would remove: counts and references, nothing personal."""
+
+    cases: list[Case]
+    other_teams: list[Case]
+    held: Case | None
+    open_cases: list[Case]
+    timeline_entries: int
+    reminders: int
+    requests: int
+
+
+def erasure_summary(case: Case, by: User) -> ErasureSummary:
+    mine, theirs = erasure_scope(case, by)
+    events = CaseEvent.objects.filter(case__in=mine)
+    return ErasureSummary(
+        cases=mine,
+        other_teams=theirs,
+        held=next((other for other in mine if other.on_legal_hold), None),
+        open_cases=[other for other in mine if not other.is_closed],
+        timeline_entries=events.exclude(kind__in=KEPT_EVENT_KINDS).count(),
+        reminders=Reminder.objects.filter(case__in=mine).count(),
+        requests=sum(other.intake_requests.count() for other in mine),
+    )
+
+
+def held_case_message(held: Case) -> str:
+    return _(
+        "%(reference)s is on legal hold: its personal data cannot be erased until a "
+        "coordinator lifts the hold."
+    ) % {"reference": held.reference}
+
+
+@transaction.atomic
+def case_erase(*, case: Case, by: User, reason: str) -> list[str]:
+    """Executes the person's own erasure request at once: every case of theirs that `by`
+    coordinates is closed (as withdrawn, if open) and anonymised. Refused while any of them
+    is on legal hold. The person's details go with their last case; a case in another team
+    keeps them until its own coordinator erases it. Returns the references erased."""
+    if not permissions.can_erase_case(by, case):
+        raise PermissionDenied
+    if not reason.strip():
+        raise ValidationError(_("Give the reason for the erasure, e.g. how the person asked."))
+    locked = list(
+        Case.objects.select_for_update()
+        .filter(person_id=case.person_id, purged_at__isnull=True)
+        .select_related("person")
+        .order_by("created_at", "pk")
+    )
+    if not any(other.pk == case.pk for other in locked):
+        raise ValidationError(_("This case's personal data is already removed."))
+    targets = [other for other in locked if permissions.is_team_coordinator(by, other)]
+    if held := next((other for other in targets if other.on_legal_hold), None):
+        raise ValidationError(held_case_message(held))
+    now = timezone.now()
+    for target in targets:
+        if not target.is_closed:
+            # The person asked us to forget them: for our statistics they withdrew.
+            case_transition(
+                case=target,
+                to_stage=Stage.CLOSED,
+                by=by,
+                expected_version=target.version,
+                outcome=Outcome.WITHDREW,
+            )
+        _anonymise(target, by=by, kind=PurgeKind.ERASURE, now=now)
+        audit_case(target, by, Action.CASE_ERASED, reason=reason.strip())
+    return [target.reference for target in targets]
