@@ -260,6 +260,11 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
     adding to the timeline never conflicts with someone editing the details."""
     if kind not in {EventKind.NOTE, EventKind.CHECK_IN, EventKind.CONTACT}:
         raise ValueError(kind)
+    # Locked and read again: a note must not land on a case anonymised a moment ago (the
+    # erasure locks the same row, so one of the two waits for the other).
+    case.purged_at = (
+        Case.objects.select_for_update().values_list("purged_at", flat=True).get(pk=case.pk)
+    )
     if not permissions.can_work_case(by, case):
         raise PermissionDenied
     if kind == EventKind.NOTE and not text.strip():

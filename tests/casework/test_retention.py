@@ -648,3 +648,11 @@ def test_a_purged_case_can_no_longer_be_worked(lived_case, coordinator, voluntee
     with pytest.raises(PermissionDenied):
         case_note_add(case=case, by=volunteer, kind=EventKind.NOTE, text="Back again")
     assert not CaseEvent.objects.filter(case=case, kind=EventKind.NOTE).exists()
+
+
+def test_a_note_from_a_page_opened_before_the_erasure_is_refused(lived_case, coordinator):
+    stale = Case.objects.get(pk=lived_case.pk)  # loaded before the erasure, as a form was
+    retention.case_erase(case=lived_case, by=coordinator, reason="Asked by phone")
+    with pytest.raises(PermissionDenied):
+        case_note_add(case=stale, by=coordinator, kind=EventKind.NOTE, text="New address")
+    assert not CaseEvent.objects.filter(case=lived_case, kind=EventKind.NOTE).exists()
