@@ -360,6 +360,10 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 # Admin ---------------------------------------------------------------------------------
 ADMIN_URL = env_str("ADMIN_URL", "admin/")
 
+# Benchmarks: serves bench/floor/ (config/floor.py), the cheapest signed-in page, which
+# `make bench` compares every page with. Off unless asked for.
+BENCH_FLOOR_VIEW = env_bool("BENCH_FLOOR_VIEW", False)
+
 # Logging: no personal data, ever. Request bodies and local variables are not logged.
 # Tracebacks in error reports show where, never with what: see privacy/error_reports.py.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "privacy.error_reports.NothingPersonalReporterFilter"

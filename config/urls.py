@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from config import floor
+
 urlpatterns = [
     path("", include("casework.urls")),
     path("account/", include("accounts.urls")),
@@ -9,4 +11,5 @@ urlpatterns = [
     path("audit/", include("audit.urls")),
     # admin.site is our OTP admin site (accounts.apps.AdminConfig).
     path(settings.ADMIN_URL, admin.site.urls),
+    *([path("bench/floor/", floor.floor, name="bench_floor")] if settings.BENCH_FLOOR_VIEW else []),
 ]

@@ -1,0 +1,32 @@
+"""The benchmark floor: the cheapest page a signed-in user can get from this process.
+
+Served only when BENCH_FLOOR_VIEW is on (tests/bench/pages.py turns it on for its gunicorn).
+It passes every middleware a real page does (session, sign-in, second factor, CSRF, CSP),
+runs one indexed query of 25 rows and renders a small template without the navigation,
+so `make bench` can say what each real page costs on top of serving anything at all.
+Should it be switched on in production, it shows what the dashboard already does: the
+opaque references of the user's own teams' cases, nothing personal.
+"""
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+
+from accounts.models import User
+from casework.models import Case
+
+ROWS = 25
+
+
+def newest_references(user: User) -> QuerySet:
+    """One query (teams as a subquery), served by the (team, -created_at) index."""
+    return (
+        Case.objects.filter(team__in=user.teams.values("pk"))
+        .order_by("-created_at")
+        .values_list("reference", flat=True)[:ROWS]
+    )
+
+
+def floor(request: HttpRequest) -> HttpResponse:
+    references = list(newest_references(request.user))
+    return HttpResponse(render_to_string("bench/floor.html", {"references": references}))

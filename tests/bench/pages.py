@@ -1,0 +1,140 @@
+"""Benchmark: every main page against a floor page, at 1,000 and at 100,000 cases.
+
+    make bench                       # both sizes; PostgreSQL on 127.0.0.1:5432, wrk installed
+    BENCH_SIZES=1000:safe_passage_bench_small make bench      # one size only
+
+For each size (cases:database), tests/bench/pages_size.py creates, migrates and seeds the
+database if it is new (kept afterwards: 100,000 cases take minutes to seed), counts each
+page's SQL queries in process, then starts gunicorn (2 workers) on 127.0.0.1 and measures
+each page with wrk as a demo user signed in with password and TOTP. This prints one table
+per size and one of the growth between the first and the last size, and writes them to
+var/bench/. The machine is shared, so figures are noisy: compare ratios, not milliseconds.
+
+Targets (issue 8): p50 within 2x the floor's at the largest size, and within 1.2x of the
+smallest size's; queries per page the same at every size; intake submit and stage move p95
+within 3x the floor's p95.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "var" / "bench"
+# Keys, demo password and Celery folders of the benchmark databases, apart from var/ itself.
+VAR_DIR = OUT / "env"
+SERVER = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+SIZES = os.environ.get("BENCH_SIZES", "1000:safe_passage_bench_small,100000:safe_passage_bench")
+WRITES = ("intake submit", "stage move")
+
+
+def sizes() -> list[tuple[int, str]]:
+    pairs = []
+    for item in SIZES.split(","):
+        cases, _, database = item.strip().partition(":")
+        pairs.append((int(cases), database or f"safe_passage_bench_{cases}"))
+    return pairs
+
+
+def ensure_database(name: str) -> None:
+    connection = psycopg2.connect(f"{SERVER}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+
+
+def run_size(cases: int, database: str) -> dict:
+    ensure_database(database)
+    out = OUT / f"pages-{database}.json"
+    env = {
+        **os.environ,
+        "SAFE_PASSAGE_MODE": "embedded",
+        "SAFE_PASSAGE_VAR_DIR": str(VAR_DIR),
+        "DATABASE_URL": f"{SERVER}/{database}",
+        "BENCH_CASES": str(cases),
+        "BENCH_FLOOR_VIEW": "true",
+    }
+    print(f"{cases:,} cases in {database}", file=sys.stderr, flush=True)
+    subprocess.run(
+        [sys.executable, "-m", "tests.bench.pages_size", str(out)], cwd=ROOT, env=env, check=True
+    )
+    return json.loads(out.read_text())
+
+
+def size_table(result: dict) -> list[str]:
+    pages = result["pages"]
+    floor = pages[0]
+    seeded = result["seed_seconds"]
+    lines = [
+        f"{result['cases']:,} cases ({result['database']}), gunicorn {result['workers']} "
+        f"workers, wrk {result['connections']} connections, {result['seconds']} s per page"
+        + (f"; seeded in {seeded:.0f} s" if seeded else ""),
+        f"{'page':<24}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'p50/floor':>11}{'p95/floor':>11}{'queries':>9}{'errors':>8}",
+    ]
+    for page in pages:
+        lines.append(
+            f"{page['name']:<24}{page['rps']:>8.1f}{page['p50']:>9.1f}{page['p95']:>9.1f}"
+            f"{page['p99']:>9.1f}{page['p50'] / floor['p50']:>11.2f}"
+            f"{page['p95'] / floor['p95']:>11.2f}{page['queries']:>9}{page['errors']:>8}"
+        )
+    return lines
+
+
+def growth_table(small: dict, large: dict) -> list[str]:
+    floor = large["pages"][0]
+    lines = [
+        f"growth from {small['cases']:,} to {large['cases']:,} cases "
+        "(targets: p50 <= 2x floor, growth <= 1.2x, same queries, writes' p95 <= 3x floor)",
+        f"{'page':<24}{'p50 small':>10}{'p50 large':>10}{'growth':>8}"
+        f"{'queries':>10}{'vs floor':>10}  verdict",
+    ]
+    for before, after in zip(small["pages"], large["pages"], strict=True):
+        growth = after["p50"] / before["p50"]
+        ratio = after["p50"] / floor["p50"]
+        problems = []
+        if ratio > 2:
+            problems.append("p50 > 2x floor")
+        if growth > 1.2:
+            problems.append("grows")
+        if before["queries"] != after["queries"]:
+            problems.append("queries grow")
+        if after["name"] in WRITES and after["p95"] > 3 * floor["p95"]:
+            problems.append("p95 > 3x floor p95")
+        if after["errors"]:
+            problems.append(f"{after['errors']} errors")
+        lines.append(
+            f"{after['name']:<24}{before['p50']:>10.1f}{after['p50']:>10.1f}{growth:>8.2f}"
+            f"{before['queries']:>5} {after['queries']:>4}{ratio:>10.2f}  "
+            + (", ".join(problems) or "ok")
+        )
+    return lines
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    results = [run_size(cases, database) for cases, database in sizes()]
+    lines = []
+    for result in results:
+        lines += [*size_table(result), ""]
+    if len(results) > 1:
+        lines += growth_table(results[0], results[-1])
+    text = "\n".join(lines).rstrip() + "\n"
+    print(text)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (OUT / f"pages-{stamp}.txt").write_text(text)
+    (OUT / "pages-latest.txt").write_text(text)
+    print(f"written to var/bench/pages-{stamp}.txt")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The benchmark floor page (config/floor.py): off unless BENCH_FLOOR_VIEW, nothing personal."""
+
+import pytest
+from django.test import RequestFactory
+from django.urls import NoReverseMatch, reverse
+
+from casework.models import Case, Person
+from config import floor
+
+
+def test_it_is_not_served_by_default():
+    with pytest.raises(NoReverseMatch):
+        reverse("bench_floor")
+
+
+def test_it_lists_only_references_of_the_users_own_teams(coordinator, team, other_team):
+    own = Person.objects.create(codename="Own-1", legal_name="Secret Name")
+    other = Person.objects.create(codename="Other-1")
+    Case.objects.create(reference="C-2026-00001", person=own, team=team)
+    Case.objects.create(reference="C-2026-00002", person=other, team=other_team)
+    request = RequestFactory().get("/bench/floor/")
+    request.user = coordinator
+    page = floor.floor(request).content.decode()
+    assert "C-2026-00001" in page
+    assert "C-2026-00002" not in page
+    assert "Secret Name" not in page and "Own-1" not in page
