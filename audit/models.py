@@ -65,6 +65,8 @@ class AccessEvent(models.Model):
             models.Index(fields=["target_ref", "-seq"]),
             models.Index(fields=["action", "-seq"]),
             models.Index(fields=["actor", "action", "created_at"]),
+            # The audit search by actor and action, newest first, without a sort.
+            models.Index(fields=["actor", "action", "-seq"]),
         ]
 
     def __str__(self) -> str:

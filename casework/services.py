@@ -340,4 +340,5 @@ def case_break_glass(*, case: Case, by: User, reason: str) -> BreakGlass:
         expires_at=now + BREAK_GLASS_DURATION,
     )
     audit_case(case, by, Action.BREAK_GLASS, reason=reason.strip())
+    by.__dict__.pop("_break_glass_case_ids", None)  # selectors read the grants again
     return grant
