@@ -2,8 +2,7 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from casework.models import Case, EventKind, Outcome, Person, Stage
-from casework.selectors import RISK_FILTERS
+from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, Stage
 from casework.services import CASE_FIELDS, PERSON_FIELDS
 from privacy.normalise import normalise_phone
 
@@ -35,7 +34,7 @@ class CaseFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["risk"].choices = [
             ("", _("Any")),
-            *[(name, Case._meta.get_field(name).verbose_name) for name in RISK_FILTERS],
+            *[(name, Case._meta.get_field(name).verbose_name) for name in RISK_FLAGS],
         ]
 
 

@@ -123,6 +123,16 @@ class PersonIndex(models.Model):
         return f"{self.kind} index"
 
 
+# The boolean risk flags of a case, in the order pages show them.
+RISK_FLAGS = (
+    "flag_wanted",
+    "flag_criminal_case",
+    "flag_internal_passport_only",
+    "flag_dependants",
+    "flag_health",
+)
+
+
 class Case(models.Model):
     reference = models.CharField(_("reference"), max_length=16, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
@@ -191,6 +201,8 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         indexes = [
             models.Index(fields=["team", "stage", "stage_entered_at"]),
+            # The case list's order within the user's teams (selectors.case_list_page).
+            models.Index(fields=["team", "stage_entered_at", "id"]),
             models.Index(fields=["assignee", "stage"]),
             models.Index(fields=["team", "next_action_due"]),
             models.Index(fields=["team", "-created_at"]),
@@ -199,6 +211,15 @@ class Case(models.Model):
                 fields=["stage_entered_at"],
                 condition=models.Q(stage="closed", purged_at__isnull=True),
                 name="case_awaiting_purge",
+            ),
+            # The case list filtered by one risk flag: count and page from a small index.
+            *(
+                models.Index(
+                    fields=["team", "stage_entered_at", "id"],
+                    condition=models.Q(**{flag: True}),
+                    name=f"case_{flag.removeprefix('flag_')[:20]}",
+                )
+                for flag in RISK_FLAGS
             ),
         ]
 
@@ -220,9 +241,9 @@ class Case(models.Model):
     @property
     def risk_flags(self) -> list[str]:
         return [
-            str(field.verbose_name)
-            for field in self._meta.fields
-            if field.name.startswith("flag_") and getattr(self, field.name)
+            str(self._meta.get_field(flag).verbose_name)
+            for flag in RISK_FLAGS
+            if getattr(self, flag)
         ]
 
 

@@ -6,13 +6,14 @@ coordinators with a live break-glass grant that one case too; admins nothing.
 
 from dataclasses import dataclass
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from casework.models import BreakGlass, Case, CaseEvent, Stage
+from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, Stage
 from casework.permissions import team_ids
 
 LIST_FIELDS = (
@@ -92,15 +93,6 @@ class CaseFilters:
     overdue: bool = False
 
 
-RISK_FILTERS = (
-    "flag_wanted",
-    "flag_criminal_case",
-    "flag_internal_passport_only",
-    "flag_dependants",
-    "flag_health",
-)
-
-
 def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
     """The rows of the case list: no encrypted column is read for a list."""
     cases = cases_visible_to(user).select_related("person", "team", "assignee").only(*LIST_FIELDS)
@@ -112,15 +104,31 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(assignee__isnull=True)
     elif filters.assignee:
         cases = cases.filter(assignee__username=filters.assignee)
-    if filters.risk in RISK_FILTERS:
+    if filters.risk in RISK_FLAGS:
         cases = cases.filter(**{filters.risk: True})
     if filters.overdue:
         cases = cases.filter(next_action_due__lt=timezone.localdate()).exclude(stage=Stage.CLOSED)
     return cases.order_by("stage_entered_at", "id")
 
 
+def case_list_page(user: User, filters: CaseFilters, number, per_page: int) -> Page:
+    """One page of the case list, found on the case table alone and joined afterwards.
+
+    The page's ids come from the (team, stage_entered_at, id) index without a join, then
+    only those rows are read with their person, team and assignee: page 400 costs an
+    index walk, not 10,000 joined rows thrown away by OFFSET.
+    """
+    cases = case_list(user, filters)
+    page = Paginator(cases.values_list("id", flat=True), per_page).get_page(number)
+    ids = list(page.object_list)
+    rows = {case.id: case for case in cases.filter(id__in=ids)}
+    page.object_list = [rows[case_id] for case_id in ids if case_id in rows]
+    return page
+
+
 def stage_counts(user: User) -> dict[str, int]:
-    rows = cases_visible_to(user).values("stage").annotate(count=Count("id"))
+    # Count("stage"), not Count("id"): the (team, stage, …) index alone answers it.
+    rows = cases_visible_to(user).values("stage").annotate(count=Count("stage"))
     return {row["stage"]: row["count"] for row in rows}
 
 

@@ -2,7 +2,6 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -54,8 +53,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.CaseFilters()
     if form.is_valid():
         filters = selectors.CaseFilters(**form.cleaned_data)
-    paginator = Paginator(selectors.case_list(request.user, filters), PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    page = selectors.case_list_page(request.user, filters, request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}

@@ -237,3 +237,23 @@ def test_board_shows_one_column_per_stage(coordinator_client, team):
     page = coordinator_client.get(reverse("casework:board")).content.decode()
     for stage in Stage:
         assert str(stage.label) in page
+
+
+def test_case_list_pages_keep_the_order_across_pages(coordinator_client, team):
+    """Pages are cut on ids first and joined afterwards: every case shows once, in order."""
+    start = timezone.now() - timedelta(days=60)
+    cases = [
+        CaseFactory(team=team, flag_wanted=True, stage_entered_at=start + timedelta(hours=n))
+        for n in range(60)
+    ]
+    CaseFactory(team=team, stage_entered_at=start)  # not flagged: on no page
+    listing = reverse("casework:case_list")
+    shown = []
+    for number in (1, 2, 3):
+        page = coordinator_client.get(listing, {"risk": "flag_wanted", "page": number})
+        html = page.content.decode()
+        shown += sorted(
+            (c for c in cases if c.reference in html), key=lambda c: html.index(c.reference)
+        )
+    assert [c.reference for c in shown] == [c.reference for c in cases]
+    assert "60 cases" in html
