@@ -249,6 +249,7 @@ def test_the_insider_alert_fires_at_the_threshold(team, coordinator, settings, a
     assert not InsiderAlert.objects.filter(kind=InsiderAlert.Kind.MANY_CASES).exists()
     client.get(reverse("casework:case_detail", args=[cases[3].reference]))
     client.get(reverse("casework:case_detail", args=[cases[4].reference]))
+    client.get(reverse("casework:case_detail", args=[cases[3].reference]))  # seen already
     assert InsiderAlert.objects.filter(kind=InsiderAlert.Kind.MANY_CASES).count() == 1
     made = reminders.dispatch_due()
     alert = Notification.objects.get(pk__in=made, user=admin_user)
