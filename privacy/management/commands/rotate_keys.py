@@ -1,0 +1,94 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from privacy.rotation import RotationError
+from privacy.rotation.blind_indexes import rotate_blind_indexes, sources_to_scan
+from privacy.rotation.encrypted_columns import (
+    encrypted_tables,
+    rotate_encrypted_columns,
+    rows_to_scan,
+)
+
+
+class ProgressBar:
+    """One line on stderr, redrawn in place whenever the percentage moves, so a long run
+    shows it is alive without flooding a log when stderr is a file."""
+
+    WIDTH = 30
+
+    def __init__(self, stream, total: int):
+        self.stream = stream
+        self.total = total
+        self.done = 0
+        self.shown = None
+
+    def advance(self, label: str, rows: int) -> None:
+        self.done += rows
+        percent = min(100, 100 * self.done // self.total) if self.total else 100
+        if (percent, label) == self.shown:
+            return
+        self.shown = (percent, label)
+        filled = self.WIDTH * percent // 100
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(
+            f"\r[{bar}] {percent:3d}%  {self.done:,}/{self.total:,} rows  {label:<32}",
+            style_func=str,
+            ending="",
+        )
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.shown is not None:
+            self.stream.write("")
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-encrypts every encrypted column under the first FIELD_ENCRYPTION_KEY, or with "
+        "--blind-index recomputes every blind index under BLIND_INDEX_KEY. Safe to stop and "
+        "run again: it goes on where it stopped. A second run that changes nothing is the "
+        "check that the old key can go."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--blind-index",
+            action="store_true",
+            help="Recompute the blind indexes under BLIND_INDEX_KEY instead.",
+        )
+        parser.add_argument(
+            "--batch-size",
+            type=int,
+            default=500,
+            help="Rows per transaction (default 500).",
+        )
+
+    def handle(self, *args, **options):
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1.")
+        started = time.perf_counter()
+        try:
+            if options["blind_index"]:
+                counts = self._blind_indexes(options["batch_size"])
+            else:
+                counts = self._encrypted_columns(options["batch_size"])
+        except RotationError as error:
+            raise CommandError(str(error)) from None
+        took = time.perf_counter() - started
+        self.stdout.write(f"{counts.summary()}; {took:.1f} s.")
+
+    def _encrypted_columns(self, batch_size: int):
+        tables = encrypted_tables()
+        progress = ProgressBar(self.stderr, rows_to_scan(tables))
+        try:
+            return rotate_encrypted_columns(batch_size=batch_size, on_batch=progress.advance)
+        finally:
+            progress.close()
+
+    def _blind_indexes(self, batch_size: int):
+        progress = ProgressBar(self.stderr, sources_to_scan())
+        try:
+            return rotate_blind_indexes(batch_size=batch_size, on_batch=progress.advance)
+        finally:
+            progress.close()
