@@ -48,6 +48,14 @@ def _key() -> bytes:
     return key
 
 
+FINGERPRINT_LABEL = b"safe-passage blind index key fingerprint"
+
+
+def key_fingerprint() -> str:
+    """Names the configured key without revealing it (one more HMAC output among many)."""
+    return hmac.new(_key(), FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
+
+
 def digest(kind: Kind | str, normalised: str) -> str:
     """Hex HMAC-SHA256 of ``kind NUL value``; the kind must be one of ``Kind``."""
     message = f"{Kind(kind).value}\x00{normalised}".encode()

@@ -1,10 +1,13 @@
-"""Checks at start-up that FIELD_ENCRYPTION_KEY reads the data already stored."""
+"""Checks at start-up that the keys fit the data already stored: FIELD_ENCRYPTION_KEY must
+read it (an error), and BLIND_INDEX_KEY should be the one its indexes were made with (a
+warning: search misses until `rotate_keys --blind-index` has run)."""
 
 from django.core import checks
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from privacy.blind_index import key_fingerprint
 from privacy.fields import DecryptionError
-from privacy.models import CANARY_TEXT, KeyCanary
+from privacy.models import CANARY_TEXT, BlindIndexKey, KeyCanary
 
 WRONG_KEY = (
     "FIELD_ENCRYPTION_KEY does not decrypt the data already stored (the key canary). "
@@ -34,6 +37,28 @@ def problem() -> str | None:
     return None if canary.token == CANARY_TEXT else WRONG_KEY
 
 
+STALE_INDEXES = (
+    "BLIND_INDEX_KEY is not the key the stored blind indexes were made with, or their "
+    "rotation has not finished: duplicate search misses people and requests until "
+    "`python manage.py rotate_keys --blind-index` has run to the end."
+)
+
+
+def blind_index_problem() -> str | None:
+    """None when the stored indexes were made with the configured key. The first start
+    records that key: the indexes of a new database are all made with it."""
+    if BlindIndexKey._meta.db_table not in connection.introspection.table_names():
+        return None
+    state = BlindIndexKey.objects.filter(id=1).first()
+    if state is None:
+        with transaction.atomic():
+            BlindIndexKey.objects.get_or_create(
+                id=1, defaults={"fingerprint": key_fingerprint(), "complete": True}
+            )
+        return None
+    return None if state.complete and state.fingerprint == key_fingerprint() else STALE_INDEXES
+
+
 def assert_keys_work() -> None:
     """For process start (web and worker): refuse to run on a key that cannot read."""
     from django.core.exceptions import ImproperlyConfigured
@@ -49,3 +74,12 @@ def check_field_key(app_configs=None, **kwargs):
     except DatabaseError:
         return []  # no database to read yet; migrate will say so
     return [checks.Error(message, id="privacy.E001")] if message else []
+
+
+@checks.register(checks.Tags.security)
+def check_blind_index_key(app_configs=None, **kwargs):
+    try:
+        message = blind_index_problem()
+    except DatabaseError:
+        return []
+    return [checks.Warning(message, id="privacy.W002")] if message else []

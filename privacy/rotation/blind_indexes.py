@@ -23,13 +23,10 @@ This reaches into casework and intake, against the usual direction of dependenci
 digests are theirs, and rotation must use their functions rather than copy them.
 """
 
-import hashlib
-import hmac
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -46,8 +43,6 @@ from privacy.rotation import RotationError
 
 # Called after each committed batch with what it covered ("people", "requests") and how many.
 OnBatch = Callable[[str, int], None]
-
-FINGERPRINT_LABEL = b"safe-passage blind index key fingerprint"
 
 
 @dataclass
@@ -67,18 +62,13 @@ class IndexCounts:
         )
 
 
-def key_fingerprint() -> str:
-    """Names the configured key without revealing it (one more HMAC output among many)."""
-    return hmac.new(settings.BLIND_INDEX_KEY, FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
-
-
 def sources_to_scan() -> int:
     return Person.objects.count() + IntakeRequest.objects.count()
 
 
 def rotate_blind_indexes(*, batch_size: int = 500, on_batch: OnBatch | None = None) -> IndexCounts:
     """Brings every blind index to the configured key; audited once at the end."""
-    fingerprint = key_fingerprint()
+    fingerprint = blind_index.key_fingerprint()
     counts = IndexCounts()
     for name, batch in (("people", _people_batch), ("requests", _requests_batch)):
         after = 0

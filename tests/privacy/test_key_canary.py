@@ -1,5 +1,8 @@
 """Start-up refuses a FIELD_ENCRYPTION_KEY that cannot read what is stored."""
 
+import io
+import secrets
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
@@ -7,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from config.celery import refuse_a_key_that_cannot_read
-from privacy.canary import assert_keys_work
+from privacy.canary import assert_keys_work, check_blind_index_key
 from privacy.models import CANARY_TEXT, KeyCanary
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +47,15 @@ def test_a_new_key_in_front_of_the_old_one_starts(settings):
     settings.FIELD_ENCRYPTION_KEY = [new_key(), *settings.FIELD_ENCRYPTION_KEY]
     assert_keys_work()
     call_command("check")
+
+
+def stale_index_warnings() -> list[str]:
+    return [message.id for message in check_blind_index_key() if message.id == "privacy.W002"]
+
+
+def test_a_changed_blind_index_key_warns_until_the_indexes_are_rotated(settings):
+    assert stale_index_warnings() == []  # the first start records the key in use
+    settings.BLIND_INDEX_KEY = secrets.token_bytes(32)
+    assert stale_index_warnings() == ["privacy.W002"]
+    call_command("rotate_keys", "--blind-index", stdout=io.StringIO(), stderr=io.StringIO())
+    assert stale_index_warnings() == []
