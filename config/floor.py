@@ -4,8 +4,8 @@ Served only when BENCH_FLOOR_VIEW is on (tests/bench/pages.py turns it on for it
 It passes every middleware a real page does (session, sign-in, second factor, CSRF, CSP),
 runs one indexed query of 25 rows and renders a small template without the navigation,
 so `make bench` can say what each real page costs on top of serving anything at all.
-Should it be switched on in production, it shows what the dashboard already does: the
-opaque references of the user's own teams' cases, nothing personal.
+It lists the opaque references of all the user's teams' cases (a volunteer's dashboard
+shows only their own), so production refuses to start with it on (config/settings.py).
 """
 
 from django.db.models import QuerySet

@@ -24,3 +24,11 @@ def test_it_lists_only_references_of_the_users_own_teams(coordinator, team, othe
     assert "C-2026-00001" in page
     assert "C-2026-00002" not in page
     assert "Secret Name" not in page and "Own-1" not in page
+
+
+def test_production_refuses_to_start_with_it_on():
+    from tests.config.test_settings import manage, production_env
+
+    result = manage("check", env=production_env(BENCH_FLOOR_VIEW="true"))
+    assert result.returncode != 0
+    assert "BENCH_FLOOR_VIEW is for benchmarks on the embedded mode only" in result.stderr
