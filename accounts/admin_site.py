@@ -1,4 +1,6 @@
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
@@ -18,5 +20,11 @@ class AdminSite(OTPAdminSite):
     index_title = "Accounts"
 
     def login(self, request, extra_context=None):
+        if request.user.is_authenticated and request.user.is_verified():
+            # Signed in already: our sign-in page would send them straight back here, and
+            # a non-staff member round and round for ever.
+            if not self.has_permission(request):
+                raise PermissionDenied
+            return redirect("admin:index")
         target = request.GET.get("next") or reverse("admin:index")
         return redirect_to_login(target, reverse("accounts:login"))

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -14,7 +15,11 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update(
+        username = self.fields["username"]
+        # AuthenticationForm sets max_length after the field is built, so nothing checks it:
+        # a longer name went on to the lock-out table (255 characters), a 500 on PostgreSQL.
+        username.validators.append(MaxLengthValidator(username.max_length))
+        username.widget.attrs.update(
             {"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"}
         )
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})

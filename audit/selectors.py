@@ -45,6 +45,12 @@ def events(filters: EventFilters) -> QuerySet[AccessEvent]:
     return rows.order_by("-seq")
 
 
+def before_from(raw: str) -> int | None:
+    """The keyset cursor from a URL: ASCII digits that fit a bigint, else the first page
+    ("²" is a digit to isdigit() and a ValueError to int())."""
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+
 def page_before(rows: QuerySet[AccessEvent], before: int | None) -> list[AccessEvent]:
     """One page by keyset (seq), so page 20,000 costs what page 1 does: no OFFSET, no COUNT."""
     if before:

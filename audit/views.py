@@ -45,8 +45,7 @@ def _filters(form: EventFilterForm) -> selectors.EventFilters:
 def event_list(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
     form = EventFilterForm(request.GET or None)
-    before = request.GET.get("before", "")
-    before = int(before) if before.isdigit() else None
+    before = selectors.before_from(request.GET.get("before", ""))
     rows = selectors.page_before(selectors.events(_filters(form)), before)
     has_more = len(rows) > selectors.PAGE
     rows = rows[: selectors.PAGE]

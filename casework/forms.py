@@ -247,3 +247,15 @@ class ErasureForm(forms.Form):
             )
         },
     )
+
+
+class VersionForm(forms.Form):
+    """The case version a page was loaded at (optimistic locking); hidden in every form."""
+
+    version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class NotificationChoice(forms.Form):
+    """One notification of the inbox, by id."""
+
+    id = forms.IntegerField(min_value=1, max_value=2**63 - 1)

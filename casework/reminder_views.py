@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from casework import reminder_services, selectors
-from casework.forms import FollowUpForm, SnoozeForm
+from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
 from casework.models import Heartbeat, Notification, Reminder, ReminderState
 from casework.views import case_page
 
@@ -34,10 +34,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_read(request: HttpRequest) -> HttpResponse:
     """Marks one notification (or, without an id, all of them) read."""
     mine = Notification.objects.filter(user=request.user, read_at__isnull=True)
-    if notification_id := request.POST.get("id"):
-        if not notification_id.isdigit():
+    if request.POST.get("id"):
+        chosen = NotificationChoice(request.POST)
+        if not chosen.is_valid():
             return redirect("casework:inbox")
-        mine = mine.filter(pk=int(notification_id))
+        mine = mine.filter(pk=chosen.cleaned_data["id"])
     mine.update(read_at=timezone.now())
     return redirect("casework:inbox")
 

@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
@@ -22,11 +23,13 @@ from casework.forms import (
     MoveForm,
     PersonForm,
     TimelineForm,
+    VersionForm,
 )
 from casework.models import Case, Stage
 from casework.services import CaseConflict
 
 PAGE_SIZE = 25
+OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload it and try again.")
 
 
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -223,9 +226,13 @@ def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
 def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.user, reference)
     _require_work(request, case)
+    version = VersionForm(request.POST)
+    if not version.is_valid():
+        messages.error(request, OUT_OF_DATE)
+        return redirect("casework:case_detail", reference=case.reference)
     try:
         services.case_risk_reviewed(
-            case=case, by=request.user, expected_version=int(request.POST.get("version", 0))
+            case=case, by=request.user, expected_version=version.cleaned_data["version"]
         )
     except CaseConflict as conflict:
         return _conflict_page(request, conflict)
@@ -241,9 +248,14 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     person_form = PersonForm(data, instance=case.person, prefix="person")
     details_form = CaseDetailsForm(data, instance=case, prefix="case")
-    version = int(request.POST.get("version", case.version)) if data else case.version
-    conflict = None
-    if data and person_form.is_valid() and details_form.is_valid():
+    version, conflict, readable = case.version, None, True
+    if data:
+        posted = VersionForm(data)
+        if readable := posted.is_valid():
+            version = posted.cleaned_data["version"]
+        else:
+            messages.error(request, OUT_OF_DATE)  # shown again with what was typed
+    if data and readable and person_form.is_valid() and details_form.is_valid():
         changes = {**person_form.cleaned_data, **details_form.cleaned_data}
         # Forms wrote into the instances; compare against fresh copies, not these.
         fresh = selectors.case_for(request.user, reference)
@@ -300,10 +312,9 @@ def case_history(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.user, reference)
     if not permissions.is_team_coordinator(request.user, case):
         raise PermissionDenied
-    before = request.GET.get("before", "")
     rows = audit_selectors.page_before(
         audit_selectors.case_history(case.reference, case.team_id),
-        int(before) if before.isdigit() else None,
+        audit_selectors.before_from(request.GET.get("before", "")),
     )
     has_more = len(rows) > audit_selectors.PAGE
     rows = rows[: audit_selectors.PAGE]

@@ -1,0 +1,201 @@
+"""The attacker's world: two teams, one persona per role, a case and a request of each team.
+
+Roles, as the issue names them:
+
+- ``anonymous``: no session;
+- ``password_only``: a volunteer of team A signed in with the password, second factor not
+  verified (a phished password);
+- ``volunteer_a`` / ``volunteer_b``: volunteers of team A (North) and team B (South);
+- ``coordinator_b``: a coordinator of team B;
+- ``admin``: an admin (staff, no personal data by default).
+
+Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
+``intake_a`` / ``intake_b`` (new requests of each team), a pending follow-up reminder on each
+case, and one row of each model the Django admin lists.
+"""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.db import transaction
+from django.test import Client
+from django.utils import timezone
+
+from accounts.middleware import mark_session_start
+from accounts.models import Team, User
+from accounts.roles import Role
+from casework.models import Case, Reminder, ReminderKind
+from intake.models import IntakeRequest
+from tests.conftest import verified_client
+from tests.factories import (
+    AuthenticatorFactory,
+    CaseFactory,
+    IntakeRequestFactory,
+    UserFactory,
+    role_group,
+)
+
+ROLES = ("anonymous", "password_only", "volunteer_a", "volunteer_b", "coordinator_b", "admin")
+VERIFIED_ROLES = ("volunteer_a", "volunteer_b", "coordinator_b", "admin")
+
+# What the matrix test checked in this process; written out at the end of the session.
+MATRIX_CHECKED: set[tuple[str, str, str]] = set()
+MATRIX_REQUESTS: list[int] = [0]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 costs ~50 ms a user and these tests make hundreds; the hasher is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class World:
+    team_a: Team
+    team_b: Team
+    users: dict[str, User]
+    clients: dict[str, Client]
+    case_a: Case
+    case_b: Case
+    intake_a: IntakeRequest
+    intake_b: IntakeRequest
+    reminder_a: Reminder
+    reminder_b: Reminder
+    admin_rows: dict[str, object] = field(default_factory=dict)
+
+
+def password_only_client(user: User) -> Client:
+    """Signed in with the password; the second factor never verified."""
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    mark_session_start(session)
+    session.save()
+    return client
+
+
+def follow_up(case: Case, recipient: User) -> Reminder:
+    return Reminder.objects.create(
+        kind=ReminderKind.FOLLOW_UP,
+        due_at=timezone.now() + timedelta(days=2),
+        case=case,
+        team_id=case.team_id,
+        subject=case.reference,
+        recipient=recipient,
+        created_by=recipient,
+    )
+
+
+def build_world() -> World:
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    team_a = Team.objects.create(name="North")
+    team_b = Team.objects.create(name="South")
+    users = {
+        "password_only": UserFactory(username="phished1", role=Role.VOLUNTEER, teams=[team_a]),
+        "volunteer_a": UserFactory(username="volunteer_a", role=Role.VOLUNTEER, teams=[team_a]),
+        "volunteer_b": UserFactory(username="volunteer_b", role=Role.VOLUNTEER, teams=[team_b]),
+        "coordinator_b": UserFactory(
+            username="coordinator_b", role=Role.COORDINATOR, teams=[team_b]
+        ),
+        "admin": UserFactory(username="admin1", role=Role.ADMIN, is_staff=True),
+    }
+    AuthenticatorFactory(user=users["password_only"])
+    clients = {"anonymous": Client(), "password_only": password_only_client(users["password_only"])}
+    clients.update({role: verified_client(users[role]) for role in VERIFIED_ROLES})
+    case_a = CaseFactory(team=team_a, assignee=users["volunteer_a"])
+    case_b = CaseFactory(team=team_b)
+    logged = {"received_at": timezone.now() - timedelta(hours=1)}
+    intake_a = IntakeRequestFactory(team=team_a, logged_by=users["volunteer_a"], **logged)
+    intake_b = IntakeRequestFactory(team=team_b, logged_by=users["volunteer_b"], **logged)
+    axes_fields = {
+        "user_agent": "test",
+        "ip_address": "192.0.2.1",
+        "username": "volunteer_a",
+        "http_accept": "*/*",
+        "path_info": "/account/login/",
+    }
+    admin_rows = {
+        "auth.group": role_group(Role.VOLUNTEER),
+        "accounts.user": users["volunteer_a"],
+        "accounts.team": team_a,
+        "axes.accessattempt": AccessAttempt.objects.create(
+            **axes_fields, get_data="", post_data="", failures_since_start=1
+        ),
+        "axes.accesslog": AccessLog.objects.create(**axes_fields),
+        "axes.accessfailurelog": AccessFailureLog.objects.create(**axes_fields),
+    }
+    return World(
+        team_a=team_a,
+        team_b=team_b,
+        users=users,
+        clients=clients,
+        case_a=case_a,
+        case_b=case_b,
+        intake_a=intake_a,
+        intake_b=intake_b,
+        reminder_a=follow_up(case_a, users["volunteer_a"]),
+        reminder_b=follow_up(case_b, users["coordinator_b"]),
+        admin_rows=admin_rows,
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@contextmanager
+def rolled_back() -> Iterator[None]:
+    """Whatever the request changes is undone: the next role meets the same world."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+def body(response) -> bytes:
+    """The whole body, streaming or not (read inside `rolled_back`, before the undo)."""
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+# The matrix count --------------------------------------------------------------------------
+
+
+def _matrix_report_path():
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    name = f"security-matrix{'-' + worker if worker else ''}.txt"
+    return settings.VAR_DIR / name
+
+
+def pytest_sessionfinish(session):
+    """Writes what the matrix checked to var/ (one file per xdist worker)."""
+    if not MATRIX_CHECKED:
+        return
+    urls = {(key, url) for key, url, _role in MATRIX_CHECKED}
+    lines = [
+        f"{len(MATRIX_CHECKED)} (URL x role) pairs over {len(urls)} URLs, "
+        f"{MATRIX_REQUESTS[0]} requests",
+        *(f"{key}\t{url}\t{role}" for key, url, role in sorted(MATRIX_CHECKED)),
+    ]
+    path = _matrix_report_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not MATRIX_CHECKED:
+        return
+    patterns = {key for key, _url, _role in MATRIX_CHECKED}
+    urls = {(key, url) for key, url, _role in MATRIX_CHECKED}
+    terminalreporter.write_line(
+        f"security matrix: {len(MATRIX_CHECKED)} (URL x role) pairs checked "
+        f"({len(patterns)} URL patterns, {len(urls)} concrete URLs, {len(ROLES)} roles; "
+        f"{MATRIX_REQUESTS[0]} requests, GET and POST); list in {_matrix_report_path()}"
+    )

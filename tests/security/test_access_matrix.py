@@ -1,0 +1,497 @@
+"""Every URL pattern x every role: the answer is exactly the one the table below allows.
+
+The patterns come from walking the resolver (tests/security/urlconf.py), so a view added
+without a line here fails `test_every_url_pattern_has_a_row`, and one whose arguments the
+world cannot fill fails with what to add. Each URL is requested with GET and with POST (valid
+data for the roles that may act, from POST_DATA); each request runs in a transaction that is
+rolled back, and the client's cookies are restored, so every role meets the same world.
+
+Outcomes: "200", "403", "404", "405", … or "302 <url name>" for a redirect to that page.
+Anonymous visitors go to the sign-in page and password-only sessions to the second-factor
+page unless a row says otherwise; the verified roles are spelt out for every URL.
+"""
+
+import copy
+from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.db.models import Count, Sum
+from django.urls import Resolver404, resolve
+from django.utils import timezone
+
+from accounts.models import AuthenticatorDevice, User
+from casework.models import BreakGlass, Case, CaseEvent, Notification, Reminder
+from intake.models import IntakeRequest
+from tests.conftest import current_code
+from tests.factories import PASSWORD
+from tests.security.conftest import (
+    MATRIX_CHECKED,
+    MATRIX_REQUESTS,
+    ROLES,
+    VERIFIED_ROLES,
+    World,
+    body,
+    rolled_back,
+)
+from tests.security.urlconf import Unfillable, all_patterns, variants
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "302 accounts:login"
+VERIFY = "302 accounts:verify"
+ADMIN_LOGIN = "302 admin:login"
+
+
+def roles(default: str | None = None, *, anonymous=LOGIN, password_only=VERIFY, **verified):
+    """One outcome per role; every verified role named or covered by `default`."""
+    unknown = set(verified) - set(VERIFIED_ROLES)
+    assert not unknown, unknown
+    table = {"anonymous": anonymous, "password_only": password_only}
+    for role in VERIFIED_ROLES:
+        table[role] = verified.get(role, default)
+        assert table[role] is not None, f"no outcome for {role}"
+    return table
+
+
+def same(outcomes: dict) -> dict:
+    """The view does not look at the method: POST answers as GET does."""
+    return {"GET": outcomes, "POST": outcomes}
+
+
+def post_only(post: dict) -> dict:
+    """require_POST: a signed-in GET is 405 (anonymous and password-only are sent away first)."""
+    return {"GET": roles("405"), "POST": post}
+
+
+def only(role: str, allowed: str, other: str) -> dict:
+    """One role gets `allowed`, the other verified roles `other`."""
+    return roles(other, **{role: allowed})
+
+
+CASE = "302 casework:case_detail"
+
+
+def admin_row(
+    get: str, post: str | None = None, non_staff: str = ADMIN_LOGIN, anonymous: str = ADMIN_LOGIN
+) -> dict:
+    """Django admin: staff with a verified second factor (our admin role). Signed-in
+    non-staff are sent to the admin's login (which sends them to ours), as are anonymous
+    visitors of the site's own pages (a model's pages send them to ours directly); a
+    password-only session is sent to the second step first."""
+    others = {role: non_staff for role in ("volunteer_a", "volunteer_b", "coordinator_b")}
+    return {
+        "GET": roles(anonymous=anonymous, **others, admin=get),
+        "POST": roles(anonymous=anonymous, **others, admin=post or get),
+    }
+
+
+# The table. Keys are URL names, or the route of an unnamed pattern; a dict of variants
+# (case_a, case_b, …, see urlconf.variants) where the world fills a pattern more than once.
+EXPECTED: dict[str, dict] = {
+    # Dashboard, inbox, lists: every verified role, each seeing only its own.
+    "casework:dashboard": same(roles("200")),
+    "casework:inbox": same(roles("200")),
+    "casework:inbox_read": post_only(roles("302 casework:inbox")),
+    "casework:health": same(only("admin", "200", "403")),
+    "casework:case_list": same(roles("200")),
+    "casework:board": same(roles("200")),
+    # Break-glass: coordinators only; it opens case A (another team's) for coordinator B.
+    "casework:break_glass": {
+        "GET": only("coordinator_b", "200", "403"),
+        "POST": only("coordinator_b", CASE, "403"),
+    },
+    # A case page: its assignee and its team's coordinators; 404 to everyone else.
+    "casework:case_detail": {
+        "case_a": same(only("volunteer_a", "200", "404")),
+        "case_b": same(only("coordinator_b", "200", "404")),
+    },
+    "casework:case_edit": {
+        "case_a": {
+            "GET": only("volunteer_a", "200", "404"),
+            "POST": only("volunteer_a", CASE, "404"),
+        },
+        "case_b": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", CASE, "404"),
+        },
+    },
+    "casework:case_move": {
+        "case_a": post_only(only("volunteer_a", CASE, "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    # Assigning: the team's coordinator; the assignee sees the case but may not reassign.
+    "casework:case_assign": {
+        "case_a": post_only(only("volunteer_a", "403", "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    # Taking: a volunteer of the team, an unassigned open case. A coordinator of the team
+    # is sent back to the dashboard ("someone else took it"); case A is taken already.
+    "casework:case_take": {
+        "case_a": post_only(roles("404")),
+        "case_b": post_only(roles("404", volunteer_b=CASE, coordinator_b="302 casework:dashboard")),
+    },
+    "casework:case_timeline_add": {
+        "case_a": post_only(only("volunteer_a", CASE, "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    "casework:case_risk_reviewed": {
+        "case_a": post_only(only("volunteer_a", CASE, "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    # Access history, legal hold, erasure: the team's coordinators; the assignee gets 403.
+    "casework:case_history": {
+        "case_a": same(only("volunteer_a", "403", "404")),
+        "case_b": same(only("coordinator_b", "200", "404")),
+    },
+    "casework:case_legal_hold": {
+        "case_a": same(only("volunteer_a", "403", "404")),
+        "case_b": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", CASE, "404"),
+        },
+    },
+    "casework:case_erase": {
+        "case_a": same(only("volunteer_a", "403", "404")),
+        "case_b": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", CASE, "404"),
+        },
+    },
+    "casework:follow_up": {
+        "case_a": post_only(only("volunteer_a", CASE, "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    "casework:reminder_change": {
+        "case_a": post_only(only("volunteer_a", CASE, "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    # Signing in. The sign-in page is the one public page; signed-in people are sent on to
+    # the second step (which sends the verified on to the dashboard).
+    "accounts:login": {
+        "GET": roles(VERIFY, anonymous="200"),
+        "POST": roles(VERIFY, anonymous=VERIFY),
+    },
+    "accounts:logout": {
+        "GET": roles("405", password_only="405"),
+        "POST": roles(LOGIN, password_only=LOGIN),
+    },
+    "accounts:verify": {
+        "GET": roles("302 casework:dashboard", password_only="200"),
+        "POST": roles("302 casework:dashboard", password_only="302 casework:dashboard"),
+    },
+    # Enrolling: a verified user may replace their authenticator; a password-only session
+    # with an authenticator must verify first.
+    "accounts:enrol": {
+        "GET": roles("200", password_only=VERIFY),
+        "POST": roles("200", password_only=VERIFY),
+    },
+    "accounts:profile": {"GET": roles("200"), "POST": roles("302 accounts:profile")},
+    "accounts:backup_codes_new": post_only(roles("200")),
+    "accounts:password_change": {"GET": roles("200"), "POST": roles("302 accounts:profile")},
+    "accounts:members": same(roles("403", coordinator_b="200", admin="200")),
+    # Member actions: admins on anyone; a coordinator resets their own team's volunteers'
+    # second factor (not sign-out-everywhere); nobody else even sees the member (404).
+    "accounts:member_second_factor_reset": {
+        "member_a": {
+            "GET": only("admin", "200", "404"),
+            "POST": only("admin", "302 accounts:members", "404"),
+        },
+        "member_b": {
+            "GET": roles("404", coordinator_b="200", admin="200"),
+            "POST": roles(
+                "404", coordinator_b="302 accounts:members", admin="302 accounts:members"
+            ),
+        },
+    },
+    "accounts:member_sessions_end": {
+        "member_a": {
+            "GET": only("admin", "200", "404"),
+            "POST": only("admin", "302 accounts:members", "404"),
+        },
+        "member_b": {
+            "GET": roles("404", coordinator_b="200", admin="200"),
+            "POST": roles("404", coordinator_b="403", admin="302 accounts:members"),
+        },
+    },
+    # Intake: volunteers and coordinators of the request's team; admins see no requests.
+    "intake:queue": same(roles("200", admin="403")),
+    "intake:new": {
+        "GET": roles("200", admin="403"),
+        "POST": roles("302 intake:queue", admin="403"),
+    },
+    "intake:detail": {
+        "intake_a": {
+            "GET": only("volunteer_a", "200", "404"),
+            "POST": only("volunteer_a", "302 intake:queue", "404"),
+        },
+        "intake_b": {
+            "GET": roles("404", volunteer_b="200", coordinator_b="200"),
+            "POST": roles("404", volunteer_b="302 intake:queue", coordinator_b="302 intake:queue"),
+        },
+    },
+    # Audit: admins only.
+    "audit:events": same(only("admin", "200", "403")),
+    "audit:export": same(only("admin", "200", "403")),
+    "audit:alerts": same(only("admin", "200", "403")),
+    # The Django admin (django-otp's site): staff with a verified second factor. The admin
+    # role may view, add and change users and teams; groups (roles) and lock-out records
+    # are out of its reach, and nothing may be deleted.
+    "admin:index": admin_row("200"),
+    # Our admin login sends everyone to the one sign-in page; once signed in and verified,
+    # staff go to the admin and everyone else is refused (not sent round in a loop).
+    "admin:login": same(roles("403", admin="302 admin:index")),
+    # Signing out of the admin is signing out (POST only); non-staff go to the admin index.
+    "admin:logout": admin_row("405", LOGIN, non_staff="302 admin:index"),
+    "admin:password_change": admin_row("200"),
+    "admin:password_change_done": admin_row("200", "405"),
+    "admin:autocomplete": admin_row("403", "405"),
+    "admin:jsi18n": admin_row("200", "405"),
+    "admin:view_on_site": admin_row("404"),
+    "admin:auth_user_password_change": admin_row("200", anonymous=LOGIN),
+    "admin:app_list": {
+        "accounts": admin_row("200"),
+        "auth": admin_row("404"),
+        "axes": admin_row("404"),
+    },
+    "admin/(?P<url>.*)": admin_row("404"),
+    # Only with BENCH_FLOOR_VIEW on (benchmarks): the references of one's own teams' cases.
+    "bench_floor": same(roles("200")),
+}
+# Rows for URLs that exist only when a setting turns them on.
+OPTIONAL = {"bench_floor"}
+# The Django admin's pages of each model: does the admin role manage it (view, add and
+# change; it deletes nothing), or is it out of its reach altogether?
+ADMIN_MODELS = {
+    ("accounts", "user"): True,
+    ("accounts", "team"): True,
+    ("auth", "group"): False,  # the roles: changed by a migration, never through the web
+    ("axes", "accessattempt"): False,
+    ("axes", "accesslog"): False,
+    ("axes", "accessfailurelog"): False,
+}
+
+
+def _admin_model_rows() -> dict[str, dict]:
+    """A model's pages send anonymous visitors to our sign-in page directly."""
+    rows = {}
+    for (app, model), manages in ADMIN_MODELS.items():
+        for page in ("changelist", "add", "history", "change", "delete"):
+            outcome = "200" if manages and page != "delete" else "403"
+            rows[f"admin:{app}_{model}_{page}"] = admin_row(outcome, anonymous=LOGIN)
+        # /admin/<app>/<model>/<id>/ only redirects to the change page (which then decides).
+        target = f"302 admin:{app}_{model}_change"
+        rows[f"admin/{app}/{model}/<path:object_id>/"] = admin_row(target, anonymous=LOGIN)
+    return rows
+
+
+EXPECTED.update(_admin_model_rows())
+
+
+# Valid POST data: what an allowed role sends when it means it.
+def _soon() -> str:
+    return timezone.localtime(timezone.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+
+
+def _case(world: World, variant: str):
+    case = world.case_a if variant == "case_a" else world.case_b
+    case.refresh_from_db()
+    return case
+
+
+def _member_of(world: World, variant: str):
+    return world.users["volunteer_a" if variant == "case_a" else "volunteer_b"]
+
+
+POST_DATA = {
+    "casework:break_glass": lambda w, v: {
+        "reference": w.case_a.reference,
+        "reason": "Their coordinator cannot be reached tonight.",
+    },
+    "casework:case_edit": lambda w, v: {
+        "version": _case(w, v).version,
+        "person-legal_name": "Matrix Person",
+        "person-preferred_language": "ru",
+    },
+    "casework:case_move": lambda w, v: {
+        "version": _case(w, v).version,
+        "to_stage": "on_hold",
+        "reason": "Waiting for an answer",
+    },
+    "casework:case_assign": lambda w, v: {
+        "version": _case(w, v).version,
+        "assignee": _member_of(w, v).pk,
+    },
+    "casework:case_timeline_add": lambda w, v: {"kind": "note", "text": "Called back"},
+    "casework:case_risk_reviewed": lambda w, v: {"version": _case(w, v).version},
+    "casework:case_legal_hold": lambda w, v: {"action": "set", "reason": "A lawyer asked"},
+    "casework:case_erase": lambda w, v: {"reason": "Asked on Signal", "confirm": "on"},
+    "casework:follow_up": lambda w, v: {"due_at": _soon(), "note": "Call back"},
+    "casework:reminder_change": lambda w, v: {"action": "dismiss", "reason": "Done already"},
+    "accounts:login": lambda w, v: {"username": "phished1", "password": PASSWORD},
+    "accounts:verify": lambda w, v: {
+        "code": current_code(
+            AuthenticatorDevice.objects.get(user=w.users["password_only"], confirmed=True)
+        )
+    },
+    "accounts:enrol": lambda w, v: {"code": "000000"},
+    "accounts:profile": lambda w, v: {"notification_email": ""},
+    "accounts:password_change": lambda w, v: {
+        "old_password": PASSWORD,
+        "new_password1": "a new and long enough passphrase 7",
+        "new_password2": "a new and long enough passphrase 7",
+    },
+    "intake:new": lambda w, v: {
+        "channel": "telegram",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "contact": "@matrix_contact",
+        "message": "Hello",
+    },
+    "intake:detail": lambda w, v: {"action": "reject", "reason": "Not a real request"},
+}
+
+
+def observed(response) -> str:
+    if response.status_code in (301, 302, 303):
+        location = urlsplit(response["Location"]).path
+        try:
+            return f"{response.status_code} {resolve(location).view_name}"
+        except Resolver404:
+            return f"{response.status_code} {location} (no such page)"
+    return str(response.status_code)
+
+
+# Answers that refuse: whoever gets one must have changed nothing. (A coordinator trying to
+# take a case is sent back to the dashboard: refused too.)
+REFUSED = {"403", "404", "405", LOGIN, VERIFY, ADMIN_LOGIN, "302 casework:dashboard"}
+# Answers of an action done: the fingerprint must show it (or it would see nothing at all).
+ACTED = {CASE, "302 intake:queue", "302 accounts:members"}
+
+
+def fingerprint() -> tuple:
+    """A summary of the rows an action changes: cases, timelines, reminders, requests,
+    grants, notifications, second factors and session generations."""
+    return (
+        Case.objects.aggregate(total=Sum("version"), people=Count("person", distinct=True)),
+        Case.objects.filter(assignee__isnull=True).count(),
+        CaseEvent.objects.count(),
+        BreakGlass.objects.count(),
+        list(Reminder.objects.order_by("pk").values_list("state", "due_at")),
+        list(IntakeRequest.objects.order_by("pk").values_list("state", flat=True)),
+        Notification.objects.filter(read_at__isnull=True).count(),
+        User.objects.aggregate(Sum("session_generation")),
+        AuthenticatorDevice.objects.count(),
+    )
+
+
+def request(world: World, role: str, method: str, url: str, data: dict):
+    """The answer, and whether the world changed while giving it (always undone after)."""
+    client = world.clients[role]
+    cookies = copy.deepcopy(client.cookies)
+    try:
+        with rolled_back():
+            before = fingerprint()
+            response = client.get(url) if method == "GET" else client.post(url, data)
+            body(response)
+            changed = fingerprint() != before
+    finally:
+        client.cookies = cookies  # a sign-out (or sign-in) must not follow the next role
+    return response, changed
+
+
+def expected_for(key: str, variant: str) -> dict | None:
+    row = EXPECTED.get(key)
+    if row is None:
+        return None
+    if set(row) <= {"GET", "POST"}:
+        return row
+    return row.get(variant)
+
+
+def sent_away(pattern, role: str, answer: str) -> bool:
+    """Sent to sign in or verify first: the page asked for must come back as ?next=."""
+    signing_out = pattern.key in {"accounts:logout", "admin:logout"}
+    return (
+        role in {"anonymous", "password_only"}
+        and answer in {LOGIN, VERIFY, ADMIN_LOGIN}
+        and not signing_out
+    )
+
+
+PATTERNS = all_patterns()
+
+
+def test_every_url_pattern_has_a_row():
+    missing = [f"{p.key}  ({p.route}, view {p.view})" for p in PATTERNS if p.key not in EXPECTED]
+    assert not missing, (
+        "URL patterns without a row in EXPECTED (tests/security/test_access_matrix.py): say "
+        "which roles may GET and POST each, and what everyone else gets:\n  " + "\n  ".join(missing)
+    )
+
+
+# The only page anonymous visitors may see (static files are served before any URL).
+PUBLIC = {"accounts:login"}
+
+
+def test_only_the_listed_pages_are_public():
+    public = set()
+    for key, row in EXPECTED.items():
+        rules = [row] if set(row) <= {"GET", "POST"} else list(row.values())
+        if any(rule[method]["anonymous"] == "200" for rule in rules for method in rule):
+            public.add(key)
+    assert public == PUBLIC
+
+
+def test_static_files_are_public_and_nothing_else_is_served_from_there(client):
+    assert client.get("/static/css/app.css").status_code == 200
+    for probe in ("/static/../config/settings.py", "/static/%2e%2e/config/settings.py"):
+        assert client.get(probe).status_code in (302, 404), probe
+
+
+def test_every_row_has_a_url_pattern():
+    keys = {pattern.key for pattern in PATTERNS}
+    stale = sorted(set(EXPECTED) - keys - OPTIONAL)
+    assert not stale, f"rows in EXPECTED for URL patterns that no longer exist: {stale}"
+
+
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda pattern: pattern.key)
+def test_each_role_gets_exactly_the_allowed_answer(world, pattern):
+    try:
+        concrete = variants(world, pattern)
+    except Unfillable as error:
+        pytest.fail(str(error))
+    wrong = []
+    for variant, url in concrete:
+        rule = expected_for(pattern.key, variant)
+        if rule is None:
+            pytest.fail(
+                f"{pattern.key} [{variant}] has no row in EXPECTED "
+                "(tests/security/test_access_matrix.py): add one."
+            )
+        for method in ("GET", "POST"):
+            data = POST_DATA.get(pattern.key, lambda w, v: {})(world, variant)
+            for role in ROLES:
+                response, changed = request(world, role, method, url, data)
+                MATRIX_REQUESTS[0] += 1
+                MATRIX_CHECKED.add((pattern.key, url, role))
+                answer = observed(response)
+                want = rule[method][role]
+                if answer != want:
+                    wrong.append(f"{method} {url} as {role}: got {answer}, allowed {want}")
+                elif answer in REFUSED and changed:
+                    wrong.append(f"{method} {url} as {role}: refused ({answer}) yet changed rows")
+                elif method == "POST" and answer in ACTED and not changed:
+                    wrong.append(f"POST {url} as {role}: {answer}, yet nothing changed")
+                elif sent_away(pattern, role, answer) and "next" not in parse_qs(
+                    urlsplit(response["Location"]).query
+                ):
+                    wrong.append(f"{method} {url} as {role}: sent away without ?next=")
+    assert not wrong, f"{pattern.key}:\n  " + "\n  ".join(wrong)
+
+
+@pytest.mark.parametrize("path", ["/admin/", "/admin/accounts/user/", "/admin/logout/"])
+@pytest.mark.parametrize("role", ["volunteer_a", "volunteer_b", "coordinator_b"])
+def test_signed_in_non_staff_asking_for_the_admin_end_at_403_not_in_a_loop(world, role, path):
+    response = world.clients[role].get(path, follow=True)
+    assert response.status_code == 403
+    assert len(response.redirect_chain) <= 3
