@@ -280,7 +280,9 @@ def test_the_health_page_is_for_admins(admin_client_verified, volunteer_client):
 def test_pages_keep_working_when_the_broker_is_unreachable(volunteer_client, case, volunteer):
     from config.celery import app
 
-    saved = dict(app.conf)
+    # Only what changes is put back: updating the whole conf from a copy of itself writes
+    # every setting under its namespaced name too, which then shadows later changes.
+    saved = {name: app.conf[name] for name in ("broker_url", "broker_write_url")}
     app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
     try:
         for url in [
@@ -296,7 +298,8 @@ def test_pages_keep_working_when_the_broker_is_unreachable(volunteer_client, cas
         )
         assert response.status_code == 302
     finally:
-        app.conf.update(saved)
+        for name, value in saved.items():
+            app.conf[name] = value
 
 
 def test_dispatch_handles_many_reminders_in_batches(team, volunteer):

@@ -172,6 +172,8 @@ def broker(monkeypatch):
     celery_app.conf.broker_url = url
     celery_app.conf.broker_write_url = url
     celery_app.conf.broker_transport_options = {"global_keyprefix": prefix}
+    if url.startswith("redis://"):  # a test that changed the conf carelessly shows here
+        assert celery_app.connection_for_write().transport_options == {"global_keyprefix": prefix}
     yield url, prefix
     reset_pools()
     for name, value in saved.items():
