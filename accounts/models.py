@@ -16,7 +16,7 @@ from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
 from accounts.roles import ROLE_ORDER, Role
-from privacy.fields import EncryptedCharField, EncryptedEmailField
+from privacy.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 
 
 class Team(models.Model):
@@ -227,3 +227,33 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return "used backup code" if self.used_at else "unused backup code"
+
+
+class Containment(models.Model):
+    """One "contain account" action: the account locked, its sessions and second factor
+    gone, and the cases and requests it touched handed to their coordinators.
+
+    The affected list is not copied here: it is read again from the append-only audit
+    log, bounded by `since` and by this containment's own audit event (`audit_seq`).
+    """
+
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="containments", verbose_name=_("account")
+    )
+    by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    since = models.DateTimeField(_("since"))
+    created_at = models.DateTimeField(default=timezone.now)
+    # Why the account is believed compromised; it may say more than a log line should.
+    reason = EncryptedTextField(_("reason"))
+    audit_seq = models.BigIntegerField()
+    case_count = models.PositiveIntegerField(default=0)
+    request_count = models.PositiveIntegerField(default=0)
+    task_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("containment")
+        verbose_name_plural = _("containments")
+        indexes = [models.Index(fields=["-created_at"])]
+
+    def __str__(self) -> str:
+        return f"containment of {self.user_id}"

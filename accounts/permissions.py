@@ -33,3 +33,15 @@ def can_reset_second_factor(actor: User, target: User) -> bool:
 
 def can_end_sessions(actor: User, target: User) -> bool:
     return actor.pk != target.pk and actor.has_perm("accounts.end_sessions")
+
+
+def can_contain_account(actor: User, target: User) -> bool:
+    """Locking a compromised account: an admin, on anyone but themselves."""
+    if actor.pk == target.pk:
+        # Another admin does it: the list it makes needs someone outside the account.
+        return False
+    return (
+        can_manage_accounts(actor)
+        and actor.has_perm("accounts.end_sessions")
+        and actor.has_perm("accounts.reset_second_factor")
+    )

@@ -234,10 +234,12 @@ def members(request: HttpRequest) -> HttpResponse:
             "member": member,
             "can_reset": permissions.can_reset_second_factor(request.user, member),
             "can_end_sessions": permissions.can_end_sessions(request.user, member),
+            "can_contain": permissions.can_contain_account(request.user, member),
         }
         for member in selectors.members_visible_to(request.user)
     ]
-    return render(request, "accounts/members.html", {"rows": rows})
+    context = {"rows": rows, "can_contain": permissions.can_manage_accounts(request.user)}
+    return render(request, "accounts/members.html", context)
 
 
 def _confirm_member_action(request, pk, *, action, question, done) -> HttpResponse:

@@ -34,6 +34,8 @@ class Action(models.TextChoices):
     LEGAL_HOLD = "legal_hold", _("Legal hold set or lifted")
     CASE_PURGED = "case_purged", _("Personal data purged (retention)")
     CASE_ERASED = "case_erased", _("Personal data erased on request")
+    ACCOUNT_CONTAINED = "account_contained", _("Account contained (compromised)")
+    BREAK_GLASS_REVIEWED = "break_glass_reviewed", _("Break-glass reviewed")
 
 
 class AccessEvent(models.Model):

@@ -1,11 +1,11 @@
 """Reads of the audit log: admins see all of it, coordinators their teams' case history."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, Min, QuerySet
 
-from audit.models import AccessEvent, InsiderAlert
+from audit.models import AccessEvent, Action, InsiderAlert
 
 PAGE = 50
 EXPORT_LIMIT = 50_000
@@ -64,3 +64,61 @@ def case_history(reference: str, team_id: int) -> QuerySet[AccessEvent]:
 
 def alerts() -> QuerySet[InsiderAlert]:
     return InsiderAlert.objects.select_related("actor").order_by("-created_at")[:200]
+
+
+# What a compromised account may have read or changed: people's cases and requests.
+TOUCHABLE_TYPES = ("case", "request")
+
+
+@dataclass
+class Touched:
+    """One case or request an account read or changed, by reference only."""
+
+    target_type: str
+    reference: str
+    team_id: int | None
+    first_at: datetime
+    last_at: datetime
+    events: int = 0
+    actions: list[str] = field(default_factory=list)
+
+    @property
+    def action_labels(self) -> list[str]:
+        return [str(Action(action).label) for action in self.actions if action in Action]
+
+
+def touched_by(actor_id: int, *, since: datetime, before_seq: int | None = None) -> list[Touched]:
+    """Every case and request the actor read or changed since then, oldest touch first.
+
+    One grouped query (served by the (actor, action, created_at) index), however many
+    events; `before_seq` bounds it at a moment of the log, so the answer never changes.
+    """
+    rows = AccessEvent.objects.filter(
+        actor_id=actor_id, created_at__gte=since, target_type__in=TOUCHABLE_TYPES
+    ).exclude(target_ref="")
+    if before_seq is not None:
+        rows = rows.filter(seq__lt=before_seq)
+    grouped = (
+        rows.values("target_type", "target_ref", "action")
+        .annotate(
+            first=Min("created_at"), last=Max("created_at"), team=Max("team_id"), n=Count("pk")
+        )
+        .order_by()
+    )
+    found: dict[tuple[str, str], Touched] = {}
+    for row in grouped:
+        key = (row["target_type"], row["target_ref"])
+        touched = found.get(key)
+        if touched is None:
+            touched = found[key] = Touched(
+                row["target_type"], row["target_ref"], row["team"], row["first"], row["last"]
+            )
+        touched.first_at = min(touched.first_at, row["first"])
+        touched.last_at = max(touched.last_at, row["last"])
+        touched.team_id = touched.team_id if touched.team_id is not None else row["team"]
+        touched.events += row["n"]
+        touched.actions.append(row["action"])
+    order = {value: position for position, value in enumerate(Action.values)}
+    for touched in found.values():
+        touched.actions.sort(key=lambda action: order.get(action, len(order)))
+    return sorted(found.values(), key=lambda t: (t.first_at, t.target_type, t.reference))

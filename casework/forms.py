@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -259,3 +260,41 @@ class NotificationChoice(forms.Form):
     """One notification of the inbox, by id."""
 
     id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class ContainForm(forms.Form):
+    """Contain a compromised account: from when to list what it touched, and why."""
+
+    since = forms.DateTimeField(
+        label=_("List what it touched since"),
+        widget=DateTimeInput,
+        help_text=_(
+            "When the account may first have been in someone else's hands. If unsure, choose "
+            "earlier: the list only grows."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Why you believe it is compromised"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Stored encrypted with the containment and in the audit log."),
+        error_messages={"required": _("Say why the account is believed compromised.")},
+    )
+
+    def clean_since(self):
+        since = self.cleaned_data["since"]
+        if since > timezone.now():
+            raise forms.ValidationError(
+                _("Choose a moment in the past: nothing has been touched yet.")
+            )
+        return since
+
+
+class BreakGlassReviewForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Review comment"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Stored encrypted; shown on this page only."),
+        error_messages={"required": _("Write what you concluded, e.g. 'justified: night shift'.")},
+    )

@@ -295,9 +295,24 @@ class BreakGlass(models.Model):
     reason = EncryptedTextField()
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    # The admins' review of the grant: one review each, so it lives on the grant itself.
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    review_comment = EncryptedTextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "expires_at"])]
+        indexes = [
+            models.Index(fields=["user", "expires_at"]),
+            # The review queue: unreviewed, newest first.
+            models.Index(
+                fields=["-created_at"],
+                condition=models.Q(reviewed_at__isnull=True),
+                name="break_glass_unreviewed",
+            ),
+            models.Index(fields=["-reviewed_at"], name="break_glass_reviewed"),
+        ]
 
     def __str__(self) -> str:
         return f"break-glass {self.case_id}"
@@ -310,6 +325,7 @@ class ReminderKind(models.TextChoices):
     CROSSING_CHECK_IN = "crossing_check_in", _("Crossing check-in missed")
     TRANSIT_CHECK_IN = "transit_check_in", _("Transit check-in missed")
     SECURITY_ALERT = "security_alert", _("Security alert")
+    REASSESS = "reassess", _("Re-assess: a compromised account touched this")
 
 
 class ReminderState(models.TextChoices):
@@ -370,6 +386,10 @@ class Reminder(models.Model):
     def is_alarm(self) -> bool:
         """A missed check-in that nobody has acknowledged yet."""
         return self.urgent and self.state == ReminderState.SENT
+
+    @property
+    def is_reassessment(self) -> bool:
+        return self.kind == ReminderKind.REASSESS
 
 
 class Notification(models.Model):

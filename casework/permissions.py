@@ -80,3 +80,8 @@ def can_erase_case(user: User, case: Case) -> bool:
     """Executing a person's erasure request: the coordinators of the case's team. A legal
     hold blocks it too, but that is a state of the case, refused with its own message."""
     return user.is_active and not case.is_purged and is_team_coordinator(user, case)
+
+
+def can_review_break_glass(user: User) -> bool:
+    """The admins who review the audit log review break-glass opens, reasons included."""
+    return user.is_active and user.has_perm("accounts.review_audit")

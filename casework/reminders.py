@@ -126,14 +126,19 @@ def team_coordinators(team_ids: set[int]) -> dict[int, list[User]]:
 def recipients(reminder: Reminder, coordinators: list[User]) -> list[User]:
     """Who is told, given the coordinators of the reminder's team.
 
-    Follow-ups go to whoever set them; untriaged requests to the team's coordinators; an
-    overdue stage to the assignee (the coordinators when there is none); a missed check-in
-    to the assignee and the case's coordinator (all the team's if it has none) at once.
+    Follow-ups go to whoever set them; untriaged requests, and re-assessments after a
+    compromised account, to the team's coordinators; an overdue stage to the assignee (the
+    coordinators when there is none); a missed check-in to the assignee and the case's
+    coordinator (all the team's if it has none) at once.
     """
     if reminder.kind == ReminderKind.FOLLOW_UP:
         people = [reminder.recipient]
     elif reminder.kind == ReminderKind.UNTRIAGED_INTAKE:
         people = coordinators
+    elif reminder.kind == ReminderKind.REASSESS:
+        # Risk is the coordinators' call; the case's own coordinator even if in no team.
+        case_coordinator = reminder.case.coordinator if reminder.case else None
+        people = [*coordinators, case_coordinator]
     elif reminder.kind == ReminderKind.STAGE_OVERDUE:
         people = [reminder.case.assignee] if reminder.case.assignee else coordinators
     else:

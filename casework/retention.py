@@ -124,7 +124,7 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
     # Every notification about a case comes from one of its reminders and goes with it
     # (cascade); the reminders' notes were the person's data.
     case.reminders.all().delete()
-    case.break_glass.update(reason="")
+    case.break_glass.update(reason="", review_comment="")
     case.intake_requests.purge(now)
     Case.objects.filter(pk=case.pk).update(
         **BLANK_CASE,

@@ -1,6 +1,12 @@
 from django.urls import path
 
-from casework import reminder_views, retention_views, views
+from casework import (
+    break_glass_review_views,
+    containment_views,
+    reminder_views,
+    retention_views,
+    views,
+)
 
 app_name = "casework"
 
@@ -9,6 +15,19 @@ urlpatterns = [
     path("inbox/", reminder_views.inbox, name="inbox"),
     path("inbox/read/", reminder_views.inbox_read, name="inbox_read"),
     path("health/", reminder_views.health, name="health"),
+    path("containments/", containment_views.containment_list, name="containment_list"),
+    path("containments/<int:pk>/", containment_views.containment_detail, name="containment_detail"),
+    path("members/<int:pk>/contain/", containment_views.account_contain, name="account_contain"),
+    path(
+        "break-glass/reviews/",
+        break_glass_review_views.break_glass_reviews,
+        name="break_glass_reviews",
+    ),
+    path(
+        "break-glass/reviews/<int:pk>/",
+        break_glass_review_views.break_glass_review,
+        name="break_glass_review",
+    ),
     path("cases/", views.case_list, name="case_list"),
     path("cases/board/", views.board, name="board"),
     path("cases/break-glass/", views.break_glass, name="break_glass"),

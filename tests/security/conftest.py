@@ -11,7 +11,8 @@ Roles, as the issue names them:
 
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
 ``intake_a`` / ``intake_b`` (new requests of each team), a pending follow-up reminder on each
-case, and one row of each model the Django admin lists.
+case, an unreviewed break-glass open of case A by coordinator B, an earlier containment of a
+former volunteer, and one row of each model the Django admin lists.
 """
 
 import os
@@ -27,9 +28,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.middleware import mark_session_start
-from accounts.models import Team, User
+from accounts.models import Containment, Team, User
 from accounts.roles import Role
-from casework.models import Case, Reminder, ReminderKind
+from casework.models import BreakGlass, Case, Reminder, ReminderKind
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
 from tests.factories import (
@@ -66,6 +67,8 @@ class World:
     intake_b: IntakeRequest
     reminder_a: Reminder
     reminder_b: Reminder
+    break_glass: BreakGlass
+    containment: Containment
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -130,6 +133,23 @@ def build_world() -> World:
         "axes.accesslog": AccessLog.objects.create(**axes_fields),
         "axes.accessfailurelog": AccessFailureLog.objects.create(**axes_fields),
     }
+    now = timezone.now()
+    break_glass = BreakGlass.objects.create(
+        case=case_a,
+        user=users["coordinator_b"],
+        reason="Team A's coordinator cannot be reached",
+        created_at=now - timedelta(hours=2),
+        expires_at=now - timedelta(hours=1),
+    )
+    former = UserFactory(username="former1", role=Role.VOLUNTEER, teams=[team_a], is_active=False)
+    containment = Containment.objects.create(
+        user=former,
+        by=users["admin"],
+        since=now - timedelta(days=7),
+        created_at=now - timedelta(days=1),
+        reason="Phished",
+        audit_seq=0,
+    )
     return World(
         team_a=team_a,
         team_b=team_b,
@@ -141,6 +161,8 @@ def build_world() -> World:
         intake_b=intake_b,
         reminder_a=follow_up(case_a, users["volunteer_a"]),
         reminder_b=follow_up(case_b, users["coordinator_b"]),
+        break_glass=break_glass,
+        containment=containment,
         admin_rows=admin_rows,
     )
 

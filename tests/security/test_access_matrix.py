@@ -166,6 +166,24 @@ EXPECTED: dict[str, dict] = {
         "case_a": post_only(only("volunteer_a", CASE, "404")),
         "case_b": post_only(only("coordinator_b", CASE, "404")),
     },
+    # Containing a compromised account and its lists: admins only, on anyone else.
+    "casework:account_contain": {
+        "member_a": {
+            "GET": only("admin", "200", "403"),
+            "POST": only("admin", "302 casework:containment_detail", "403"),
+        },
+        "member_b": {
+            "GET": only("admin", "200", "403"),
+            "POST": only("admin", "302 casework:containment_detail", "403"),
+        },
+    },
+    "casework:containment_list": same(only("admin", "200", "403")),
+    "casework:containment_detail": same(only("admin", "200", "403")),
+    # Break-glass review: admins (review_audit) only; the reasons are shown there alone.
+    "casework:break_glass_reviews": same(only("admin", "200", "403")),
+    "casework:break_glass_review": post_only(
+        only("admin", "302 casework:break_glass_reviews", "403")
+    ),
     # Signing in. The sign-in page is the one public page; signed-in people are sent on to
     # the second step (which sends the verified on to the dashboard).
     "accounts:login": {
@@ -328,6 +346,11 @@ POST_DATA = {
     "casework:case_erase": lambda w, v: {"reason": "Asked on Signal", "confirm": "on"},
     "casework:follow_up": lambda w, v: {"due_at": _soon(), "note": "Call back"},
     "casework:reminder_change": lambda w, v: {"action": "dismiss", "reason": "Done already"},
+    "casework:account_contain": lambda w, v: {
+        "since": timezone.localtime(timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "reason": "Phished through a fake sign-in page",
+    },
+    "casework:break_glass_review": lambda w, v: {"comment": "Justified: night shift"},
     "accounts:login": lambda w, v: {"username": "phished1", "password": PASSWORD},
     "accounts:verify": lambda w, v: {
         "code": current_code(
@@ -365,17 +388,24 @@ def observed(response) -> str:
 # take a case is sent back to the dashboard: refused too.)
 REFUSED = {"403", "404", "405", LOGIN, VERIFY, ADMIN_LOGIN, "302 casework:dashboard"}
 # Answers of an action done: the fingerprint must show it (or it would see nothing at all).
-ACTED = {CASE, "302 intake:queue", "302 accounts:members"}
+ACTED = {
+    CASE,
+    "302 intake:queue",
+    "302 accounts:members",
+    "302 casework:containment_detail",
+    "302 casework:break_glass_reviews",
+}
 
 
 def fingerprint() -> tuple:
     """A summary of the rows an action changes: cases, timelines, reminders, requests,
-    grants, notifications, second factors and session generations."""
+    grants and their reviews, notifications, second factors and session generations."""
     return (
         Case.objects.aggregate(total=Sum("version"), people=Count("person", distinct=True)),
         Case.objects.filter(assignee__isnull=True).count(),
         CaseEvent.objects.count(),
         BreakGlass.objects.count(),
+        BreakGlass.objects.filter(reviewed_at__isnull=False).count(),
         list(Reminder.objects.order_by("pk").values_list("state", "due_at")),
         list(IntakeRequest.objects.order_by("pk").values_list("state", flat=True)),
         Notification.objects.filter(read_at__isnull=True).count(),

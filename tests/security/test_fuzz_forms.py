@@ -235,6 +235,16 @@ TARGETS: dict[str, Target] = {
     "casework.forms.ErasureForm": Target(
         "coordinator_b", lambda w: f"/cases/{_b(w)}/erase/", _form("casework.forms.ErasureForm")
     ),
+    "casework.forms.ContainForm": Target(
+        "admin",
+        lambda w: f"/members/{w.users['volunteer_a'].pk}/contain/",
+        _form("casework.forms.ContainForm"),
+    ),
+    "casework.forms.BreakGlassReviewForm": Target(
+        "admin",
+        lambda w: f"/break-glass/reviews/{w.break_glass.pk}/",
+        _form("casework.forms.BreakGlassReviewForm"),
+    ),
     # Posted by a member of two teams, so the team choice is fuzzed too.
     "intake.forms.IntakeForm": Target(
         "two_teams",

@@ -98,6 +98,15 @@ def _variants_casework(world: World, pattern: Pattern):
             ("case_a", {"reference": world.case_a.reference}),
             ("case_b", {"reference": world.case_b.reference}),
         ]
+    if pattern.key == "casework:account_contain":
+        return [
+            ("member_a", {"pk": world.users["volunteer_a"].pk}),
+            ("member_b", {"pk": world.users["volunteer_b"].pk}),
+        ]
+    if pattern.key == "casework:containment_detail":
+        return [("", {"pk": world.containment.pk})]
+    if pattern.key == "casework:break_glass_review":
+        return [("", {"pk": world.break_glass.pk})]
     if pattern.arguments == ("reference", "pk") and pattern.key == "casework:reminder_change":
         return [
             ("case_a", {"reference": world.case_a.reference, "pk": world.reminder_a.pk}),

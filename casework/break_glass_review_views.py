@@ -1,0 +1,51 @@
+"""Admins review break-glass opens: the queue, newest unreviewed first, and the reviewed."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from casework import break_glass_review as review
+from casework.forms import BreakGlassReviewForm
+
+
+def _review_page(request, *, form=None, form_pk=None, status=200) -> HttpResponse:
+    queue = list(review.break_glass_queue(request.user)[: review.QUEUE_LIMIT])
+    context = {
+        "queue": queue,
+        # Reviewed by someone else meanwhile: the grant left the queue, the words must not.
+        "form_elsewhere": form is not None and form_pk not in {grant.pk for grant in queue},
+        "reviewed": list(review.break_glass_reviewed(request.user)[: review.REVIEWED_LIMIT]),
+        "form": form,
+        "form_pk": form_pk,
+    }
+    return render(request, "casework/break_glass_reviews.html", context, status=status)
+
+
+def break_glass_reviews(request: HttpRequest) -> HttpResponse:
+    return _review_page(request)
+
+
+@require_POST
+@sensitive_post_parameters("comment")
+def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
+    grant = review.break_glass_for_review(request.user, pk)
+    form = BreakGlassReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            review.break_glass_review(
+                grant=grant, by=request.user, comment=form.cleaned_data["comment"]
+            )
+        except ValidationError as error:
+            form.add_error("comment", error)
+        else:
+            messages.success(
+                request,
+                _("Break-glass on %(reference)s marked reviewed.")
+                % {"reference": grant.case.reference},
+            )
+            return redirect("casework:break_glass_reviews")
+    return _review_page(request, form=form, form_pk=grant.pk, status=400)
