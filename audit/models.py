@@ -34,6 +34,9 @@ class Action(models.TextChoices):
     LEGAL_HOLD = "legal_hold", _("Legal hold set or lifted")
     CASE_PURGED = "case_purged", _("Personal data purged (retention)")
     CASE_ERASED = "case_erased", _("Personal data erased on request")
+    ROUTE_CHANGED = "route_changed", _("Route leg added, changed or removed")
+    ROUTE_VIEWED = "route_viewed", _("Route leg viewed")
+    PROVOCATION = "provocation", _("Suspected provocation flagged or cleared")
 
 
 class AccessEvent(models.Model):
