@@ -11,7 +11,9 @@ Roles, as the issue names them:
 
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
 ``intake_a`` / ``intake_b`` (new requests of each team), a pending follow-up reminder on each
-case, and one row of each model the Django admin lists.
+case, a route leg on each case (``leg_a`` handled by volunteer A, the case's assignee;
+``leg_b`` by volunteer B, who is not otherwise on case B), and one row of each model the
+Django admin lists.
 """
 
 import os
@@ -29,7 +31,7 @@ from django.utils import timezone
 from accounts.middleware import mark_session_start
 from accounts.models import Team, User
 from accounts.roles import Role
-from casework.models import Case, Reminder, ReminderKind
+from casework.models import Case, Reminder, ReminderKind, RouteLeg
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
 from tests.factories import (
@@ -66,6 +68,8 @@ class World:
     intake_b: IntakeRequest
     reminder_a: Reminder
     reminder_b: Reminder
+    leg_a: RouteLeg | None = None
+    leg_b: RouteLeg | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -141,6 +145,20 @@ def build_world() -> World:
         intake_b=intake_b,
         reminder_a=follow_up(case_a, users["volunteer_a"]),
         reminder_b=follow_up(case_b, users["coordinator_b"]),
+        leg_a=RouteLeg.objects.create(
+            case=case_a,
+            position=1,
+            origin="Leg A from",
+            destination="Leg A to",
+            volunteer=users["volunteer_a"],
+        ),
+        leg_b=RouteLeg.objects.create(
+            case=case_b,
+            position=1,
+            origin="Leg B from",
+            destination="Leg B to",
+            volunteer=users["volunteer_b"],
+        ),
         admin_rows=admin_rows,
     )
 
