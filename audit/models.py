@@ -36,6 +36,9 @@ class Action(models.TextChoices):
     CASE_ERASED = "case_erased", _("Personal data erased on request")
     ACCOUNT_CONTAINED = "account_contained", _("Account contained (compromised)")
     BREAK_GLASS_REVIEWED = "break_glass_reviewed", _("Break-glass reviewed")
+    ROUTE_CHANGED = "route_changed", _("Route leg added, changed or removed")
+    ROUTE_VIEWED = "route_viewed", _("Route leg viewed")
+    PROVOCATION = "provocation", _("Suspected provocation flagged or cleared")
 
 
 class AccessEvent(models.Model):

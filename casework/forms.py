@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, Stage
+from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
 from casework.services import CASE_FIELDS, PERSON_FIELDS
 from privacy.normalise import normalise_phone
 
@@ -297,4 +297,59 @@ class BreakGlassReviewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Stored encrypted; shown on this page only."),
         error_messages={"required": _("Write what you concluded, e.g. 'justified: night shift'.")},
+    )
+
+
+class LegForm(forms.ModelForm):
+    """A route leg, with its place in the route and the case version it was opened at."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
+    number = forms.IntegerField(
+        label=_("Place in the route"),
+        required=False,
+        min_value=1,
+        max_value=999,
+        help_text=_("1 is the first leg. Leave empty to put it last."),
+    )
+
+    class Meta:
+        model = RouteLeg
+        fields = [
+            "origin",
+            "destination",
+            "means",
+            "planned_on",
+            "contact",
+            "safe_house",
+            "notes",
+            "volunteer",
+        ]
+        widgets = {
+            "planned_on": DateInput,
+            "contact": forms.Textarea(attrs={"rows": 2}),
+            "safe_house": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["volunteer"].queryset = members
+        self.fields["volunteer"].required = False
+
+
+class ProvocationForm(forms.Form):
+    FLAG, CLEAR = "flag", "clear"
+
+    # What the page offered: a second click on "flag" must not clear the flag.
+    action = forms.ChoiceField(choices=[(FLAG, FLAG), (CLEAR, CLEAR)], widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Stored encrypted; shown to the team's coordinators and in the audit log."),
+        error_messages={
+            "required": _(
+                "Give a reason: say what makes you suspect this request, or why it is genuine."
+            )
+        },
     )

@@ -196,6 +196,18 @@ class Case(models.Model):
     purged_at = models.DateTimeField(_("personal data removed"), null=True, blank=True)
     purge_kind = models.CharField(max_length=16, choices=PurgeKind, blank=True)
 
+    # Suspected provocation (a fake request to learn routes and volunteers): set by the
+    # assignee or a coordinator, it freezes the case (workflow.move_problems) and hides the
+    # route from everyone but the team's coordinators. The reason may name sources:
+    # encrypted.
+    provocation_flagged_at = models.DateTimeField(
+        _("suspected provocation since"), null=True, blank=True
+    )
+    provocation_flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    provocation_reason = EncryptedTextField(_("why a provocation is suspected"), blank=True)
+
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -239,6 +251,11 @@ class Case(models.Model):
         return self.legal_hold_at is not None
 
     @property
+    def is_frozen(self) -> bool:
+        """Flagged as a suspected provocation: no stage moves, no new legs."""
+        return self.provocation_flagged_at is not None
+
+    @property
     def risk_flags(self) -> list[str]:
         return [
             str(self._meta.get_field(flag).verbose_name)
@@ -259,6 +276,8 @@ class EventKind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
     LEGAL_HOLD = "legal_hold", _("Legal hold")
     ANONYMISED = "anonymised", _("Personal data removed")
+    ROUTE = "route", _("Route changed")
+    PROVOCATION = "provocation", _("Suspected provocation")
 
 
 class CaseEvent(models.Model):
@@ -283,6 +302,47 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+
+class RouteLeg(models.Model):
+    """One leg of a case's route, in order. Compartmentalised: its details are for the
+    team's coordinators and the leg's own volunteer (casework.selectors.route_for);
+    everyone else on the case learns "leg 2 of 4, planned 12 Dec". Only the order and the
+    date are in clear."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="legs")
+    position = models.PositiveSmallIntegerField()
+    planned_on = models.DateField(_("planned date"), null=True, blank=True)
+    origin = EncryptedCharField(_("from"), max_length=200)
+    destination = EncryptedCharField(_("to"), max_length=200)
+    means = EncryptedCharField(
+        _("means of travel"), max_length=200, blank=True, help_text=_("e.g. bus, car, on foot")
+    )
+    contact = EncryptedTextField(_("contact on the way"), blank=True)
+    safe_house = EncryptedTextField(_("safe house"), blank=True)
+    notes = EncryptedTextField(_("notes"), blank=True)
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="route_legs",
+        verbose_name=_("volunteer for this leg"),
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("route leg")
+        verbose_name_plural = _("route legs")
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["case", "position"]),
+            models.Index(fields=["volunteer", "case"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} leg {self.position}"
 
 
 class BreakGlass(models.Model):

@@ -85,3 +85,52 @@ def can_erase_case(user: User, case: Case) -> bool:
 def can_review_break_glass(user: User) -> bool:
     """The admins who review the audit log review break-glass opens, reasons included."""
     return user.is_active and user.has_perm("accounts.review_audit")
+
+
+# Route legs and suspected provocation -----------------------------------------------------
+
+
+def is_leg_volunteer(user: User, case: Case, leg) -> bool:
+    """The volunteer handling this leg, while still a member of the case's team."""
+    return user.is_active and leg.volunteer_id == user.pk and case.team_id in team_ids(user)
+
+
+def can_see_route(user: User, case: Case) -> bool:
+    """The route summary and any leg's details at all: a suspected provocation hides them
+    from everyone but the team's coordinators."""
+    return is_team_coordinator(user, case) or not case.is_frozen
+
+
+def can_see_leg(user: User, case: Case, leg) -> bool:
+    """A leg's details: the team's coordinators, and the leg's own volunteer while the case
+    is open and not suspected to be a provocation. The case's assignee is not enough."""
+    if not user.is_active or case.is_purged:
+        return False
+    if is_team_coordinator(user, case):
+        return True
+    return can_see_route(user, case) and not case.is_closed and is_leg_volunteer(user, case, leg)
+
+
+def can_manage_legs(user: User, case: Case) -> bool:
+    """Adding, editing, reordering and removing legs, and choosing their volunteers: the
+    coordinators of the case's team (the assignee proposes through the route summary)."""
+    return (
+        user.is_active
+        and not case.is_purged
+        and not case.is_closed
+        and is_team_coordinator(user, case)
+    )
+
+
+def can_flag_provocation(user: User, case: Case) -> bool:
+    """The screener (the case's assignee) or a coordinator of the team, on an open case."""
+    return (
+        user.is_active
+        and not case.is_purged
+        and not case.is_closed
+        and (is_team_coordinator(user, case) or is_assignee(user, case))
+    )
+
+
+def can_clear_provocation(user: User, case: Case) -> bool:
+    return user.is_active and not case.is_purged and is_team_coordinator(user, case)

@@ -7,6 +7,18 @@ message of the requests that led to the case. What stays, as anonymous statistic
 reference, codename and category, the team, the stages with their dates, the outcome, who
 worked the case, and the requests' channel, dates and triage state.
 
+Route legs go whole (places, contacts, safe houses, and their dates, which with the stage
+dates could point to one crossing); so does the reason a provocation was suspected.
+
+One exception, for cases closed as a suspected provocation and purged by the schedule: the
+person's contact blind indexes (phone, handle, e-mail; not name and birth date) stay, so a
+repeat request from the same contact is still flagged at triage (intake.selectors). They
+are keyed hashes: without BLIND_INDEX_KEY they cannot be matched against a guessed contact,
+and they name the contact a fake request came from, not a person we protect. An erasure on
+request removes them too: a coordinator erasing has satisfied themselves that the person
+asking is real. A blind-index key rotation drops them as well (nothing is left to
+recompute them from), which ends the warning for those contacts.
+
 A person can have more than one case. Their details serve every case, so they are blanked
 only with the last of them: purging one closed case never blanks the details a colleague
 is still using on an open one, or that a legal hold on another case must keep.
@@ -38,6 +50,7 @@ from casework.models import (
     Stage,
 )
 from casework.services import audit_case, case_transition, timeline_add
+from privacy import blind_index
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +65,7 @@ KEPT_EVENT_KINDS = (
     EventKind.INTAKE,
     EventKind.LEGAL_HOLD,
     EventKind.ANONYMISED,
+    EventKind.PROVOCATION,
 )
 
 # What the purge writes over the person: every encrypted field, and the preferred language
@@ -75,6 +89,7 @@ BLANK_PERSON = {
 BLANK_CASE = {
     "route_summary": "",
     "legal_hold_reason": "",
+    "provocation_reason": "",
     "flag_wanted": False,
     "flag_criminal_case": False,
     "flag_internal_passport_only": False,
@@ -101,6 +116,13 @@ LOCK_FIELDS = (
     "version",
 )
 
+# What a case closed as a suspected provocation keeps through the retention purge.
+PROVOCATION_KEPT_INDEXES = (
+    blind_index.Kind.PHONE,
+    blind_index.Kind.HANDLE,
+    blind_index.Kind.EMAIL,
+)
+
 
 def retention_cutoff(now: datetime | None = None) -> datetime:
     """Cases closed (and requests decided) before this have had their retention period."""
@@ -125,6 +147,7 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
     # (cascade); the reminders' notes were the person's data.
     case.reminders.all().delete()
     case.break_glass.update(reason="", review_comment="")
+    case.legs.all().delete()
     case.intake_requests.purge(now)
     Case.objects.filter(pk=case.pk).update(
         **BLANK_CASE,
@@ -137,7 +160,11 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
     case.purged_at, case.purge_kind = now, kind
     others = Case.objects.filter(person_id=case.person_id, purged_at__isnull=True)
     if not others.exists():
-        PersonIndex.objects.filter(person_id=case.person_id).delete()
+        indexes = PersonIndex.objects.filter(person_id=case.person_id)
+        provocation = Case.objects.filter(person_id=case.person_id, outcome=Outcome.PROVOCATION)
+        if kind == PurgeKind.RETENTION and provocation.exists():
+            indexes = indexes.exclude(kind__in=PROVOCATION_KEPT_INDEXES)
+        indexes.delete()
         Person.objects.filter(pk=case.person_id).update(**BLANK_PERSON, purged_at=now)
     timeline_add(case, by, EventKind.ANONYMISED, detail=str(PurgeKind(kind).label))
 

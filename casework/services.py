@@ -281,6 +281,8 @@ def case_update(*, case: Case, by: User, expected_version: int, changes: dict) -
     changed, never their values."""
     if not permissions.can_work_case(by, case):
         raise PermissionDenied
+    if "route_summary" in changes and not permissions.can_see_route(by, case):
+        raise PermissionDenied  # hidden while a provocation is suspected: not writable either
     person = case.person
     changed_labels = []
     person_changed, case_changed = [], []

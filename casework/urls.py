@@ -5,6 +5,7 @@ from casework import (
     containment_views,
     reminder_views,
     retention_views,
+    route_views,
     views,
 )
 
@@ -28,6 +29,7 @@ urlpatterns = [
         break_glass_review_views.break_glass_review,
         name="break_glass_review",
     ),
+    path("legs/", route_views.leg_list, name="leg_list"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/board/", views.board, name="board"),
     path("cases/break-glass/", views.break_glass, name="break_glass"),
@@ -43,6 +45,15 @@ urlpatterns = [
     path("cases/<str:reference>/history/", views.case_history, name="case_history"),
     path("cases/<str:reference>/legal-hold/", retention_views.legal_hold, name="case_legal_hold"),
     path("cases/<str:reference>/erase/", retention_views.case_erase, name="case_erase"),
+    path("cases/<str:reference>/legs/new/", route_views.leg_new, name="leg_new"),
+    path("cases/<str:reference>/legs/<int:pk>/", route_views.leg_detail, name="leg_detail"),
+    path("cases/<str:reference>/legs/<int:pk>/edit/", route_views.leg_edit, name="leg_edit"),
+    path("cases/<str:reference>/legs/<int:pk>/remove/", route_views.leg_remove, name="leg_remove"),
+    path(
+        "cases/<str:reference>/provocation/",
+        route_views.case_provocation,
+        name="case_provocation",
+    ),
     path("cases/<str:reference>/follow-up/", reminder_views.follow_up, name="follow_up"),
     path(
         "cases/<str:reference>/reminders/<int:pk>/",

@@ -113,6 +113,13 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
             members=selectors.assignable_members(case),
         )
     context["can_take"] = permissions.can_take(user, case)
+    context.update(
+        route=selectors.route_for(user, case),
+        can_see_route=permissions.can_see_route(user, case),
+        can_manage_legs=permissions.can_manage_legs(user, case),
+        can_flag=permissions.can_flag_provocation(user, case) and not case.is_frozen,
+        can_clear_flag=permissions.can_clear_provocation(user, case) and case.is_frozen,
+    )
     return render(request, "casework/case_detail.html", context, status=status)
 
 
@@ -248,6 +255,9 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
     data = request.POST if request.method == "POST" else None
     person_form = PersonForm(data, instance=case.person, prefix="person")
     details_form = CaseDetailsForm(data, instance=case, prefix="case")
+    if not permissions.can_see_route(request.user, case):
+        # Hidden while a provocation is suspected: not on the page, not in what is saved.
+        del details_form.fields["route_summary"]
     version, conflict, readable = case.version, None, True
     if data:
         posted = VersionForm(data)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from casework.models import Case, EventKind, Stage
+from casework.models import Case, EventKind, Outcome, Stage
 
 FORWARD = (
     Stage.NEW,
@@ -112,8 +112,25 @@ def needs_reason(case: Case, target: Stage) -> bool:
 def move_problems(
     case: Case, target: Stage, *, is_coordinator: bool, reason: str = "", outcome: str = ""
 ) -> list[str]:
-    """Why this move may not happen now; an empty list means it may."""
+    """Why this move may not happen now; an empty list means it may.
+
+    A case flagged as a suspected provocation is frozen: every move is refused here, so
+    the page, the service and the erasure's closing all refuse it, except a coordinator
+    closing it as a suspected provocation (the suspicion confirmed).
+    """
     current = Stage(case.stage)
+    if case.is_frozen and not (
+        target == Stage.CLOSED and outcome == Outcome.PROVOCATION and is_coordinator
+    ):
+        return [
+            str(
+                _(
+                    "This case is frozen as a suspected provocation: its stage cannot change. "
+                    "A coordinator can clear the flag, or close the case as a suspected "
+                    "provocation."
+                )
+            )
+        ]
     if target not in targets_from(case):
         return [
             str(_("This case cannot move from %(from)s to %(to)s."))
@@ -153,9 +170,11 @@ def moves_for(case: Case, *, is_coordinator: bool) -> list[MoveOption]:
     Reason and outcome are typed in the form, so their absence is not listed here.
     """
     options = []
+    # A frozen case's one way out is closing it as a suspected provocation.
+    outcome = Outcome.PROVOCATION if case.is_frozen else "x"
     for target in targets_from(case):
         problems = move_problems(
-            case, target, is_coordinator=is_coordinator, reason="x", outcome="x"
+            case, target, is_coordinator=is_coordinator, reason="x", outcome=outcome
         )
         options.append(
             MoveOption(

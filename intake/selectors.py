@@ -1,10 +1,10 @@
 """Reads of incoming requests, scoped to the asking user's teams."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
-from casework.models import Case, PersonIndex
+from casework.models import Case, Outcome, PersonIndex
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 
 
@@ -34,15 +34,24 @@ def intake_for(user: User, reference: str) -> IntakeRequest:
 
 
 def possible_duplicates(request: IntakeRequest) -> dict:
-    """Cases and open requests sharing a blind index with this request's contact.
+    """Cases and open requests sharing a blind index with this request's contact, and the
+    references of those cases suspected or closed as a provocation (a warning for triage).
 
     Searches every team: a repeat request is worth knowing about wherever the first one
     landed. What the triager may see of each case is decided by the caller.
     """
     digests = list(request.indexes.values_list("digest", flat=True))
     if not digests:
-        return {"cases": [], "requests": []}
+        return {"cases": [], "requests": [], "provocations": []}
     person_ids = PersonIndex.objects.filter(digest__in=digests).values("person_id")
+    # Asked apart from the 20 listed, so a warning is never crowded out. Their indexes
+    # outlive the retention purge (casework.retention): purged ones are found too.
+    provocations = list(
+        Case.objects.filter(person_id__in=person_ids)
+        .filter(Q(outcome=Outcome.PROVOCATION) | Q(provocation_flagged_at__isnull=False))
+        .order_by("-created_at")
+        .values_list("reference", flat=True)[:5]
+    )
     cases = list(
         Case.objects.filter(person_id__in=person_ids)
         .select_related("team", "person")
@@ -57,4 +66,4 @@ def possible_duplicates(request: IntakeRequest) -> dict:
         .only("reference", "received_at", "state", "team_id")
         .order_by("-received_at")[:20]
     )
-    return {"cases": cases, "requests": requests}
+    return {"cases": cases, "requests": requests, "provocations": provocations}

@@ -76,6 +76,7 @@ def intake_detail(request: HttpRequest, reference: str) -> HttpResponse:
         "form": form,
         "duplicate_cases": cases,
         "duplicate_requests": duplicates["requests"],
+        "provocations": duplicates["provocations"],
         "can_triage": permissions.can_triage(request.user, intake),
     }
     return render(request, "intake/intake_detail.html", context, status=400 if form.errors else 200)

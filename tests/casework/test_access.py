@@ -7,7 +7,7 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from casework.models import BreakGlass
+from casework.models import BreakGlass, RouteLeg
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, UserFactory
 
@@ -32,6 +32,10 @@ def case_url(name: str, case) -> str:
     kwargs = {"reference": case.reference}
     if name == "casework:reminder_change":
         kwargs["pk"] = 1
+    if name in {"casework:leg_detail", "casework:leg_edit", "casework:leg_remove"}:
+        kwargs["pk"] = RouteLeg.objects.create(
+            case=case, position=1, origin="A", destination="B"
+        ).pk
     return reverse(name, kwargs=kwargs)
 
 

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from casework.models import Case, CaseEvent, EventKind, Person, Stage
+from casework.models import Case, CaseEvent, EventKind, Person, RouteLeg, Stage
 from intake.models import IntakeRequest
 from tests.factories import UserFactory
 
@@ -97,3 +97,46 @@ def test_case_page_stays_flat_with_many_events(
     )
     with django_assert_max_num_queries(few):
         coordinator_client.get(url)
+
+
+def add_legs(case, count, volunteer):
+    start = RouteLeg.objects.filter(case=case).count()
+    RouteLeg.objects.bulk_create(
+        RouteLeg(
+            case=case,
+            position=start + n + 1,
+            origin="from",
+            destination="to",
+            contact="c",
+            volunteer=volunteer if n % 2 else None,
+        )
+        for n in range(count)
+    )
+
+
+@pytest.mark.parametrize("who", ["coordinator", "volunteer"])
+def test_case_page_stays_flat_with_many_legs(
+    coordinator_client, volunteer_client, volunteer, team, who, django_assert_max_num_queries
+):
+    client = coordinator_client if who == "coordinator" else volunteer_client
+    add_cases(team, 1, assignee=volunteer)
+    case = Case.objects.get()
+    url = reverse("casework:case_detail", args=[case.reference])
+    add_legs(case, 2, volunteer)
+    few = queries(client, url)
+    add_legs(case, 40, volunteer)
+    with django_assert_max_num_queries(few):
+        client.get(url)
+
+
+def test_leg_list_stays_flat(volunteer_client, volunteer, team, django_assert_max_num_queries):
+    add_cases(team, 30, assignee=volunteer)
+    cases = list(Case.objects.all())
+    for case in cases[:2]:
+        add_legs(case, 2, volunteer)
+    url = reverse("casework:leg_list")
+    few = queries(volunteer_client, url)
+    for case in cases[2:]:
+        add_legs(case, 3, volunteer)
+    with django_assert_max_num_queries(few):
+        volunteer_client.get(url)

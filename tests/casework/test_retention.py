@@ -656,3 +656,49 @@ def test_a_note_from_a_page_opened_before_the_erasure_is_refused(lived_case, coo
     with pytest.raises(PermissionDenied):
         case_note_add(case=stale, by=coordinator, kind=EventKind.NOTE, text="New address")
     assert not CaseEvent.objects.filter(case=lived_case, kind=EventKind.NOTE).exists()
+
+
+# --- Route legs and the provocation flag --------------------------------------------------
+
+LEG_SECRETS = {
+    "origin": "Fictionville bus station",
+    "destination": "Otterburg old bridge",
+    "means": "Blue minibus of a cousin",
+    "contact": "Driver Pavel, +7 900 222-33-44",
+    "safe_house": "Flat above the Otterburg bakery",
+    "notes": "Knock twice, ask for Lena",
+}
+SUSPICION = "Wanted the safe house address before anything else"
+
+
+def test_the_purge_removes_route_legs_and_the_provocation_reason(lived_case, coordinator):
+    from casework.models import RouteLeg
+    from casework.provocation import provocation_flag
+
+    RouteLeg.objects.create(case=lived_case, position=1, volunteer=coordinator, **LEG_SECRETS)
+    case = provocation_flag(case=fresh(lived_case), by=coordinator, reason=SUSPICION)
+    close(case, coordinator, outcome=Outcome.PROVOCATION, days_ago=RETENTION_DAYS + 1)
+    before = decrypted_columns()
+    assert all(secret in before for secret in [*LEG_SECRETS.values(), SUSPICION])
+    assert retention.purge_expired_cases() == 1
+    after = decrypted_columns()
+    assert not [secret for secret in [*LEG_SECRETS.values(), SUSPICION] if secret in after]
+    assert not RouteLeg.objects.filter(case=case).exists()
+    # The contacts the request and the details gave stay findable; nothing else does.
+    kinds = set(PersonIndex.objects.filter(person_id=case.person_id).values_list("kind", flat=True))
+    assert kinds == {"phone", "handle", "email"}
+
+
+def test_an_erasure_of_a_frozen_open_case_is_refused_with_the_reason(
+    lived_case, coordinator, coordinator_client
+):
+    from casework.provocation import provocation_flag
+
+    provocation_flag(case=fresh(lived_case), by=coordinator, reason=SUSPICION)
+    response = coordinator_client.post(
+        reverse("casework:case_erase", args=[lived_case.reference]),
+        {"reason": "Asked on Signal", "confirm": "on"},
+    )
+    assert response.status_code == 400
+    assert "frozen as a suspected provocation" in response.content.decode()
+    assert not fresh(lived_case).is_purged

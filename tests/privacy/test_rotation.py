@@ -17,9 +17,10 @@ from django.db import connection
 from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedMixin
 
+from accounts.models import Containment
 from audit.log import record, verify
 from audit.models import AccessEvent, Action
-from casework.models import BreakGlass, CaseEvent, Person, PersonIndex, Reminder
+from casework.models import BreakGlass, CaseEvent, Person, PersonIndex, Reminder, RouteLeg
 from casework.services import case_update, person_digests
 from intake.models import IntakeIndex, IntakeRequest
 from intake.selectors import possible_duplicates
@@ -113,22 +114,41 @@ def a_row_in_every_encrypted_table(volunteer):
     UserFactory(notification_email="volunteer@example.org")
     AuthenticatorFactory(user=volunteer)
     person = PersonFactory(
-        legal_name="Ivan Petrov",
+        legal_name="Test Person-One",
         birth_date=datetime.date(1999, 3, 14),
         phone=PHONE,
-        messenger_handles="@ivan_p",
-        email="ivan@example.org",
+        messenger_handles="@test_person_one",
+        email="person-one@example.org",
         current_location="Somewhere",
         military_unit="Unit 00000",
         notes="Needs a passport.",
     )
-    case = CaseFactory(person=person, team=volunteer.teams.get(), route_summary="By bus.")
+    case = CaseFactory(
+        person=person,
+        team=volunteer.teams.get(),
+        route_summary="By bus.",
+        provocation_reason="Asked for the safe house address first.",
+    )
     CaseEvent.objects.create(case=case, kind="note", actor=volunteer, text="Called back.")
     BreakGlass.objects.create(
         case=case,
         user=volunteer,
         reason="Urgent check-in.",
         expires_at=timezone.now() + timedelta(hours=1),
+        review_comment="Justified.",
+    )
+    RouteLeg.objects.create(
+        case=case,
+        position=1,
+        origin="Town A",
+        destination="Town B",
+        means="Bus",
+        contact="The driver",
+        safe_house="Flat 1",
+        notes="Night bus.",
+    )
+    Containment.objects.create(
+        user=volunteer, by=volunteer, since=timezone.now(), reason="Phished.", audit_seq=0
     )
     Reminder.objects.create(
         kind="follow_up",
@@ -219,7 +239,7 @@ def test_an_interrupted_rotation_resumes_where_it_stopped(settings, old_keys):
 
 
 def test_a_second_run_finds_nothing_left_to_do(settings, old_keys):
-    PersonFactory(legal_name="Ivan Petrov")
+    PersonFactory(legal_name="Test Person-Two")
     settings.FIELD_ENCRYPTION_KEY = [new_key(), *old_keys]
     first = rotate()
     second = rotate()
@@ -228,7 +248,7 @@ def test_a_second_run_finds_nothing_left_to_do(settings, old_keys):
 
 
 def test_an_edit_saved_during_the_rotation_is_not_overwritten(settings, old_keys, monkeypatch):
-    person = PersonFactory(legal_name="Ivan Petrov", notes="old note")
+    person = PersonFactory(legal_name="Test Person-Two", notes="old note")
     settings.FIELD_ENCRYPTION_KEY = [new_key(), *old_keys]
     write = encrypted_columns._write
 
@@ -241,12 +261,12 @@ def test_an_edit_saved_during_the_rotation_is_not_overwritten(settings, old_keys
     summary = rotate()
 
     person.refresh_from_db()
-    assert (person.legal_name, person.notes) == ("Ivan Petrov", "new note")
+    assert (person.legal_name, person.notes) == ("Test Person-Two", "new note")
     assert "1 rewritten by the application meanwhile" in summary
 
 
 def test_a_value_no_key_decrypts_stops_the_run_naming_where_but_not_what(settings, old_keys):
-    person = PersonFactory(legal_name="Ivan Petrov")
+    person = PersonFactory(legal_name="Test Person-Two")
     planted = Fernet(new_key()).encrypt(b"planted by hand").decode()
     with connection.cursor() as cursor:
         cursor.execute("UPDATE casework_person SET notes = %s WHERE id = %s", [planted, person.pk])
@@ -277,13 +297,13 @@ def test_rotation_is_audited_and_the_audit_chain_still_verifies(settings, old_ke
 
 
 def test_the_operator_sees_a_progress_bar_and_the_final_count(settings, old_keys):
-    PersonFactory(legal_name="Ivan Petrov")
+    PersonFactory(legal_name="Test Person-Two")
     settings.FIELD_ENCRYPTION_KEY = [new_key(), *old_keys]
     out, err = io.StringIO(), io.StringIO()
     call_command("rotate_keys", stdout=out, stderr=err)
     assert "100%" in err.getvalue()
     assert "values re-encrypted in 1 rows across" in out.getvalue()
-    assert "Ivan" not in out.getvalue() + err.getvalue()
+    assert "Person-Two" not in out.getvalue() + err.getvalue()
 
 
 # Recomputing the blind indexes -------------------------------------------------------------

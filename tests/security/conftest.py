@@ -12,7 +12,9 @@ Roles, as the issue names them:
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
 ``intake_a`` / ``intake_b`` (new requests of each team), a pending follow-up reminder on each
 case, an unreviewed break-glass open of case A by coordinator B, an earlier containment of a
-former volunteer, and one row of each model the Django admin lists.
+former volunteer, a route leg on each case (``leg_a`` handled by volunteer A, the case's
+assignee; ``leg_b`` by volunteer B, who is not otherwise on case B), and one row of each
+model the Django admin lists.
 """
 
 import os
@@ -30,7 +32,7 @@ from django.utils import timezone
 from accounts.middleware import mark_session_start
 from accounts.models import Containment, Team, User
 from accounts.roles import Role
-from casework.models import BreakGlass, Case, Reminder, ReminderKind
+from casework.models import BreakGlass, Case, Reminder, ReminderKind, RouteLeg
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
 from tests.factories import (
@@ -69,6 +71,8 @@ class World:
     reminder_b: Reminder
     break_glass: BreakGlass
     containment: Containment
+    leg_a: RouteLeg | None = None
+    leg_b: RouteLeg | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -163,6 +167,20 @@ def build_world() -> World:
         reminder_b=follow_up(case_b, users["coordinator_b"]),
         break_glass=break_glass,
         containment=containment,
+        leg_a=RouteLeg.objects.create(
+            case=case_a,
+            position=1,
+            origin="Leg A from",
+            destination="Leg A to",
+            volunteer=users["volunteer_a"],
+        ),
+        leg_b=RouteLeg.objects.create(
+            case=case_b,
+            position=1,
+            origin="Leg B from",
+            destination="Leg B to",
+            volunteer=users["volunteer_b"],
+        ),
         admin_rows=admin_rows,
     )
 

@@ -21,7 +21,7 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from accounts.models import AuthenticatorDevice, User
-from casework.models import BreakGlass, Case, CaseEvent, Notification, Reminder
+from casework.models import BreakGlass, Case, CaseEvent, Notification, Reminder, RouteLeg
 from intake.models import IntakeRequest
 from tests.conftest import current_code
 from tests.factories import PASSWORD
@@ -153,6 +153,43 @@ EXPECTED: dict[str, dict] = {
     },
     "casework:case_erase": {
         "case_a": same(only("volunteer_a", "403", "404")),
+        "case_b": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", CASE, "404"),
+        },
+    },
+    # Route legs. The list: everyone, each their own legs. Adding, editing and removing:
+    # the team's coordinators (the assignee sees the case, so 403). A leg's page: its
+    # volunteer (volunteer B is not on case B otherwise) and the team's coordinators.
+    "casework:leg_list": same(roles("200")),
+    "casework:leg_new": {
+        "case_a": same(only("volunteer_a", "403", "404")),
+        "case_b": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", CASE, "404"),
+        },
+    },
+    "casework:leg_detail": {
+        "case_a": same(only("volunteer_a", "200", "404")),
+        "case_b": same(roles("404", volunteer_b="200", coordinator_b="200")),
+    },
+    "casework:leg_edit": {
+        "case_a": same(only("volunteer_a", "403", "404")),
+        "case_b": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", CASE, "404"),
+        },
+    },
+    "casework:leg_remove": {
+        "case_a": post_only(only("volunteer_a", "403", "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    # Flagging a suspected provocation: the assignee (the screener) and the coordinators.
+    "casework:case_provocation": {
+        "case_a": {
+            "GET": only("volunteer_a", "200", "404"),
+            "POST": only("volunteer_a", CASE, "404"),
+        },
         "case_b": {
             "GET": only("coordinator_b", "200", "404"),
             "POST": only("coordinator_b", CASE, "404"),
@@ -345,6 +382,21 @@ POST_DATA = {
     "casework:case_legal_hold": lambda w, v: {"action": "set", "reason": "A lawyer asked"},
     "casework:case_erase": lambda w, v: {"reason": "Asked on Signal", "confirm": "on"},
     "casework:follow_up": lambda w, v: {"due_at": _soon(), "note": "Call back"},
+    "casework:leg_new": lambda w, v: {
+        "version": _case(w, v).version,
+        "origin": "Matrix from",
+        "destination": "Matrix to",
+    },
+    "casework:leg_edit": lambda w, v: {
+        "version": _case(w, v).version,
+        "origin": "Matrix changed",
+        "destination": "Matrix to",
+    },
+    "casework:leg_remove": lambda w, v: {"version": _case(w, v).version},
+    "casework:case_provocation": lambda w, v: {
+        "action": "flag",
+        "reason": "Asked for the volunteers' names first",
+    },
     "casework:reminder_change": lambda w, v: {"action": "dismiss", "reason": "Done already"},
     "casework:account_contain": lambda w, v: {
         "since": timezone.localtime(timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
@@ -402,6 +454,7 @@ def fingerprint() -> tuple:
     grants and their reviews, notifications, second factors and session generations."""
     return (
         Case.objects.aggregate(total=Sum("version"), people=Count("person", distinct=True)),
+        RouteLeg.objects.count(),
         Case.objects.filter(assignee__isnull=True).count(),
         CaseEvent.objects.count(),
         BreakGlass.objects.count(),

@@ -155,6 +155,13 @@ def _assign_form(world: World):
     return AssignForm(members=assignable_members(world.case_b))
 
 
+def _leg_form(world: World):
+    from casework.forms import LegForm
+    from casework.selectors import assignable_members
+
+    return LegForm(members=assignable_members(world.case_b))
+
+
 def _form(dotted: str, **kwargs) -> Callable[[World], forms.BaseForm]:
     module, name = dotted.rsplit(".", 1)
     return lambda world: getattr(importlib.import_module(module), name)(**kwargs)
@@ -244,6 +251,18 @@ TARGETS: dict[str, Target] = {
         "admin",
         lambda w: f"/break-glass/reviews/{w.break_glass.pk}/",
         _form("casework.forms.BreakGlassReviewForm"),
+    ),
+    "casework.forms.LegForm": Target(
+        "coordinator_b",
+        lambda w: f"/cases/{_b(w)}/legs/new/",
+        _leg_form,
+        init=frozenset({"members"}),
+        fixed=lambda w: {"version": w.case_b.version},
+    ),
+    "casework.forms.ProvocationForm": Target(
+        "coordinator_b",
+        lambda w: f"/cases/{_b(w)}/provocation/",
+        _form("casework.forms.ProvocationForm"),
     ),
     # Posted by a member of two teams, so the team choice is fuzzed too.
     "intake.forms.IntakeForm": Target(

@@ -107,6 +107,11 @@ def _variants_casework(world: World, pattern: Pattern):
         return [("", {"pk": world.containment.pk})]
     if pattern.key == "casework:break_glass_review":
         return [("", {"pk": world.break_glass.pk})]
+    if pattern.arguments == ("reference", "pk") and pattern.key.startswith("casework:leg_"):
+        return [
+            ("case_a", {"reference": world.case_a.reference, "pk": world.leg_a.pk}),
+            ("case_b", {"reference": world.case_b.reference, "pk": world.leg_b.pk}),
+        ]
     if pattern.arguments == ("reference", "pk") and pattern.key == "casework:reminder_change":
         return [
             ("case_a", {"reference": world.case_a.reference, "pk": world.reminder_a.pk}),

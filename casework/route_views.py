@@ -1,0 +1,191 @@
+"""Route legs and the suspected-provocation flag. Thin: selectors decide what is seen,
+route_services and provocation decide what may change."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
+
+from audit.models import Action
+from casework import permissions, provocation, route_services, selectors, services
+from casework.forms import LegForm, ProvocationForm, VersionForm
+from casework.models import Case, RouteLeg
+from casework.services import CaseConflict
+from casework.views import OUT_OF_DATE
+
+LEG_SECRETS = ("origin", "destination", "means", "contact", "safe_house", "notes")
+
+
+def leg_list(request: HttpRequest) -> HttpResponse:
+    """The legs the user handles: reference, place and date; details one click further."""
+    legs = selectors.legs_handled_by(request.user)
+    return render(request, "casework/leg_list.html", {"legs": legs})
+
+
+def leg_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    """One leg, for its volunteer (who may not be on the case otherwise) and the team's
+    coordinators. Showing the details is an audited read."""
+    case, leg = selectors.leg_for(request.user, reference, pk)
+    if leg.details is not None:
+        services.audit_case(case, request.user, Action.ROUTE_VIEWED)
+    context = {
+        "case": case,
+        "leg": leg,
+        "can_manage": permissions.can_manage_legs(request.user, case),
+        "on_case": permissions.can_view_case(request.user, case),
+    }
+    return render(request, "casework/leg_detail.html", context)
+
+
+def _managed_case(request: HttpRequest, reference: str) -> Case:
+    case = selectors.case_for(request.user, reference)
+    if not permissions.can_manage_legs(request.user, case):
+        raise PermissionDenied
+    return case
+
+
+def _leg_details(form: LegForm) -> tuple[dict, int | None]:
+    data = dict(form.cleaned_data)
+    data.pop("version")
+    return data, data.pop("number")
+
+
+def _leg_form_page(request, case, form, leg=None, conflict=None, status=200) -> HttpResponse:
+    context = {"case": case, "form": form, "leg": leg, "conflict": conflict}
+    return render(request, "casework/leg_form.html", context, status=status)
+
+
+def _save_leg(request: HttpRequest, case: Case, form: LegForm, leg: RouteLeg | None):
+    """Saves the form through the service; answers with a redirect, or None after putting
+    what went wrong on the form (which keeps everything typed)."""
+    details, number = _leg_details(form)
+    version = form.cleaned_data["version"]
+    try:
+        if leg is None:
+            route_services.leg_add(
+                case=case, by=request.user, expected_version=version, details=details, number=number
+            )
+        else:
+            route_services.leg_change(
+                case=case,
+                leg=leg,
+                by=request.user,
+                expected_version=version,
+                details=details,
+                number=number,
+            )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+    messages.success(request, _("Route saved."))
+    return redirect("casework:case_detail", reference=case.reference)
+
+
+def _leg_form_answer(request, case, form, leg=None) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        try:
+            if response := _save_leg(request, case, form, leg):
+                return response
+        except CaseConflict as conflict:
+            data = form.data.copy()
+            data["version"] = conflict.case.version
+            form.data = data
+            return _leg_form_page(
+                request, conflict.case, form, leg, conflict=conflict.events, status=409
+            )
+    status = 400 if request.method == "POST" else 200
+    return _leg_form_page(request, case, form, leg, status=status)
+
+
+@sensitive_post_parameters(*LEG_SECRETS)
+@sensitive_variables("details")
+def leg_new(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _managed_case(request, reference)
+    form = LegForm(
+        request.POST or None,
+        initial={"version": case.version},
+        members=selectors.assignable_members(case),
+    )
+    if case.is_frozen and request.method == "GET":
+        messages.warning(
+            request, _("This case is frozen as a suspected provocation: no legs can be added.")
+        )
+    return _leg_form_answer(request, case, form)
+
+
+@sensitive_post_parameters(*LEG_SECRETS)
+@sensitive_variables("details")
+def leg_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    case = _managed_case(request, reference)
+    leg = selectors.leg_to_change(request.user, case, pk)
+    form = LegForm(
+        request.POST or None,
+        instance=leg,
+        initial={"version": case.version, "number": leg.position},
+        members=selectors.assignable_members(case),
+    )
+    services.audit_case(case, request.user, Action.ROUTE_VIEWED)
+    # The form writes what was typed into `leg`: the service compares a fresh copy.
+    fresh = selectors.leg_to_change(request.user, case, pk) if request.method == "POST" else leg
+    return _leg_form_answer(request, case, form, fresh)
+
+
+@require_POST
+def leg_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+    case = _managed_case(request, reference)
+    leg = selectors.leg_to_change(request.user, case, pk)
+    version = VersionForm(request.POST)
+    if not version.is_valid():
+        messages.error(request, OUT_OF_DATE)
+        return redirect("casework:case_detail", reference=case.reference)
+    try:
+        route_services.leg_remove(
+            case=case, leg=leg, by=request.user, expected_version=version.cleaned_data["version"]
+        )
+    except CaseConflict:
+        messages.error(request, OUT_OF_DATE)
+    else:
+        messages.success(request, _("Leg removed."))
+    return redirect("casework:case_detail", reference=case.reference)
+
+
+@sensitive_post_parameters("reason")
+def case_provocation(request: HttpRequest, reference: str) -> HttpResponse:
+    """Flags the case as a suspected provocation, or clears the flag, with a reason."""
+    case = selectors.case_for(request.user, reference)
+    offered = ProvocationForm.CLEAR if case.is_frozen else ProvocationForm.FLAG
+    allowed = (
+        permissions.can_clear_provocation
+        if offered == ProvocationForm.CLEAR
+        else permissions.can_flag_provocation
+    )
+    if not allowed(request.user, case):
+        raise PermissionDenied
+    form = ProvocationForm(request.POST or None, initial={"action": offered})
+    if request.method == "POST" and form.is_valid():
+        clear = form.cleaned_data["action"] == ProvocationForm.CLEAR
+        change = provocation.provocation_clear if clear else provocation.provocation_flag
+        try:
+            change(case=case, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        except PermissionDenied:
+            form.add_error(None, _("Only a coordinator of the case's team can clear the flag."))
+        else:
+            if clear:
+                messages.success(request, _("Flag cleared: the case can move again."))
+            else:
+                messages.warning(
+                    request,
+                    _(
+                        "Flagged as a suspected provocation: the case is frozen and its route "
+                        "is shown to coordinators only."
+                    ),
+                )
+            return redirect("casework:case_detail", reference=case.reference)
+    context = {"case": case, "form": form, "clearing": offered == ProvocationForm.CLEAR}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "casework/provocation.html", context, status=status)
