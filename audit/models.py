@@ -34,6 +34,9 @@ class Action(models.TextChoices):
     LEGAL_HOLD = "legal_hold", _("Legal hold set or lifted")
     CASE_PURGED = "case_purged", _("Personal data purged (retention)")
     CASE_ERASED = "case_erased", _("Personal data erased on request")
+    LOST_CONTACT = "lost_contact", _("Lost contact raised or cleared")
+    DESTINATION_WARNING = "destination_warning", _("Destination warning seen")
+    DESTINATION_CHANGED = "destination_changed", _("Destination risk register changed")
 
 
 class AccessEvent(models.Model):

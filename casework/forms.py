@@ -29,6 +29,7 @@ class CaseFilterForm(forms.Form):
     )
     risk = forms.ChoiceField(label=_("Risk"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    lost_contact = forms.BooleanField(label=_("Lost contact only"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,7 +16,7 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import permissions, reminders, workflow
+from casework import lost_contact, permissions, reminders, workflow
 from casework.models import (
     BreakGlass,
     Case,
@@ -271,8 +271,12 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
         raise ValidationError(_("Write something to add a note."))
     if kind == EventKind.CHECK_IN:
         reminders.on_check_in(case, by)
+    detail = ""
+    if kind in {EventKind.CHECK_IN, EventKind.CONTACT} and lost_contact.on_contact(case, by):
+        detail = str(_("lost contact cleared"))
+        audit_case(case, by, Action.LOST_CONTACT, reason=detail)
     audit_case(case, by, Action.CASE_NOTE)
-    return timeline_add(case, by, kind, text=text.strip(), to_stage="")
+    return timeline_add(case, by, kind, text=text.strip(), to_stage="", detail=detail)
 
 
 @transaction.atomic

@@ -40,6 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context.update(
             my_cases=selectors.my_cases(user),
             overdue=selectors.overdue_cases(user),
+            lost_contact=selectors.lost_contact_cases(user),
             unassigned=selectors.unassigned_cases_for(user),
             funnel=[(stage, counts.get(stage.value, 0)) for stage in Stage],
             alarms=list(reminders.alarms_for(user)[:50]),
