@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "privacy",
     "audit",
     "accounts",
+    "destinations",
     "casework",
     "intake",
 ]
