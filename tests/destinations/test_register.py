@@ -117,7 +117,7 @@ def test_a_stale_edit_is_refused_and_keeps_the_text(coordinator_client, georgia)
 
 def test_a_bad_choice_or_version_is_a_400_not_a_500(coordinator_client, georgia):
     url = reverse("destinations:entry_edit", args=["GE"])
-    response = coordinator_client.post(url, {"version": "١", "extradites": "maybe"})
+    response = coordinator_client.post(url, {"version": "\u0661", "extradites": "maybe"})
     assert response.status_code == 400
 
 

@@ -11,7 +11,8 @@ Roles, as the issue names them:
 
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
 ``intake_a`` / ``intake_b`` (new requests of each team), a pending follow-up reminder on each
-case, and one row of each model the Django admin lists.
+case, one entry of the destination-risk register (shared by all teams), and one row of each
+model the Django admin lists.
 """
 
 import os
@@ -30,6 +31,7 @@ from accounts.middleware import mark_session_start
 from accounts.models import Team, User
 from accounts.roles import Role
 from casework.models import Case, Reminder, ReminderKind
+from destinations.models import DestinationRisk, Extradites
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
 from tests.factories import (
@@ -66,6 +68,7 @@ class World:
     intake_b: IntakeRequest
     reminder_a: Reminder
     reminder_b: Reminder
+    destination: DestinationRisk
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -141,6 +144,9 @@ def build_world() -> World:
         intake_b=intake_b,
         reminder_a=follow_up(case_a, users["volunteer_a"]),
         reminder_b=follow_up(case_b, users["coordinator_b"]),
+        destination=DestinationRisk.objects.create(
+            country="GE", extradites=Extradites.NO, notes="Matrix note"
+        ),
         admin_rows=admin_rows,
     )
 

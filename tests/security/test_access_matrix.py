@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import AuthenticatorDevice, User
 from casework.models import BreakGlass, Case, CaseEvent, Notification, Reminder
+from destinations.models import DestinationRisk
 from intake.models import IntakeRequest
 from tests.conftest import current_code
 from tests.factories import PASSWORD
@@ -230,6 +231,18 @@ EXPECTED: dict[str, dict] = {
             "POST": roles("404", volunteer_b="302 intake:queue", coordinator_b="302 intake:queue"),
         },
     },
+    # The destination-risk register: shared by all teams; volunteers and coordinators read
+    # it, coordinators add and change entries; admins (no operational data) get 403.
+    "destinations:register": same(roles("200", admin="403")),
+    "destinations:entry": same(roles("200", admin="403")),
+    "destinations:entry_add": {
+        "GET": only("coordinator_b", "200", "403"),
+        "POST": only("coordinator_b", "302 destinations:entry", "403"),
+    },
+    "destinations:entry_edit": {
+        "GET": only("coordinator_b", "200", "403"),
+        "POST": only("coordinator_b", "302 destinations:entry", "403"),
+    },
     # Audit: admins only.
     "audit:events": same(only("admin", "200", "403")),
     "audit:export": same(only("admin", "200", "403")),
@@ -328,6 +341,12 @@ POST_DATA = {
     "casework:case_erase": lambda w, v: {"reason": "Asked on Signal", "confirm": "on"},
     "casework:follow_up": lambda w, v: {"due_at": _soon(), "note": "Call back"},
     "casework:reminder_change": lambda w, v: {"action": "dismiss", "reason": "Done already"},
+    "destinations:entry_add": lambda w, v: {"country": "KZ", "extradites": "yes"},
+    "destinations:entry_edit": lambda w, v: {
+        "version": DestinationRisk.objects.get(pk=w.destination.pk).version,
+        "extradites": "yes",
+        "notes": "Matrix note changed",
+    },
     "accounts:login": lambda w, v: {"username": "phished1", "password": PASSWORD},
     "accounts:verify": lambda w, v: {
         "code": current_code(
@@ -365,12 +384,12 @@ def observed(response) -> str:
 # take a case is sent back to the dashboard: refused too.)
 REFUSED = {"403", "404", "405", LOGIN, VERIFY, ADMIN_LOGIN, "302 casework:dashboard"}
 # Answers of an action done: the fingerprint must show it (or it would see nothing at all).
-ACTED = {CASE, "302 intake:queue", "302 accounts:members"}
+ACTED = {CASE, "302 intake:queue", "302 accounts:members", "302 destinations:entry"}
 
 
 def fingerprint() -> tuple:
     """A summary of the rows an action changes: cases, timelines, reminders, requests,
-    grants, notifications, second factors and session generations."""
+    grants, notifications, second factors, session generations and register entries."""
     return (
         Case.objects.aggregate(total=Sum("version"), people=Count("person", distinct=True)),
         Case.objects.filter(assignee__isnull=True).count(),
@@ -381,6 +400,7 @@ def fingerprint() -> tuple:
         Notification.objects.filter(read_at__isnull=True).count(),
         User.objects.aggregate(Sum("session_generation")),
         AuthenticatorDevice.objects.count(),
+        DestinationRisk.objects.aggregate(total=Count("pk"), versions=Sum("version")),
     )
 
 
