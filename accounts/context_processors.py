@@ -16,6 +16,7 @@ def navigation(request) -> dict:
         items.append((reverse("casework:case_list"), _("Cases")))
         items.append((reverse("casework:board"), _("Board")))
         items.append((reverse("casework:leg_list"), _("My legs")))
+        items.append((reverse("destinations:register"), _("Destinations")))
     if permissions.can_see_member_list(user):
         items.append((reverse("accounts:members"), _("Members")))
     if user.has_perm("accounts.review_audit"):

@@ -39,6 +39,9 @@ class Action(models.TextChoices):
     ROUTE_CHANGED = "route_changed", _("Route leg added, changed or removed")
     ROUTE_VIEWED = "route_viewed", _("Route leg viewed")
     PROVOCATION = "provocation", _("Suspected provocation flagged or cleared")
+    LOST_CONTACT = "lost_contact", _("Lost contact raised or cleared")
+    DESTINATION_WARNING = "destination_warning", _("Destination warning seen")
+    DESTINATION_CHANGED = "destination_changed", _("Destination risk register changed")
 
 
 class AccessEvent(models.Model):

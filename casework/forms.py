@@ -30,6 +30,7 @@ class CaseFilterForm(forms.Form):
     )
     risk = forms.ChoiceField(label=_("Risk"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    lost_contact = forms.BooleanField(label=_("Lost contact only"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -41,6 +42,12 @@ class CaseFilterForm(forms.Form):
 
 class VersionedForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+WARNING_SEEN_LABEL = _(
+    "I have seen this warning: the person is on a wanted list and the destination is marked "
+    "as extraditing to Russia."
+)
 
 
 class MoveForm(VersionedForm):
@@ -58,10 +65,14 @@ class MoveForm(VersionedForm):
         choices=[("", _("(only when closing)")), *Outcome.choices],
     )
 
-    def __init__(self, *args, targets=None, **kwargs):
+    warning_seen = forms.BooleanField(label=WARNING_SEEN_LABEL, required=False)
+
+    def __init__(self, *args, targets=None, warning=None, **kwargs):
         super().__init__(*args, **kwargs)
         if targets:  # offer only the moves the workflow allows from here
             self.fields["to_stage"].choices = [(stage.value, stage.label) for stage in targets]
+        if warning is None:  # asked only when the register has something to warn about
+            del self.fields["warning_seen"]
 
 
 class AssignForm(VersionedForm):
@@ -131,6 +142,11 @@ class CaseDetailsForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 3}),
     )
 
+    # Shown when the register warns about the destination chosen (casework.views.case_edit).
+    warning_seen = forms.BooleanField(
+        label=WARNING_SEEN_LABEL, required=False, widget=forms.HiddenInput
+    )
+
     class Meta:
         model = Case
         fields = list(CASE_FIELDS)
@@ -146,6 +162,9 @@ class CaseDetailsForm(forms.ModelForm):
         if code and not (len(code) == 2 and code.isalpha() and code.isascii()):
             raise forms.ValidationError(_("Use the two-letter country code, e.g. GE."))
         return code
+
+    def ask_warning_seen(self) -> None:
+        self.fields["warning_seen"].widget = forms.CheckboxInput()
 
     def clean(self):
         cleaned = super().clean()

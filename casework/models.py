@@ -163,6 +163,10 @@ class Case(models.Model):
     crossing_window_start = models.DateTimeField(_("crossing window opens"), null=True, blank=True)
     crossing_window_end = models.DateTimeField(_("crossing window closes"), null=True, blank=True)
     next_action_due = models.DateField(_("next action due"), null=True, blank=True)
+    # Set by a logged contact or check-in; the dispatcher measures silence from it (or from
+    # entering the stage, if later) and raises the lost-contact flag (casework.lost_contact).
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    lost_contact_at = models.DateTimeField(_("lost contact since"), null=True, blank=True)
 
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -218,6 +222,18 @@ class Case(models.Model):
             models.Index(fields=["assignee", "stage"]),
             models.Index(fields=["team", "next_action_due"]),
             models.Index(fields=["team", "-created_at"]),
+            # The dashboard's lost-contact list of a team.
+            models.Index(
+                fields=["team", "lost_contact_at"],
+                condition=models.Q(lost_contact_at__isnull=False),
+                name="case_lost_contact",
+            ),
+            # The dispatcher's question: which open cases have been silent since when?
+            models.Index(
+                fields=["stage", "stage_entered_at"],
+                condition=models.Q(lost_contact_at__isnull=True, purged_at__isnull=True),
+                name="case_in_touch",
+            ),
             # The nightly purge's question: closed, not yet purged, closed since when?
             models.Index(
                 fields=["stage_entered_at"],
@@ -256,6 +272,10 @@ class Case(models.Model):
         return self.provocation_flagged_at is not None
 
     @property
+    def is_lost_contact(self) -> bool:
+        return self.lost_contact_at is not None
+
+    @property
     def risk_flags(self) -> list[str]:
         return [
             str(self._meta.get_field(flag).verbose_name)
@@ -278,6 +298,8 @@ class EventKind(models.TextChoices):
     ANONYMISED = "anonymised", _("Personal data removed")
     ROUTE = "route", _("Route changed")
     PROVOCATION = "provocation", _("Suspected provocation")
+    LOST_CONTACT = "lost_contact", _("Lost contact")
+    RISK_WARNING = "risk_warning", _("Destination warning seen")
 
 
 class CaseEvent(models.Model):
@@ -386,6 +408,7 @@ class ReminderKind(models.TextChoices):
     TRANSIT_CHECK_IN = "transit_check_in", _("Transit check-in missed")
     SECURITY_ALERT = "security_alert", _("Security alert")
     REASSESS = "reassess", _("Re-assess: a compromised account touched this")
+    LOST_CONTACT = "lost_contact", _("Lost contact")
 
 
 class ReminderState(models.TextChoices):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.roles import Role
+from casework import lost_contact
 from casework.models import (
     Case,
     Heartbeat,
@@ -128,8 +129,8 @@ def recipients(reminder: Reminder, coordinators: list[User]) -> list[User]:
 
     Follow-ups go to whoever set them; untriaged requests, and re-assessments after a
     compromised account, to the team's coordinators; an overdue stage to the assignee (the
-    coordinators when there is none); a missed check-in to the assignee and the case's
-    coordinator (all the team's if it has none) at once.
+    coordinators when there is none); a missed check-in or lost contact to the assignee and
+    the case's coordinator (all the team's if it has none) at once.
     """
     if reminder.kind == ReminderKind.FOLLOW_UP:
         people = [reminder.recipient]
@@ -155,6 +156,17 @@ def dispatch_due(now: datetime | None = None, batch: int = DISPATCH_BATCH) -> li
     whole and the next run takes it again.
     """
     now = now or timezone.now()
+    made = _dispatch_reminders(now, batch)
+    # Raised after the reminders went out, so a check-in missed in this very run flags the
+    # case now; the lost-contact reminders it makes are due at once and go out here too.
+    if lost_contact.raise_due(now):
+        made += _dispatch_reminders(now, batch)
+    made += _notify_security_alerts(now)
+    heartbeat("dispatcher", f"{len(made)} notifications")
+    return made
+
+
+def _dispatch_reminders(now: datetime, batch: int) -> list[int]:
     made: list[int] = []
     while True:
         with transaction.atomic():
@@ -192,8 +204,6 @@ def dispatch_due(now: datetime | None = None, batch: int = DISPATCH_BATCH) -> li
             ids = [notification.pk for notification in notifications]
             made += ids
             transaction.on_commit(lambda ids=ids: _queue_emails(ids))
-    made += _notify_security_alerts(now)
-    heartbeat("dispatcher", f"{len(made)} notifications")
     return made
 
 

@@ -101,6 +101,9 @@ BLANK_CASE = {
     "crossing_window_start": None,
     "crossing_window_end": None,
     "next_action_due": None,
+    # When someone last heard from the person: with the stage dates, a time on their journey.
+    "last_contact_at": None,
+    "lost_contact_at": None,
 }
 
 # Read under the lock without decrypting anything: a purge must work even on a row that

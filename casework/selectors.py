@@ -31,6 +31,7 @@ LIST_FIELDS = (
     "flag_internal_passport_only",
     "flag_dependants",
     "flag_health",
+    "lost_contact_at",
     "person__codename",
     "person__category",
     "team__name",
@@ -93,6 +94,7 @@ class CaseFilters:
     assignee: str = ""  # "me", "none" or a username
     risk: str = ""  # a flag field name
     overdue: bool = False
+    lost_contact: bool = False
 
 
 def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
@@ -110,6 +112,8 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(**{filters.risk: True})
     if filters.overdue:
         cases = cases.filter(next_action_due__lt=timezone.localdate()).exclude(stage=Stage.CLOSED)
+    if filters.lost_contact:
+        cases = cases.filter(lost_contact_at__isnull=False).exclude(stage=Stage.CLOSED)
     return cases.order_by("stage_entered_at", "id")
 
 
@@ -144,6 +148,12 @@ def my_cases(user: User, limit: int = 20) -> QuerySet[Case]:
 
 def overdue_cases(user: User, limit: int = 20) -> QuerySet[Case]:
     return case_list(user, CaseFilters(overdue=True)).order_by("next_action_due")[:limit]
+
+
+def lost_contact_cases(user: User, limit: int = 20) -> QuerySet[Case]:
+    """Open cases the user may see that lost contact, longest silent first: a coordinator's
+    whole team, a volunteer's own."""
+    return case_list(user, CaseFilters(lost_contact=True)).order_by("lost_contact_at", "id")[:limit]
 
 
 def unassigned_cases_for(user: User, limit: int = 20) -> QuerySet[Case]:

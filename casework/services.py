@@ -16,7 +16,7 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import permissions, reminders, workflow
+from casework import lost_contact, permissions, reminders, workflow
 from casework.models import (
     BreakGlass,
     Case,
@@ -192,8 +192,13 @@ def case_transition(
     expected_version: int,
     reason: str = "",
     outcome: str = "",
+    warning_seen: bool = False,
 ) -> CaseEvent:
-    """Moves the case to another stage if the workflow table allows it for this user."""
+    """Moves the case to another stage if the workflow table allows it for this user.
+
+    A move that commits a person on a wanted list to a destination the register marks as
+    extraditing needs `warning_seen`; that it was seen is recorded with the move.
+    """
     if not permissions.can_work_case(by, case):
         raise PermissionDenied
     problems = workflow.move_problems(
@@ -202,10 +207,14 @@ def case_transition(
         is_coordinator=permissions.is_team_coordinator(by, case),
         reason=reason,
         outcome=outcome,
+        warning_seen=warning_seen,
     )
     if problems:
         raise MoveRefused(problems)
+    warned = workflow.needs_warning_seen(case, to_stage)
     _claim_version(case, expected_version)
+    if warned:
+        destination_warning_seen(case, by)
     from_stage = case.stage
     case.held_from = from_stage if to_stage == Stage.ON_HOLD else ""
     case.stage = to_stage
@@ -225,6 +234,23 @@ def case_transition(
         to_stage=to_stage,
         text=reason.strip(),
         detail=detail,
+    )
+
+
+class WarningNotSeen(ValidationError):
+    """A change would send a person on a wanted list to an extraditing country unconfirmed."""
+
+
+def destination_warning_seen(case: Case, by: User) -> CaseEvent:
+    """Records that `by` saw the destination warning; the caller holds the transaction."""
+    country = case.destination_country
+    audit_case(case, by, Action.DESTINATION_WARNING, reason=country)
+    return timeline_add(
+        case,
+        by,
+        EventKind.RISK_WARNING,
+        detail=str(_("%(country)s is marked as extraditing; the person is on a wanted list"))
+        % {"country": country},
     )
 
 
@@ -271,14 +297,29 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
         raise ValidationError(_("Write something to add a note."))
     if kind == EventKind.CHECK_IN:
         reminders.on_check_in(case, by)
+    detail = ""
+    if kind in {EventKind.CHECK_IN, EventKind.CONTACT} and lost_contact.on_contact(case, by):
+        detail = str(_("lost contact cleared"))
+        audit_case(case, by, Action.LOST_CONTACT, reason=detail)
     audit_case(case, by, Action.CASE_NOTE)
-    return timeline_add(case, by, kind, text=text.strip(), to_stage="")
+    return timeline_add(case, by, kind, text=text.strip(), to_stage="", detail=detail)
 
 
 @transaction.atomic
-def case_update(*, case: Case, by: User, expected_version: int, changes: dict) -> CaseEvent | None:
+def case_update(
+    *,
+    case: Case,
+    by: User,
+    expected_version: int,
+    changes: dict,
+    warning_seen: bool = False,
+) -> CaseEvent | None:
     """Saves edited details of the case and its person. The event names the fields that
-    changed, never their values."""
+    changed, never their values.
+
+    Choosing an extraditing destination for a person on a wanted list (or flagging a person
+    headed there as wanted) needs `warning_seen`, and records it; else WarningNotSeen.
+    """
     if not permissions.can_work_case(by, case):
         raise PermissionDenied
     if "route_summary" in changes and not permissions.can_see_route(by, case):
@@ -299,7 +340,14 @@ def case_update(*, case: Case, by: User, expected_version: int, changes: dict) -
             changed_labels.append(str(target._meta.get_field(name).verbose_name))
     if not changed_labels:
         return None
+    warned = {"destination_country", "flag_wanted"} & set(case_changed) and (
+        workflow.destination_warning(case) is not None
+    )
+    if warned and not warning_seen:
+        raise WarningNotSeen(workflow.WARNING_NOT_SEEN, code="warning_not_seen")
     _claim_version(case, expected_version)
+    if warned:
+        destination_warning_seen(case, by)
     if any(name in FLAG_FIELDS for name in changes):
         case.risk_reviewed_at = timezone.now()
         case_changed.append("risk_reviewed_at")

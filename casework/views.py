@@ -40,6 +40,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         context.update(
             my_cases=selectors.my_cases(user),
             overdue=selectors.overdue_cases(user),
+            lost_contact=selectors.lost_contact_cases(user),
             unassigned=selectors.unassigned_cases_for(user),
             funnel=[(stage, counts.get(stage.value, 0)) for stage in Stage],
             alarms=list(reminders.alarms_for(user)[:50]),
@@ -81,6 +82,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
     can_work = permissions.can_work_case(user, case)
     is_coordinator = permissions.is_team_coordinator(user, case)
     moves = workflow.moves_for(case, is_coordinator=is_coordinator) if can_work else []
+    warning = workflow.destination_warning(case) if not case.is_purged else None
     version = {"version": case.version}
     context = {
         "case": case,
@@ -97,7 +99,9 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
         or MoveForm(
             initial={**version, "to_stage": next((m.stage for m in moves if m.forward), "")},
             targets=[move.stage for move in moves],
+            warning=warning if any(move.needs_warning_seen for move in moves) else None,
         ),
+        "destination_warning": warning,
         "timeline_form": forms.get("timeline_form") or TimelineForm(),
         "conflict": forms.get("conflict"),
         "reminders": reminders.upcoming_for_case(case) if can_work else [],
@@ -107,6 +111,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
         "reminder_form": forms.get("reminder_form"),
         "reminder_pk": forms.get("reminder_pk"),
     }
+    context["move_asks_warning"] = "warning_seen" in context["move_form"].fields
     if permissions.can_assign(user, case):
         context["assign_form"] = forms.get("assign_form") or AssignForm(
             initial={**version, "assignee": case.assignee_id},
@@ -138,7 +143,7 @@ def _require_work(request: HttpRequest, case: Case) -> None:
 def case_move(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.user, reference)
     _require_work(request, case)
-    form = MoveForm(request.POST)
+    form = MoveForm(request.POST, warning=workflow.destination_warning(case))
     if form.is_valid():
         try:
             services.case_transition(
@@ -148,6 +153,7 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 reason=form.cleaned_data["reason"],
                 outcome=form.cleaned_data["outcome"],
+                warning_seen=form.cleaned_data.get("warning_seen", False),
             )
         except services.MoveRefused as refused:
             for message in refused.messages:
@@ -259,6 +265,8 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         # Hidden while a provocation is suspected: not on the page, not in what is saved.
         del details_form.fields["route_summary"]
     version, conflict, readable = case.version, None, True
+    # The warning for the case as saved; a change that brings one is asked about below.
+    warning = workflow.destination_warning(case)
     if data:
         posted = VersionForm(data)
         if readable := posted.is_valid():
@@ -267,15 +275,25 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
             messages.error(request, OUT_OF_DATE)  # shown again with what was typed
     if data and readable and person_form.is_valid() and details_form.is_valid():
         changes = {**person_form.cleaned_data, **details_form.cleaned_data}
+        warning_seen = changes.pop("warning_seen", False)
         # Forms wrote into the instances; compare against fresh copies, not these.
         fresh = selectors.case_for(request.user, reference)
         try:
             services.case_update(
-                case=fresh, by=request.user, expected_version=version, changes=changes
+                case=fresh,
+                by=request.user,
+                expected_version=version,
+                changes=changes,
+                warning_seen=warning_seen,
             )
         except CaseConflict as error:
             conflict = error.events
             version = error.case.version
+        except services.WarningNotSeen as error:
+            # Shown before anything is saved, with everything typed kept.
+            warning = workflow.destination_warning(fresh)
+            details_form.ask_warning_seen()
+            details_form.add_error("warning_seen", error)
         else:
             messages.success(request, _("Saved."))
             return redirect("casework:case_detail", reference=case.reference)
@@ -285,6 +303,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         "details_form": details_form,
         "version": version,
         "conflict": conflict,
+        "destination_warning": warning,
     }
     status = 409 if conflict else (400 if data else 200)
     services.audit_case(case, request.user, Action.CASE_VIEWED)

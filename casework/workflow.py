@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import Case, EventKind, Outcome, Stage
+from destinations.models import DestinationRisk
+from destinations.selectors import warning_for
 
 FORWARD = (
     Stage.NEW,
@@ -74,6 +76,34 @@ ENTRY_REQUIREMENTS: dict[Stage, tuple[Requirement, ...]] = {
 }
 
 
+# Forward moves out of these stages commit the person to the destination (tickets bought,
+# then the journey begun): for a person on a wanted list headed for a country the register
+# marks as extraditing, each needs an explicit "I have seen the warning".
+WARN_LEAVING = frozenset({Stage.PLANNING, Stage.PREPARATION})
+
+
+def destination_warning(case: Case) -> DestinationRisk | None:
+    """The register's entry to warn about for this case as it stands, or None.
+
+    Read once per case object and destination (the page asks for every move it offers).
+    """
+    key = (case.flag_wanted, case.destination_country)
+    cached = case.__dict__.get("_destination_warning")
+    if cached is None or cached[0] != key:
+        found = warning_for(case.destination_country, wanted=case.flag_wanted)
+        case.__dict__["_destination_warning"] = cached = (key, found)
+    return cached[1]
+
+
+def needs_warning_seen(case: Case, target: Stage) -> bool:
+    current = Stage(case.stage)
+    return (
+        current in WARN_LEAVING
+        and is_forward(current, target)
+        and destination_warning(case) is not None
+    )
+
+
 def is_forward(current: Stage, target: Stage) -> bool:
     return (
         current in OPEN_STAGES
@@ -110,7 +140,13 @@ def needs_reason(case: Case, target: Stage) -> bool:
 
 
 def move_problems(
-    case: Case, target: Stage, *, is_coordinator: bool, reason: str = "", outcome: str = ""
+    case: Case,
+    target: Stage,
+    *,
+    is_coordinator: bool,
+    reason: str = "",
+    outcome: str = "",
+    warning_seen: bool = False,
 ) -> list[str]:
     """Why this move may not happen now; an empty list means it may.
 
@@ -153,7 +189,15 @@ def move_problems(
         problems.append(str(_("Give a reason for this move.")))
     if target == Stage.CLOSED and not outcome:
         problems.append(str(_("Choose an outcome to close the case.")))
+    if needs_warning_seen(case, target) and not warning_seen:
+        problems.append(str(WARNING_NOT_SEEN))
     return problems
+
+
+WARNING_NOT_SEEN = _(
+    "This person is on a wanted list and the destination is marked as extraditing to Russia. "
+    "Read the warning and tick “I have seen this warning” to go on."
+)
 
 
 @dataclass(frozen=True)
@@ -162,19 +206,26 @@ class MoveOption:
     problems: tuple[str, ...]
     needs_reason: bool
     forward: bool
+    needs_warning_seen: bool = False
 
 
 def moves_for(case: Case, *, is_coordinator: bool) -> list[MoveOption]:
     """The moves to offer on the case page, each with what still blocks it.
 
-    Reason and outcome are typed in the form, so their absence is not listed here.
+    Reason, outcome and the warning's confirmation are given in the form, so their absence
+    is not listed here; `needs_warning_seen` says the form will ask.
     """
     options = []
     # A frozen case's one way out is closing it as a suspected provocation.
     outcome = Outcome.PROVOCATION if case.is_frozen else "x"
     for target in targets_from(case):
         problems = move_problems(
-            case, target, is_coordinator=is_coordinator, reason="x", outcome=outcome
+            case,
+            target,
+            is_coordinator=is_coordinator,
+            reason="x",
+            outcome=outcome,
+            warning_seen=True,
         )
         options.append(
             MoveOption(
@@ -182,6 +233,7 @@ def moves_for(case: Case, *, is_coordinator: bool) -> list[MoveOption]:
                 problems=tuple(problems),
                 needs_reason=needs_reason(case, target),
                 forward=is_forward(Stage(case.stage), target),
+                needs_warning_seen=needs_warning_seen(case, target),
             )
         )
     return options

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "privacy",
     "audit",
     "accounts",
+    "destinations",
     "casework",
     "intake",
 ]
@@ -324,6 +325,23 @@ INTAKE_TRIAGE_LIMIT_HOURS = env_int("INTAKE_TRIAGE_LIMIT_HOURS", 24)
 CROSSING_GRACE_HOURS = env_int("CROSSING_GRACE_HOURS", 6)
 # While in transit, a check-in is expected this often (hours); 0 turns it off.
 TRANSIT_CHECK_IN_HOURS = env_int("TRANSIT_CHECK_IN_HOURS", 12)
+# Lost contact: silence this long in a stage (hours since the last logged contact or
+# check-in, or since the case entered the stage if that is later) raises the flag; 0 turns
+# it off for the stage. A missed crossing or transit check-in raises it at once too.
+# New cases wait for triage and their own reminders; on hold is a deliberate pause.
+LOST_CONTACT_HOURS = {
+    "new": env_int("LOST_CONTACT_HOURS_NEW", 0),
+    "screening": env_int("LOST_CONTACT_HOURS_SCREENING", 14 * 24),
+    "planning": env_int("LOST_CONTACT_HOURS_PLANNING", 14 * 24),
+    "preparation": env_int("LOST_CONTACT_HOURS_PREPARATION", 7 * 24),
+    "in_transit": env_int("LOST_CONTACT_HOURS_IN_TRANSIT", 24),
+    "crossing": env_int("LOST_CONTACT_HOURS_CROSSING", 24),
+    "arrived": env_int("LOST_CONTACT_HOURS_ARRIVED", 72),
+    "follow_up": env_int("LOST_CONTACT_HOURS_FOLLOW_UP", 60 * 24),
+    "on_hold": env_int("LOST_CONTACT_HOURS_ON_HOLD", 0),
+}
+if any(hours < 0 for hours in LOST_CONTACT_HOURS.values()):
+    raise ConfigurationError("LOST_CONTACT_HOURS_* must be whole numbers of hours, 0 or more.")
 
 # Retention ------------------------------------------------------------------------------
 # Personal data of a case closed this many days ago (and of a request rejected this long

@@ -9,6 +9,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("intake/", include("intake.urls")),
     path("audit/", include("audit.urls")),
+    path("destinations/", include("destinations.urls")),
     # admin.site is our OTP admin site (accounts.apps.AdminConfig).
     path(settings.ADMIN_URL, admin.site.urls),
     *([path("bench/floor/", floor.floor, name="bench_floor")] if settings.BENCH_FLOOR_VIEW else []),

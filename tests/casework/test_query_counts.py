@@ -27,6 +27,8 @@ def add_cases(team, count, assignee=None):
             stage=stages[n % len(stages)],
             assignee=assignee,
             flag_wanted=n % 4 == 0,
+            # Some lost contact: the dashboard's list and the board's badges stay flat too.
+            lost_contact_at=timezone.now() if n % 5 == 0 else None,
             next_action_due=timezone.localdate(),
         )
         for n, person in enumerate(people)

@@ -22,6 +22,7 @@ from audit.log import record, verify
 from audit.models import AccessEvent, Action
 from casework.models import BreakGlass, CaseEvent, Person, PersonIndex, Reminder, RouteLeg
 from casework.services import case_update, person_digests
+from destinations.models import DestinationRisk
 from intake.models import IntakeIndex, IntakeRequest
 from intake.selectors import possible_duplicates
 from intake.services import intake_accept, intake_log
@@ -164,6 +165,9 @@ def a_row_in_every_encrypted_table(volunteer):
         rejection_reason="Not ours.",
     )
     record(Action.BREAK_GLASS, actor=volunteer, target_ref=case.reference, reason="Urgent.")
+    DestinationRisk.objects.create(
+        country="KZ", incidents="Detained in 2023.", passport_needed="Internal.", notes="Note."
+    )
     KeyCanary.objects.get_or_create(id=1, defaults={"token": "safe-passage key canary"})
 
 

@@ -13,8 +13,9 @@ Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unass
 ``intake_a`` / ``intake_b`` (new requests of each team), a pending follow-up reminder on each
 case, an unreviewed break-glass open of case A by coordinator B, an earlier containment of a
 former volunteer, a route leg on each case (``leg_a`` handled by volunteer A, the case's
-assignee; ``leg_b`` by volunteer B, who is not otherwise on case B), and one row of each
-model the Django admin lists.
+assignee; ``leg_b`` by volunteer B, who is not otherwise on case B), one entry of the
+destination-risk register (shared by all teams), and one row of each model the Django admin
+lists.
 """
 
 import os
@@ -33,6 +34,7 @@ from accounts.middleware import mark_session_start
 from accounts.models import Containment, Team, User
 from accounts.roles import Role
 from casework.models import BreakGlass, Case, Reminder, ReminderKind, RouteLeg
+from destinations.models import DestinationRisk, Extradites
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
 from tests.factories import (
@@ -71,6 +73,7 @@ class World:
     reminder_b: Reminder
     break_glass: BreakGlass
     containment: Containment
+    destination: DestinationRisk
     leg_a: RouteLeg | None = None
     leg_b: RouteLeg | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
@@ -180,6 +183,9 @@ def build_world() -> World:
             origin="Leg B from",
             destination="Leg B to",
             volunteer=users["volunteer_b"],
+        ),
+        destination=DestinationRisk.objects.create(
+            country="GE", extradites=Extradites.NO, notes="Matrix note"
         ),
         admin_rows=admin_rows,
     )

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.models import AuthenticatorDevice, User
 from casework.models import BreakGlass, Case, CaseEvent, Notification, Reminder, RouteLeg
+from destinations.models import DestinationRisk
 from intake.models import IntakeRequest
 from tests.conftest import current_code
 from tests.factories import PASSWORD
@@ -285,6 +286,18 @@ EXPECTED: dict[str, dict] = {
             "POST": roles("404", volunteer_b="302 intake:queue", coordinator_b="302 intake:queue"),
         },
     },
+    # The destination-risk register: shared by all teams; volunteers and coordinators read
+    # it, coordinators add and change entries; admins (no operational data) get 403.
+    "destinations:register": same(roles("200", admin="403")),
+    "destinations:entry": same(roles("200", admin="403")),
+    "destinations:entry_add": {
+        "GET": only("coordinator_b", "200", "403"),
+        "POST": only("coordinator_b", "302 destinations:entry", "403"),
+    },
+    "destinations:entry_edit": {
+        "GET": only("coordinator_b", "200", "403"),
+        "POST": only("coordinator_b", "302 destinations:entry", "403"),
+    },
     # Audit: admins only.
     "audit:events": same(only("admin", "200", "403")),
     "audit:export": same(only("admin", "200", "403")),
@@ -403,6 +416,12 @@ POST_DATA = {
         "reason": "Phished through a fake sign-in page",
     },
     "casework:break_glass_review": lambda w, v: {"comment": "Justified: night shift"},
+    "destinations:entry_add": lambda w, v: {"country": "KZ", "extradites": "yes"},
+    "destinations:entry_edit": lambda w, v: {
+        "version": DestinationRisk.objects.get(pk=w.destination.pk).version,
+        "extradites": "yes",
+        "notes": "Matrix note changed",
+    },
     "accounts:login": lambda w, v: {"username": "phished1", "password": PASSWORD},
     "accounts:verify": lambda w, v: {
         "code": current_code(
@@ -446,12 +465,14 @@ ACTED = {
     "302 accounts:members",
     "302 casework:containment_detail",
     "302 casework:break_glass_reviews",
+    "302 destinations:entry",
 }
 
 
 def fingerprint() -> tuple:
     """A summary of the rows an action changes: cases, timelines, reminders, requests,
-    grants and their reviews, notifications, second factors and session generations."""
+    grants and their reviews, notifications, second factors, session generations and
+    register entries."""
     return (
         Case.objects.aggregate(total=Sum("version"), people=Count("person", distinct=True)),
         RouteLeg.objects.count(),
@@ -464,6 +485,7 @@ def fingerprint() -> tuple:
         Notification.objects.filter(read_at__isnull=True).count(),
         User.objects.aggregate(Sum("session_generation")),
         AuthenticatorDevice.objects.count(),
+        DestinationRisk.objects.aggregate(total=Count("pk"), versions=Sum("version")),
     )
 
 

@@ -176,7 +176,7 @@ TARGETS: dict[str, Target] = {
         lambda w: f"/cases/{_a(w)}/move/",
         _form("casework.forms.MoveForm"),
         context=("move_form",),
-        init=frozenset({"targets"}),
+        init=frozenset({"targets", "warning"}),
     ),
     "casework.forms.AssignForm": Target(
         "coordinator_b",
@@ -278,6 +278,12 @@ TARGETS: dict[str, Target] = {
         _form("intake.forms.TriageForm"),
         not_echoed=frozenset({"case_reference"}),
     ),
+    "destinations.forms.DestinationRiskForm": Target(
+        "coordinator_b",
+        lambda w: "/destinations/new/",
+        _form("destinations.forms.DestinationRiskForm", adding=True),
+        init=frozenset({"adding"}),
+    ),
     "accounts.forms.LoginForm": Target(
         "anonymous", lambda w: "/account/login/", _form("accounts.forms.LoginForm")
     ),
@@ -315,6 +321,12 @@ EXTRA_TARGETS: dict[str, Target] = {
         lambda w: "/admin/accounts/team/add/",
         lambda w: modelform_factory(Team, fields=["name"])(),
         context=("adminform",),
+    ),
+    "destination edit": Target(
+        "coordinator_b",
+        lambda w: f"/destinations/{w.destination.country}/edit/",
+        lambda w: _form("destinations.forms.DestinationRiskForm", instance=w.destination)(w),
+        fixed=lambda w: {"version": w.destination.version},
     ),
     "password change": Target(
         "volunteer_a",

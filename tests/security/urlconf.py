@@ -155,7 +155,14 @@ def _variants_admin(world: World, pattern: Pattern):
     return None
 
 
+def _variants_destinations(world: World, pattern: Pattern):
+    if pattern.arguments == ("country",):
+        return [("", {"country": world.destination.country})]
+    return None
+
+
 FILLERS = {
+    "destinations": _variants_destinations,
     "casework": _variants_casework,
     "intake": _variants_intake,
     "accounts": _variants_accounts,
