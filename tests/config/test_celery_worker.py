@@ -131,8 +131,11 @@ def test_a_worker_takes_a_task_through_the_filesystem_broker(tmp_path):
             "data_folder_in": str(folder),
             "data_folder_out": str(folder),
             "processed_folder": str(processed),
+            "control_folder": str(folder.parent / "control"),
         },
     )
     answer, output = ping_through(app, queue, worker)
     assert answer == "pong"
     assert "succeeded" in output
+    # Exchange tables stay under var/, never in the working directory beside the code.
+    assert list((tmp_path / "celery" / "control").glob("*.exchange"))
