@@ -14,14 +14,16 @@ from django.template.loader import render_to_string
 
 from accounts.models import User
 from casework.models import Case
+from casework.permissions import team_ids
 
 ROWS = 25
 
 
 def newest_references(user: User) -> QuerySet:
-    """One query (teams as a subquery), served by the (team, -created_at) index."""
+    """25 rows read from the (team, -created_at) index. The team ids come first, as every
+    page reads them: as a subquery the planner read and sorted all 10,000 of a team's cases."""
     return (
-        Case.objects.filter(team__in=user.teams.values("pk"))
+        Case.objects.filter(team_id__in=team_ids(user))
         .order_by("-created_at")
         .values_list("reference", flat=True)[:ROWS]
     )
