@@ -4,6 +4,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
+from casework.route_services import LEG_FIELDS
 from casework.services import CASE_FIELDS, PERSON_FIELDS
 from privacy.normalise import normalise_phone
 
@@ -333,16 +334,7 @@ class LegForm(forms.ModelForm):
 
     class Meta:
         model = RouteLeg
-        fields = [
-            "origin",
-            "destination",
-            "means",
-            "planned_on",
-            "contact",
-            "safe_house",
-            "notes",
-            "volunteer",
-        ]
+        fields = list(LEG_FIELDS)
         widgets = {
             "planned_on": DateInput,
             "contact": forms.Textarea(attrs={"rows": 2}),
