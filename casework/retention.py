@@ -25,6 +25,7 @@ is still using on an open one, or that a legal hold on another case must keep.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -186,32 +187,47 @@ def case_purge(*, case_id: int, now: datetime | None = None) -> bool:
     return True
 
 
-def purge_expired_cases(now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
-    """Purges every expired case, one transaction each, `batch` ids at a time; returns how
-    many. A case that fails is logged by reference and left for the next night."""
-    now = now or timezone.now()
+def purge_each(
+    expired: Callable[[], QuerySet],
+    purge_one: Callable[[int], bool],
+    *,
+    order: tuple[str, ...],
+    what: str,
+    batch: int = PURGE_BATCH,
+) -> int:
+    """The nightly loop, for cases and requests alike: `batch` ids at a time, each purged in
+    its own transaction by `purge_one`; returns how many. A row that fails is logged by
+    reference and exception class only (a database error's message can quote the row) and
+    left for the next night."""
     purged, failed = 0, set()
     while True:
-        ids = list(
-            expired_cases(now)
-            .exclude(pk__in=failed)
-            .order_by("stage_entered_at", "pk")
-            .values_list("pk", flat=True)[:batch]
-        )
+        rows = expired().exclude(pk__in=failed).order_by(*order)
+        ids = list(rows.values_list("pk", flat=True)[:batch])
         if not ids:
             break
-        for case_id in ids:
+        for pk in ids:
             try:
-                purged += case_purge(case_id=case_id, now=now)
+                purged += purge_one(pk)
             except Exception as error:
-                # The class name only: a database error's message can quote the row.
-                failed.add(case_id)
-                reference = Case.objects.filter(pk=case_id).values_list("reference", flat=True)
+                failed.add(pk)
+                found = rows.model.objects.filter(pk=pk).values_list("reference", flat=True)
                 logger.error(
-                    "retention: purging %s failed (%s)", reference.first(), type(error).__name__
+                    "retention: purging %s failed (%s)", found.first(), type(error).__name__
                 )
-    logger.info("retention: %d cases purged, %d failed", purged, len(failed))
+    logger.info("retention: %d %s purged, %d failed", purged, what, len(failed))
     return purged
+
+
+def purge_expired_cases(now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
+    """Purges every expired case; see purge_each."""
+    now = now or timezone.now()
+    return purge_each(
+        lambda: expired_cases(now),
+        lambda pk: case_purge(case_id=pk, now=now),
+        order=("stage_entered_at", "pk"),
+        what="cases",
+        batch=batch,
+    )
 
 
 def _locked(case: Case) -> Case:

@@ -6,7 +6,6 @@ data, loses its contact and message RETENTION_DAYS after it was triaged, like a 
 Untriaged requests wait for triage: nobody has decided yet that they are not needed.
 """
 
-import logging
 from datetime import datetime
 
 from django.db import transaction
@@ -14,11 +13,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import Action
-from casework.retention import PURGE_BATCH, retention_cutoff
+from casework.retention import PURGE_BATCH, purge_each, retention_cutoff
 from intake.models import IntakeRequest
 from intake.services import audit_request
-
-logger = logging.getLogger(__name__)
 
 
 def expired_requests(now: datetime | None = None) -> QuerySet[IntakeRequest]:
@@ -45,24 +42,12 @@ def request_purge(*, request_id: int, now: datetime | None = None) -> bool:
 
 
 def purge_expired_requests(now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
-    """Purges every expired request, one transaction each, `batch` ids at a time."""
+    """Purges every expired request; see casework.retention.purge_each."""
     now = now or timezone.now()
-    purged, failed = 0, set()
-    while True:
-        ids = list(
-            expired_requests(now)
-            .exclude(pk__in=failed)
-            .order_by("triaged_at", "pk")
-            .values_list("pk", flat=True)[:batch]
-        )
-        if not ids:
-            break
-        for request_id in ids:
-            try:
-                purged += request_purge(request_id=request_id, now=now)
-            except Exception as error:
-                # The class name only: a database error's message can quote the row.
-                failed.add(request_id)
-                logger.error("retention: purging a request failed (%s)", type(error).__name__)
-    logger.info("retention: %d requests purged, %d failed", purged, len(failed))
-    return purged
+    return purge_each(
+        lambda: expired_requests(now),
+        lambda pk: request_purge(request_id=pk, now=now),
+        order=("triaged_at", "pk"),
+        what="requests",
+        batch=batch,
+    )

@@ -339,6 +339,30 @@ def test_purging_in_batches_takes_every_expired_case(coordinator, team):
     assert Case.objects.filter(pk__in=[c.pk for c in cases], purged_at__isnull=True).count() == 0
 
 
+def test_a_case_that_fails_is_named_and_left_for_the_next_night(
+    coordinator, team, monkeypatch, caplog
+):
+    old = timezone.now() - timedelta(days=RETENTION_DAYS + 1)
+    broken, fine = (
+        CaseFactory(team=team, stage=Stage.CLOSED, outcome=Outcome.SAFE, stage_entered_at=old)
+        for _ in range(2)
+    )
+    purge = retention.case_purge
+
+    def failing(*, case_id, now=None):
+        if case_id == broken.pk:
+            raise RuntimeError("disk full")
+        return purge(case_id=case_id, now=now)
+
+    monkeypatch.setattr(retention, "case_purge", failing)
+    with caplog.at_level(logging.INFO, logger="casework.retention"):
+        assert retention.purge_expired_cases(batch=1) == 1
+    assert fresh(fine).is_purged and not fresh(broken).is_purged
+    assert f"purging {broken.reference} failed (RuntimeError)" in caplog.text
+    assert "1 cases purged, 1 failed" in caplog.text
+    assert "disk full" not in caplog.text
+
+
 def test_a_person_with_another_live_case_keeps_their_details_until_it_is_purged(coordinator, team):
     person = PersonFactory(legal_name=SECRETS["legal_name"], phone=SECRETS["phone"])
     PersonIndex.objects.create(person=person, kind="phone", digest="d" * 64)
