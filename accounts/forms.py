@@ -64,10 +64,16 @@ class EnrolmentForm(forms.Form):
         return code
 
 
-class NotificationSettingsForm(forms.ModelForm):
+# Each language named in itself, so someone lost in the other one still finds theirs.
+LANGUAGE_CHOICES = [("", _("As my browser asks")), ("en", "English"), ("ru", "Русский")]
+
+
+class ProfileForm(forms.ModelForm):
+    language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, required=False)
+
     class Meta:
         model = User
-        fields = ["email_notifications", "notification_email"]
+        fields = ["language", "email_notifications", "notification_email"]
         widgets = {"notification_email": forms.EmailInput(attrs={"autocomplete": "email"})}
         help_texts = {
             "notification_email": _(

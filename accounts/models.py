@@ -72,6 +72,10 @@ class User(PermissionsMixin, AbstractBaseUser):
     # Optional e-mail copies of notifications: a reference and a link, nothing personal.
     notification_email = EncryptedEmailField(_("e-mail for notifications"), blank=True)
     email_notifications = models.BooleanField(_("send notifications by e-mail"), default=False)
+    # Empty: the browser's language (Accept-Language), as before sign-in.
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
+    )
     # Bumped to end every session of this user at once (logout everywhere, device reset).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
 

@@ -26,7 +26,7 @@ from django_otp.models import Device
 from accounts import permissions, selectors, services
 from accounts.client_address import client_address
 from accounts.decorators import second_factor_not_required
-from accounts.forms import CodeForm, EnrolmentForm, LoginForm, NotificationSettingsForm
+from accounts.forms import CodeForm, EnrolmentForm, LoginForm, ProfileForm
 from accounts.middleware import mark_session_start
 from accounts.models import AuthenticatorDevice
 from accounts.second_factor import (
@@ -187,10 +187,10 @@ def enrol(request: HttpRequest) -> HttpResponse:
 @sensitive_post_parameters("notification_email")
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = NotificationSettingsForm(request.POST or None, instance=user)
+    form = ProfileForm(request.POST or None, instance=user)
     if request.method == "POST" and form.is_valid():
         form.save()
-        messages.success(request, _("Notification settings saved."))
+        messages.success(request, _("Settings saved."))
         return redirect("accounts:profile")
     device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     context = {

@@ -57,7 +57,7 @@ def notification_email(notification_id: int) -> bool:
         user = notification.user
         if not (user.is_active and user.email_notifications and user.notification_email):
             return False
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(user.language or settings.LANGUAGE_CODE):
             subject = _("[SP] Reminder: %(reference)s") % {"reference": notification.subject}
             if notification.urgent:
                 subject = _("[SP] URGENT: %(reference)s") % {"reference": notification.subject}

@@ -293,8 +293,8 @@ TARGETS: dict[str, Target] = {
     "accounts.forms.EnrolmentForm": Target(
         "newcomer", lambda w: "/account/enrol/", _form("accounts.forms.EnrolmentForm")
     ),
-    "accounts.forms.NotificationSettingsForm": Target(
-        "volunteer_a", lambda w: "/account/", _form("accounts.forms.NotificationSettingsForm")
+    "accounts.forms.ProfileForm": Target(
+        "volunteer_a", lambda w: "/account/", _form("accounts.forms.ProfileForm")
     ),
     "audit.forms.EventFilterForm": Target(
         "admin", lambda w: "/audit/", _form("audit.forms.EventFilterForm"), method="GET"
