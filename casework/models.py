@@ -272,6 +272,15 @@ class Case(models.Model):
         return self.provocation_flagged_at is not None
 
     @property
+    def is_overdue(self) -> bool:
+        """The next action's day has passed (as the "overdue" case filter counts it)."""
+        return (
+            not self.is_closed
+            and self.next_action_due is not None
+            and self.next_action_due < timezone.localdate()
+        )
+
+    @property
     def is_lost_contact(self) -> bool:
         return self.lost_contact_at is not None
 

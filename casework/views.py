@@ -25,10 +25,15 @@ from casework.forms import (
     TimelineForm,
     VersionForm,
 )
-from casework.models import Case, Stage
+from casework.models import Case, EventKind, Stage
 from casework.services import CaseConflict
 
 PAGE_SIZE = 25
+TIMELINE_ADDED = {
+    EventKind.NOTE: gettext_lazy("Note added."),
+    EventKind.CHECK_IN: gettext_lazy("Check-in recorded."),
+    EventKind.CONTACT: gettext_lazy("Contact logged."),
+}
 OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload it and try again.")
 
 
@@ -87,10 +92,11 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
     context = {
         "case": case,
         "person": case.person,
-        "events": selectors.timeline(case),
+        "events": list(selectors.timeline(case)),
         "can_work": can_work,
         "read_only": not can_work,
         "moves": moves,
+        "next_move": workflow.next_move(moves),
         "stages": workflow.FORWARD,
         "stage_position": (
             workflow.FORWARD.index(case.stage) if case.stage in workflow.OPEN_STAGES else None
@@ -104,7 +110,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
         "destination_warning": warning,
         "timeline_form": forms.get("timeline_form") or TimelineForm(),
         "conflict": forms.get("conflict"),
-        "reminders": reminders.upcoming_for_case(case) if can_work else [],
+        "reminders": list(reminders.upcoming_for_case(case)) if can_work else [],
         "can_see_history": is_coordinator,
         "follow_up_form": forms.get("follow_up_form")
         or FollowUpForm(initial={"due_at": _tomorrow_morning()}),
@@ -230,7 +236,7 @@ def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
         except ValidationError as error:
             form.add_error("text", error)
         else:
-            messages.success(request, _("Added to the timeline."))
+            messages.success(request, TIMELINE_ADDED[form.cleaned_data["kind"]])
             return redirect("casework:case_detail", reference=case.reference)
     return case_page(request, case, status=400, timeline_form=form)
 

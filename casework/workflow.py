@@ -208,6 +208,23 @@ class MoveOption:
     forward: bool
     needs_warning_seen: bool = False
 
+    @property
+    def one_tap(self) -> bool:
+        """Nothing left to ask: a single button can make this move. Closing asks for an
+        outcome, a step back or a hold for a reason, a risky destination for a confirmation."""
+        return (
+            self.forward
+            and self.stage != Stage.CLOSED
+            and not self.problems
+            and not self.needs_reason
+            and not self.needs_warning_seen
+        )
+
+
+def next_move(moves: list[MoveOption]) -> MoveOption | None:
+    """The forward move, the one the case page suggests next."""
+    return next((move for move in moves if move.forward), None)
+
 
 def moves_for(case: Case, *, is_coordinator: bool) -> list[MoveOption]:
     """The moves to offer on the case page, each with what still blocks it.
