@@ -27,6 +27,7 @@ run: $(VENV)/.installed
 # Two workers: the machines here have two cores. PYTEST_ARGS="-n 0 -k something" to narrow.
 PYTEST_ARGS ?= -n 2
 test: $(VENV)/.installed-test
+	@bin/ensure-chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Needs DATABASE_URL pointing at PostgreSQL; see tests/bench/dispatcher.py.

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.words import Words
+
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
@@ -37,12 +39,25 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(params=["en", "ru"])
+def w(request):
+    """The interface's words in the language this run of a journey speaks."""
+    return Words(request.param)
+
+
 @pytest.fixture(params=[(1280, 800), (360, 740)], ids=["desktop", "phone"])
 def page(request, browser):
+    """A fresh browser tab at desktop and at phone size; in the language of `w` when the
+    test speaks one (the browser asks for it, as a user's would)."""
     width, height = request.param
-    context = browser.new_context(viewport={"width": width, "height": height})
+    words = request.getfixturevalue("w") if "w" in request.fixturenames else None
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, locale=words.locale if words else None
+    )
     page = context.new_page()
     page.screen_name = "desktop" if width > 600 else "phone"
+    if words:
+        page.screen_name += f"-{words.language}"
     errors = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     yield page

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
     ids=["desktop", "phone"],
 )
 def test_missed_crossing_check_in_alarm(
-    browser, live_server, coordinator, volunteer, team, viewport
+    browser, live_server, coordinator, volunteer, team, viewport, w
 ):
     now = timezone.now()
     case = CaseFactory(
@@ -41,9 +41,9 @@ def test_missed_crossing_check_in_alarm(
         urgent=True,
     )
     reminders.dispatch_due()
-    name = "desktop" if viewport["width"] > 600 else "phone"
-    page = signed_in(browser, live_server, coordinator, viewport, name)
-    assert page.get_by_role("heading", name="Missed check-ins").is_visible()
+    name = ("desktop" if viewport["width"] > 600 else "phone") + f"-{w.language}"
+    page = signed_in(browser, live_server, coordinator, viewport, name, w.locale)
+    assert page.get_by_role("heading", name=w("Missed check-ins")).is_visible()
     assert page.locator(".inbox-link .count").inner_text() == "1"
     shoot(page, "30-alarm-dashboard")
     page.locator(".inbox-link").click()
@@ -51,10 +51,10 @@ def test_missed_crossing_check_in_alarm(
     shoot(page, "31-inbox")
     page.get_by_role("link", name=case.reference).click()
     page.locator("#reminders input[name=reason]").first.fill("Reached them by phone: safe.")
-    page.get_by_role("button", name="Acknowledge").click()
-    page.get_by_text("Reminder updated.").wait_for()
+    page.get_by_role("button", name=w("Acknowledge")).click()
+    page.get_by_text(w("Reminder updated.")).wait_for()
     shoot(page, "32-acknowledged")
     page.goto(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Missed check-ins").count() == 0
+    assert page.get_by_role("heading", name=w("Missed check-ins")).count() == 0
     assert Reminder.objects.get(kind=ReminderKind.CROSSING_CHECK_IN).state == ReminderState.DONE
     page.context.close()

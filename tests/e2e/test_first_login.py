@@ -18,40 +18,43 @@ def code_for(secret_base32: str, drift: int = 0) -> str:
     return f"{totp(b32decode(padded), drift=drift):06d}"
 
 
-def sign_in(page, live_server, username, password=PASSWORD):
+def sign_in(page, live_server, username, password=PASSWORD, w=str):
     page.goto(f"{live_server.url}/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Continue").click()
+    page.get_by_label(w("Username")).fill(username)
+    page.get_by_label(w("Password")).fill(password)
+    page.get_by_role("button", name=w("Continue")).click()
 
 
-def test_first_sign_in_enrols_an_authenticator_and_reaches_the_dashboard(page, live_server, team):
+def test_first_sign_in_enrols_an_authenticator_and_reaches_the_dashboard(
+    page, live_server, team, w
+):
     UserFactory(username="demo-coordinator", role=Role.COORDINATOR, teams=[team])
     page.goto(f"{live_server.url}/")
     assert "/account/login/" in page.url
+    assert page.get_by_role("heading", name=w("Sign in")).is_visible()
     shoot(page, "01-login")
 
-    sign_in(page, live_server, "demo-coordinator")
+    sign_in(page, live_server, "demo-coordinator", w=w)
     page.wait_for_url("**/account/enrol/**")
-    assert page.get_by_role("img", name="QR code for your authenticator app").is_visible()
+    assert page.get_by_role("img", name=w("QR code for your authenticator app")).is_visible()
     shoot(page, "02-enrol")
     secret = page.locator("code.secret").inner_text().replace(" ", "")
 
-    page.get_by_label("Code from the app").fill("000000")
-    page.get_by_role("button", name="Confirm").click()
+    page.get_by_label(w("Code from the app")).fill("000000")
+    page.get_by_role("button", name=w("Confirm")).click()
     assert page.get_by_role("alert").first.is_visible()
     shoot(page, "03-enrol-wrong-code")
 
     page.wait_for_timeout(2100)  # the device's throttle after one wrong code
-    page.get_by_label("Code from the app").fill(code_for(secret))
-    page.get_by_role("button", name="Confirm").click()
-    page.get_by_role("heading", name="Your backup codes").wait_for()
+    page.get_by_label(w("Code from the app")).fill(code_for(secret))
+    page.get_by_role("button", name=w("Confirm")).click()
+    page.get_by_role("heading", name=w("Your backup codes")).wait_for()
     assert page.locator("ol.codes li").count() == 10
     shoot(page, "04-backup-codes")
 
-    page.get_by_role("link", name="I have saved them, continue").click()
-    page.get_by_role("heading", name="Dashboard").wait_for()
-    assert page.get_by_text("Signed in as demo-coordinator").is_visible()
+    page.get_by_role("link", name=w("I have saved them, continue")).click()
+    page.get_by_role("heading", name=w("Dashboard")).wait_for()
+    assert page.get_by_text(w("Signed in as %(name)s.", name="demo-coordinator")).is_visible()
     shoot(page, "05-dashboard")
     assert AuthenticatorDevice.objects.get(user__username="demo-coordinator").confirmed
 
@@ -72,16 +75,6 @@ def test_returning_user_signs_in_with_a_code(page, live_server, volunteer):
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/account/login/**")
-
-
-def test_the_interface_speaks_russian(browser, live_server, volunteer):
-    context = browser.new_context(locale="ru-RU", viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    page.screen_name = "phone-ru"
-    page.goto(f"{live_server.url}/")
-    assert page.get_by_role("heading", name="Вход").is_visible()
-    shoot(page, "08-login")
-    context.close()
 
 
 def test_coordinator_resets_a_volunteers_authenticator(page, live_server, coordinator, volunteer):
