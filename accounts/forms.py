@@ -1,9 +1,18 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+
+# No field takes focus on its own (Django's sign-in and password forms do): a screen reader
+# would start mid-page, past the heading and the instructions, and Tab past the skip link.
+
+
+def without_autofocus(form: forms.BaseForm) -> None:
+    for field in form.fields.values():
+        field.widget.attrs.pop("autofocus", None)
 
 
 class LoginForm(AuthenticationForm):
@@ -15,6 +24,7 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        without_autofocus(self)
         username = self.fields["username"]
         # AuthenticationForm sets max_length after the field is built, so nothing checks it:
         # a longer name went on to the lock-out table (255 characters), a 500 on PostgreSQL.
@@ -32,10 +42,11 @@ class CodeForm(forms.Form):
         help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
         widget=forms.TextInput(
             attrs={
+                # Not inputmode=numeric: a backup code has letters, and a phone's number
+                # pad could not type them.
                 "autocomplete": "one-time-code",
                 "autocapitalize": "none",
                 "spellcheck": "false",
-                "autofocus": True,
             }
         ),
     )
@@ -52,7 +63,6 @@ class EnrolmentForm(forms.Form):
                 "inputmode": "numeric",
                 "pattern": "[0-9]{6}",
                 "autocomplete": "one-time-code",
-                "autofocus": True,
             }
         ),
     )
@@ -87,3 +97,9 @@ class ProfileForm(forms.ModelForm):
         if cleaned.get("email_notifications") and not cleaned.get("notification_email"):
             self.add_error("notification_email", _("Give the address to send copies to."))
         return cleaned
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        without_autofocus(self)

@@ -26,7 +26,13 @@ from django_otp.models import Device
 from accounts import permissions, selectors, services
 from accounts.client_address import client_address
 from accounts.decorators import second_factor_not_required
-from accounts.forms import CodeForm, EnrolmentForm, LoginForm, ProfileForm
+from accounts.forms import (
+    CodeForm,
+    EnrolmentForm,
+    LoginForm,
+    PasswordChangeForm,
+    ProfileForm,
+)
 from accounts.middleware import mark_session_start
 from accounts.models import AuthenticatorDevice
 from accounts.second_factor import (
@@ -216,6 +222,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     """Changing the password ends every other session (Django keeps only this one)."""
 
     template_name = "accounts/password_change.html"
+    form_class = PasswordChangeForm
     success_url = reverse_lazy("accounts:profile")
 
     def form_valid(self, form):

@@ -20,7 +20,7 @@ import pytest
 from django import forms
 from django.apps import apps
 from django.conf import settings as django_settings
-from django.contrib.auth.forms import PasswordChangeForm, ReadOnlyPasswordHashField
+from django.contrib.auth.forms import ReadOnlyPasswordHashField
 from django.forms import modelform_factory
 from django.test import Client
 from django.utils.html import escape
@@ -293,6 +293,11 @@ TARGETS: dict[str, Target] = {
     "accounts.forms.EnrolmentForm": Target(
         "newcomer", lambda w: "/account/enrol/", _form("accounts.forms.EnrolmentForm")
     ),
+    "accounts.forms.PasswordChangeForm": Target(
+        "volunteer_a",
+        lambda w: "/account/password/",
+        lambda w: _form("accounts.forms.PasswordChangeForm", user=w.users["volunteer_a"])(w),
+    ),
     "accounts.forms.ProfileForm": Target(
         "volunteer_a", lambda w: "/account/", _form("accounts.forms.ProfileForm")
     ),
@@ -327,11 +332,6 @@ EXTRA_TARGETS: dict[str, Target] = {
         lambda w: f"/destinations/{w.destination.country}/edit/",
         lambda w: _form("destinations.forms.DestinationRiskForm", instance=w.destination)(w),
         fixed=lambda w: {"version": w.destination.version},
-    ),
-    "password change": Target(
-        "volunteer_a",
-        lambda w: "/account/password/",
-        lambda w: PasswordChangeForm(w.users["volunteer_a"]),
     ),
 }
 
