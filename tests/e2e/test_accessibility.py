@@ -193,7 +193,7 @@ def _notifications_saved(page):
     page.get_by_label("Send notifications by e-mail").check()
     page.get_by_label("E-mail for notifications").fill("volunteer@example.org")
     page.get_by_role("button", name="Save").click()
-    page.get_by_text("Notification settings saved.").wait_for()
+    page.get_by_text("Settings saved.").wait_for()
 
 
 def _submit_empty(button: str):
