@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action
+from privacy.forms import OffTheRecord
 
 MAX_RANGE = timedelta(days=366)
 
@@ -12,7 +13,7 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class EventFilterForm(forms.Form):
+class EventFilterForm(OffTheRecord, forms.Form):
     actor = forms.CharField(label=_("Person acting (username)"), required=False, max_length=40)
     target = forms.CharField(label=_("Case or request reference"), required=False, max_length=32)
     action = forms.ChoiceField(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
 from casework.route_services import LEG_FIELDS
 from casework.services import CASE_FIELDS, PERSON_FIELDS
+from privacy.forms import OffTheRecord
 from privacy.normalise import normalise_phone
 
 
@@ -101,7 +102,7 @@ class TimelineForm(forms.Form):
     )
 
 
-class PersonForm(forms.ModelForm):
+class PersonForm(OffTheRecord, forms.ModelForm):
     class Meta:
         model = Person
         fields = list(PERSON_FIELDS)
@@ -133,7 +134,7 @@ class PersonForm(forms.ModelForm):
         return value
 
 
-class CaseDetailsForm(forms.ModelForm):
+class CaseDetailsForm(OffTheRecord, forms.ModelForm):
     # Longer than the column on purpose: "Georgia" gets "use the code", not "too long".
     destination_country = forms.CharField(
         label=capfirst(Case._meta.get_field("destination_country").verbose_name),
@@ -182,7 +183,7 @@ class CaseDetailsForm(forms.ModelForm):
         return cleaned
 
 
-class BreakGlassForm(forms.Form):
+class BreakGlassForm(OffTheRecord, forms.Form):
     reference = forms.CharField(
         label=_("Case reference"),
         max_length=16,
@@ -211,7 +212,7 @@ class FollowUpForm(forms.Form):
     )
 
 
-class SnoozeForm(forms.Form):
+class SnoozeForm(OffTheRecord, forms.Form):
     action = forms.ChoiceField(
         choices=[("snooze", "snooze"), ("dismiss", "dismiss")], widget=forms.HiddenInput
     )
@@ -320,7 +321,7 @@ class BreakGlassReviewForm(forms.Form):
     )
 
 
-class LegForm(forms.ModelForm):
+class LegForm(OffTheRecord, forms.ModelForm):
     """A route leg, with its place in the route and the case version it was opened at."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)

@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from destinations.models import DestinationRisk
+from privacy.forms import OffTheRecord
 
 
 def clean_country_code(raw: str) -> str:
@@ -12,7 +13,7 @@ def clean_country_code(raw: str) -> str:
     return code
 
 
-class DestinationRiskForm(forms.ModelForm):
+class DestinationRiskForm(OffTheRecord, forms.ModelForm):
     # Longer than the column on purpose: "Georgia" gets "use the code", not "too long".
     country = forms.CharField(
         label=_("Country code"),

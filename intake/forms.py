@@ -9,6 +9,7 @@ from casework.models import Category
 from intake.models import Channel
 from privacy import blind_index
 from privacy.fields import refuse_token
+from privacy.forms import OffTheRecord
 
 
 class IntakeForm(forms.Form):
@@ -55,7 +56,7 @@ class IntakeForm(forms.Form):
         return value
 
 
-class TriageForm(forms.Form):
+class TriageForm(OffTheRecord, forms.Form):
     ACCEPT = "accept"
     ATTACH = "attach"
     DUPLICATE = "duplicate"

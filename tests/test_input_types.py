@@ -14,6 +14,7 @@ import pytest
 from django import forms
 from django.contrib.auth.forms import ReadOnlyPasswordHashField
 
+from privacy.forms import REMEMBERED_TYPES
 from tests.security.conftest import build_world
 from tests.security.test_fuzz_forms import EXTRA_TARGETS, TARGETS
 
@@ -145,3 +146,22 @@ def test_the_rules_meet_the_fields_they_are_for(built_forms):
     assert kinds[("accounts.forms.PasswordChangeForm", "new_password1")] == "password"
     # The contact a request came from may be a phone number, an @handle or an e-mail.
     assert kinds[("intake.forms.IntakeForm", "contact")] == "text"
+
+
+# The account holder's own data, which the browser may help with; everything else typed into
+# a one-line field is about someone else, and stays out of the browser's form history.
+OWN_DATA = {"username", "email", "current-password", "new-password", "one-time-code"}
+
+
+def test_nothing_typed_about_a_person_stays_in_the_browsers_history(built_forms):
+    """A stolen, unlocked laptop must not offer a person's name, number or route to whoever
+    types the first letter: every one-line field says autocomplete, and it says "off" unless
+    it is the account holder's own data."""
+    remembered = []
+    for form_name, bound_field, tag, attrs in controls(built_forms):
+        if not ours(form_name) or tag != "input" or attrs["type"] not in REMEMBERED_TYPES:
+            continue
+        hint = attrs.get("autocomplete")
+        if hint != "off" and hint not in OWN_DATA:
+            remembered.append(f"{form_name}.{bound_field.name}: autocomplete={hint!r}")
+    assert not remembered, "\n".join(remembered)
