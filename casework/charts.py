@@ -152,7 +152,8 @@ MARGIN_RIGHT = 6
 LEGEND_LINE = 20
 MARGIN_TOP = 12  # above the legend, whose lines are added to it
 MARGIN_BOTTOM = 30  # the week labels
-PERIOD_LABEL_WIDTH = 44  # "12 Jan", "12 янв."
+PERIOD_LABEL_WIDTH = 52  # "12 Jan", "12 Сен" at 12 units, with room between
+BAR_GAP = 1
 
 
 def grouped(
@@ -196,7 +197,9 @@ def grouped(
                     value=value,
                     x=round(slot_left + position * bar_width, 2),
                     y=round(bottom - height_of, 2),
-                    width=bar_width,
+                    # A hair of white between the two bars of a week: each meets its
+                    # neighbour's colour across the background, not edge to edge.
+                    width=round(bar_width - BAR_GAP, 2),
                     height=height_of,
                     key=key,
                 )

@@ -147,7 +147,7 @@ def weekly_activity(user: User, today: date | None = None) -> Weekly:
 
 # What each pending reminder is, seen as a thing still to come.
 COMING = {
-    ReminderKind.FOLLOW_UP: _("Follow-up"),
+    ReminderKind.FOLLOW_UP: _("Follow-up reminder"),
     ReminderKind.STAGE_OVERDUE: _("Stage time limit"),
     ReminderKind.CROSSING_CHECK_IN: _("Crossing check-in"),
     ReminderKind.TRANSIT_CHECK_IN: _("Transit check-in"),
