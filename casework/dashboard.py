@@ -3,22 +3,14 @@ coordinator, counts for an admin.
 
 Every read is scoped here the way casework.selectors scopes the rest: a volunteer's own
 cases (`assignee`), a coordinator's teams (`team_ids`), and for admins counts only. Each
-panel is one query whatever the number of rows; the weekly chart is one grouped query
-per series.
+panel costs a fixed number of queries whatever the number of rows; the weekly chart one
+grouped query per series.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import (
-    Count,
-    DateTimeField,
-    F,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-)
+from django.db.models import Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Coalesce, Least, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
