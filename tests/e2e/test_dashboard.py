@@ -1,0 +1,143 @@
+"""The dashboard of each role in a browser, on a desktop and on a 360-px phone: the
+charts drawn, their numbers one click away, a funnel bar opening the case list."""
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import Containment
+from accounts.roles import Role
+from audit.log import record
+from audit.models import Action
+from casework.models import CaseEvent, EventKind, Reminder, ReminderKind, Stage
+from tests.e2e.conftest import shoot
+from tests.e2e.test_case_journey import signed_in
+from tests.factories import CaseFactory, IntakeRequestFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SCREENS = [({"width": 1280, "height": 900}, "desktop"), ({"width": 360, "height": 740}, "phone")]
+
+
+@pytest.fixture(params=SCREENS, ids=[name for _, name in SCREENS])
+def screen(request):
+    return request.param
+
+
+def ago(**span):
+    return timezone.now() - timedelta(**span)
+
+
+@pytest.fixture
+def busy_team(team, volunteer, coordinator):
+    """A team with some weeks behind it: cases at every stage, requests and crossings."""
+    rng = random.Random(7)
+    stages = [
+        *[Stage.NEW] * 4,
+        *[Stage.SCREENING] * 6,
+        *[Stage.PLANNING] * 5,
+        *[Stage.PREPARATION] * 3,
+        *[Stage.IN_TRANSIT] * 2,
+        Stage.CROSSING,
+        *[Stage.ARRIVED] * 2,
+        *[Stage.FOLLOW_UP] * 4,
+        Stage.ON_HOLD,
+    ]
+    for number, stage in enumerate(stages):
+        case = CaseFactory(
+            team=team,
+            stage=stage,
+            stage_entered_at=ago(days=rng.randint(0, 40), hours=rng.randint(0, 23)),
+            assignee=volunteer if number % 3 else None,
+            next_action_due=timezone.localdate() + timedelta(days=rng.randint(-3, 10)),
+            lost_contact_at=ago(hours=30) if number == 20 else None,
+        )
+        if number % 4 == 1:
+            Reminder.objects.create(
+                kind=ReminderKind.FOLLOW_UP,
+                due_at=timezone.now() + timedelta(hours=rng.randint(2, 96)),
+                case=case,
+                team=team,
+                subject=case.reference,
+                recipient=volunteer,
+            )
+    for week in range(12):
+        for _ in range(rng.randint(2, 14)):
+            IntakeRequestFactory(
+                team=team,
+                received_at=ago(weeks=week, hours=rng.randint(0, 60)),
+                logged_by=volunteer,
+            )
+        for _ in range(rng.randint(0, 4)):
+            CaseEvent.objects.create(
+                case=CaseFactory(team=team, stage=Stage.FOLLOW_UP),
+                kind=EventKind.STAGE,
+                from_stage=Stage.CROSSING,
+                to_stage=Stage.ARRIVED,
+                created_at=ago(weeks=week, hours=rng.randint(0, 60)),
+            )
+    return team
+
+
+def test_volunteer_dashboard(browser, live_server, volunteer, busy_team, screen):
+    viewport, name = screen
+    page = signed_in(browser, live_server, volunteer, viewport, name)
+    for heading in ("Overdue", "My cases", "Cases by stage", "Last 12 weeks"):
+        assert page.get_by_role("heading", name=heading).is_visible()
+    assert page.get_by_role("img", name="Requests and crossings per week").is_visible()
+    shoot(page, "50-dashboard-volunteer")
+    page.get_by_text("Show the numbers").first.click()
+    assert (
+        page.get_by_role("cell", name="Screening")
+        .or_(page.get_by_role("rowheader", name="Screening"))
+        .first.is_visible()
+    )
+    page.context.close()
+
+
+def test_coordinator_dashboard_and_a_funnel_bar(
+    browser, live_server, coordinator, busy_team, screen
+):
+    viewport, name = screen
+    page = signed_in(browser, live_server, coordinator, viewport, name)
+    for heading in ("Cases by stage", "Last 12 weeks", "Stuck longest", "Incoming requests"):
+        assert page.get_by_role("heading", name=heading).is_visible()
+    assert page.get_by_role("heading", name="Lost contact").is_visible()
+    shoot(page, "51-dashboard-coordinator")
+    page.locator("svg.chart-funnel a[href$='stage=screening']").click()
+    page.wait_for_url("**/cases/?stage=screening")
+    assert page.get_by_role("combobox", name="Stage").input_value() == "screening"
+    page.context.close()
+
+
+def test_admin_dashboard(
+    browser, live_server, admin_user, coordinator, volunteer, busy_team, screen
+):
+    viewport, name = screen
+    record(Action.LOGIN_FAILED, actor=volunteer, target_type="user", target_ref=str(volunteer.pk))
+    record(Action.LOCKED_OUT, actor=volunteer, target_type="user", target_ref=str(volunteer.pk))
+    record(Action.BREAK_GLASS, actor=coordinator, target_type="case", target_ref="C-2026-00042")
+    phished = UserFactory(username="volunteer7", role=Role.VOLUNTEER, is_active=False)
+    Containment.objects.create(
+        user=phished, by=admin_user, since=ago(days=2), reason="phished", audit_seq=1
+    )
+    record(
+        Action.ACCOUNT_CONTAINED, actor=admin_user, target_type="user", target_ref=str(phished.pk)
+    )
+    page = signed_in(browser, live_server, admin_user, viewport, name)
+    for heading in ("Accounts", "Recent security events", "Audit health", "Cases by stage"):
+        assert page.get_by_role("heading", name=heading).is_visible()
+    assert page.locator("svg.chart-funnel a").count() == 0
+    shoot(page, "52-dashboard-admin")
+    page.context.close()
+
+
+def test_the_dashboard_in_russian(browser, live_server, coordinator, busy_team):
+    page = signed_in(
+        browser, live_server, coordinator, {"width": 360, "height": 740}, "phone-ru", "ru-RU"
+    )
+    assert page.get_by_role("heading", name="Обзор").is_visible()
+    shoot(page, "53-dashboard-coordinator")
+    page.context.close()
