@@ -170,6 +170,10 @@ def test_the_chain_links_every_event_and_verifies(case, coordinator):
         assert later.prev_hash == earlier.hash
     assert log.verify().broken_seq is None
     call_command("verify_audit")
+    # The verdict is itself written down, chained like the rest, for admins to see.
+    verdict = AccessEvent.objects.order_by("-seq").first()
+    assert (verdict.action, verdict.target_ref) == (Action.AUDIT_VERIFIED, "5")
+    assert log.verify().broken_seq is None
 
 
 def tamper(seq: int, column: str, value) -> None:
@@ -192,6 +196,7 @@ def test_verify_audit_names_a_row_changed_behind_the_triggers_back(case, coordin
     with pytest.raises(CommandError, match="#3"):
         call_command("verify_audit")
     assert InsiderAlert.objects.filter(kind=InsiderAlert.Kind.CHAIN_BROKEN).exists()
+    assert not AccessEvent.objects.filter(action=Action.AUDIT_VERIFIED).exists()
 
 
 @needs_postgres

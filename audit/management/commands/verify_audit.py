@@ -10,10 +10,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.perf_counter()
-        result = log.verify()
+        result = log.verify_and_record()
         took = time.perf_counter() - started
         if result.broken_seq is not None:
-            log.alert_chain_broken(result)
             raise CommandError(
                 f"Audit chain broken at event #{result.broken_seq}: {result.problem} "
                 f"({result.checked:,} events before it are intact)."
