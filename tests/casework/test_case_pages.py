@@ -257,3 +257,23 @@ def test_case_list_pages_keep_the_order_across_pages(coordinator_client, team):
         )
     assert [c.reference for c in shown] == [c.reference for c in cases]
     assert "60 cases" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["Case", "Stage", "Assignee", "Next action", "Risk"]),
+        ("ru", ["Дело", "Этап", "Исполнитель", "Следующее действие", "Риск"]),
+    ],
+)
+def test_every_case_row_names_its_cells_in_the_users_language(
+    coordinator_client, team, language, labels
+):
+    """On a narrow screen each cell shows its column's name (data-label): translated once
+    per table, every row still carries all five."""
+    for _ in range(3):
+        CaseFactory(team=team, flag_wanted=True, stage=Stage.PLANNING)
+    response = coordinator_client.get(reverse("casework:case_list"), HTTP_ACCEPT_LANGUAGE=language)
+    html = response.content.decode()
+    for label in labels:
+        assert html.count(f'<td data-label="{label}">') == 3, label
