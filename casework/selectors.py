@@ -186,11 +186,21 @@ def board_columns(user: User, per_column: int = 15) -> list[tuple[Stage, list[Ca
 
 
 def timeline(case: Case, limit: int = 200) -> QuerySet[CaseEvent]:
-    return case.events.select_related("actor").order_by("-created_at", "-id")[:limit]
+    # The actor is shown by name only: their e-mail is not decrypted for every event.
+    return (
+        case.events.select_related("actor")
+        .defer("actor__password", "actor__notification_email")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def assignable_members(case: Case) -> QuerySet[User]:
-    return User.objects.filter(teams=case.team_id, is_active=True).order_by("username")
+    # What a choice shows and an assignment checks; no password hash, no e-mail to decrypt.
+    return (
+        User.objects.filter(teams=case.team_id, is_active=True)
+        .only("id", "username", "is_active")
+        .order_by("username")
+    )
 
 
 # Route legs ---------------------------------------------------------------------------------
