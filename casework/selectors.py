@@ -41,33 +41,47 @@ LIST_FIELDS = (
 
 def break_glass_case_ids(user: User) -> list[int]:
     """The cases a live break-glass grant opens to the user; read once per request."""
-    if not hasattr(user, "_break_glass_case_ids"):
-        granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
-        user._break_glass_case_ids = list(granted.values_list("case_id", flat=True))
-    return user._break_glass_case_ids
+    return permissions.granted_case_ids(user)
 
 
-def cases_visible_to(user: User) -> QuerySet[Case]:
-    if not user.is_active:
-        return Case.objects.none()
+def _scope(user: User, granted) -> Q:
+    """What the user may see: their teams' cases for a coordinator, their own for a
+    volunteer, and the cases `granted` names (ids, or a subquery of them) by break-glass."""
     scope = Q()
     if user.has_role(Role.COORDINATOR):
         scope |= Q(team_id__in=team_ids(user))
     if user.has_role(Role.VOLUNTEER):
         scope |= Q(assignee=user)
+    if granted is not None and user.has_perm("accounts.break_glass"):
+        scope |= Q(pk__in=granted)
+    return scope
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    if not user.is_active:
+        return Case.objects.none()
     # Read first, and left out when there is none: "team IN (…) OR pk IN (subquery)"
     # makes PostgreSQL scan every case instead of using the team indexes.
-    if user.has_perm("accounts.break_glass") and (granted := break_glass_case_ids(user)):
-        scope |= Q(pk__in=granted)
+    granted = None
+    if user.has_perm("accounts.break_glass"):
+        granted = break_glass_case_ids(user) or None
+    scope = _scope(user, granted)
     if not scope.children:
         return Case.objects.none()
     return Case.objects.filter(scope)
 
 
 def case_for(user: User, reference: str) -> Case:
-    """One case with its person; the same 404 for missing and for not yours."""
+    """One case with its person; the same 404 for missing and for not yours.
+
+    Found through the unique reference, so the break-glass grants are asked inside the
+    same query (the scan cases_visible_to avoids cannot happen on one row)."""
+    scope = Q(pk__in=[])
+    if user.is_active:
+        granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
+        scope = _scope(user, granted.values("case_id")) or scope
     return get_object_or_404(
-        cases_visible_to(user).select_related("person", "team", "assignee", "coordinator"),
+        Case.objects.filter(scope).select_related("person", "team", "assignee", "coordinator"),
         reference=reference,
     )
 
