@@ -122,6 +122,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
             ],
+            # Django's `date` filter, parsing each format string once (config/date_filter.py).
+            "builtins": ["config.date_filter"],
         },
     },
 ]
