@@ -107,6 +107,10 @@ MIDDLEWARE = [
     "privacy.headers.PrivacyHeadersMiddleware",
 ]
 
+# Django's form renderer, with inputs, textareas and selects written in Python rather than
+# through a few templates per widget and two per option (config/form_renderer.py).
+FORM_RENDERER = "config.form_renderer.FormRenderer"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
