@@ -15,8 +15,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from casework import permissions
-from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, RouteLeg, Stage
+from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, Person, RouteLeg, Stage
 from casework.permissions import team_ids
+from privacy.fields import FailClosedMixin
 
 LIST_FIELDS = (
     "reference",
@@ -71,17 +72,38 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     return Case.objects.filter(scope)
 
 
-def case_for(user: User, reference: str) -> Case:
-    """One case with its person; the same 404 for missing and for not yours.
-
-    Found through the unique reference, so the break-glass grants are asked inside the
-    same query (the scan cases_visible_to avoids cannot happen on one row)."""
+def _one_visible(user: User) -> QuerySet[Case]:
+    """The cases the user may see, to find one of them by its unique reference: the
+    break-glass grants are asked inside the same query (on one row, the scan
+    cases_visible_to avoids cannot happen)."""
     scope = Q(pk__in=[])
     if user.is_active:
         granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
         scope = _scope(user, granted.values("case_id")) or scope
+    return Case.objects.filter(scope)
+
+
+def case_for(user: User, reference: str) -> Case:
+    """One case with its person; the same 404 for missing and for not yours."""
     return get_object_or_404(
-        Case.objects.filter(scope).select_related("person", "team", "assignee", "coordinator"),
+        _one_visible(user).select_related("person", "team", "assignee", "coordinator"),
+        reference=reference,
+    )
+
+
+# What no action on a case reads: the person's encrypted details.
+PERSON_SECRETS = tuple(
+    f"person__{field.name}"
+    for field in Person._meta.concrete_fields
+    if isinstance(field, FailClosedMixin)
+)
+
+
+def case_for_action(user: User, reference: str) -> Case:
+    """One case to act on, as case_for finds it, without decrypting its person's details
+    (no action reads them). To show the case page, read the case again with case_for."""
+    return get_object_or_404(
+        _one_visible(user).select_related("person", "team").defer(*PERSON_SECRETS),
         reference=reference,
     )
 
