@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.oath import TOTP
 
+from accounts.grants import Grants, load_grants
 from accounts.roles import ROLE_ORDER, Role
 from privacy.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
 
@@ -102,9 +103,17 @@ class User(PermissionsMixin, AbstractBaseUser):
         return self.username
 
     @cached_property
+    def grants(self) -> Grants:
+        """Role names and permissions, one query for this User object (so per request)."""
+        return load_grants(self)
+
+    @cached_property
     def roles(self) -> frozenset[Role]:
-        # .all() so a prefetch_related("groups") on a list of users is used.
-        names = {group.name for group in self.groups.all()}
+        if "groups" in getattr(self, "_prefetched_objects_cache", {}):
+            # A list of users with prefetch_related("groups"): no query per user.
+            names = {group.name for group in self.groups.all()}
+        else:
+            names = self.grants.role_names
         return frozenset(role for role in Role if role.value in names)
 
     @property

@@ -14,8 +14,7 @@ from datetime import timedelta
 from ipaddress import ip_address
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.context import current
@@ -52,7 +51,9 @@ def _clean_address(address: str | None) -> str | None:
         return None
 
 
-@transaction.atomic
+# No savepoint: an audit write that fails must take the change it records down with it,
+# and inside a caller's transaction a savepoint would cost two more round trips per write.
+@transaction.atomic(savepoint=False)
 def record(
     action: Action | str,
     *,
@@ -64,15 +65,9 @@ def record(
 ) -> AccessEvent:
     """Appends one event; call it inside the transaction of the change it records."""
     context = current()
-    # The UPDATE takes the lock before the head is read: two writers never chain from
-    # the same previous hash. (The head row is made by audit's first migration.)
-    if not ChainHead.objects.filter(id=1).update(seq=F("seq") + 1):
-        # An emptied database starts a new chain; get_or_create survives a racing twin.
-        ChainHead.objects.get_or_create(id=1)
-        ChainHead.objects.filter(id=1).update(seq=F("seq") + 1)
-    head = ChainHead.objects.get(id=1)
+    seq, prev_hash = _advance_head()
     event = AccessEvent(
-        seq=head.seq,
+        seq=seq,
         created_at=timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
@@ -82,13 +77,33 @@ def record(
         source_address=_clean_address(context.address if context else None),
         request_id=context.request_id if context else "",
         reason=reason or None,
-        prev_hash=head.last_hash,
+        prev_hash=prev_hash,
     )
     event.hash = digest(event)
     event.save()
     ChainHead.objects.filter(id=1).update(last_hash=event.hash)
     _check_insider_rules(event)
     return event
+
+
+def _advance_head() -> tuple[int, str]:
+    """Moves the head on by one: the new event's seq, and the hash it chains from.
+
+    The UPDATE takes the row lock before the head is read (in the same statement): two
+    writers never chain from the same previous hash, on PostgreSQL and SQLite alike.
+    """
+    table = connection.ops.quote_name(ChainHead._meta.db_table)
+    sql = f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+        if row is None:
+            # An emptied database starts a new chain (the head row is made by audit's first
+            # migration); get_or_create survives a racing twin.
+            ChainHead.objects.get_or_create(id=1)
+            cursor.execute(sql)
+            row = cursor.fetchone()
+    return row[0], row[1]
 
 
 def _check_insider_rules(event: AccessEvent) -> None:

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.choice_labels import ChoiceLabelsMixin
 from privacy.fields import EncryptedTextField
 
 
@@ -44,7 +45,7 @@ class Action(models.TextChoices):
     DESTINATION_CHANGED = "destination_changed", _("Destination risk register changed")
 
 
-class AccessEvent(models.Model):
+class AccessEvent(ChoiceLabelsMixin, models.Model):
     """One line of the append-only, hash-chained access log.
 
     Targets are named by reference (C-2026-00042, R-…, a user id), never by anything
@@ -93,7 +94,7 @@ class ChainHead(models.Model):
         return f"chain head #{self.seq}"
 
 
-class InsiderAlert(models.Model):
+class InsiderAlert(ChoiceLabelsMixin, models.Model):
     """A pattern an admin must look at; turned into urgent notifications for admins."""
 
     class Kind(models.TextChoices):

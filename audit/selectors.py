@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Min, QuerySet
+from django.db.models import Count, Max, Min, QuerySet, Subquery
 
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
 
@@ -34,7 +34,11 @@ def events(filters: EventFilters) -> QuerySet[AccessEvent]:
         "actor__username",
     )
     if filters.actor:
-        rows = rows.filter(actor__username=filters.actor)
+        # The actor's id as a scalar subquery: PostgreSQL then reads the (actor, action, -seq)
+        # index for that id. Joined by username, it walked the whole log backwards looking
+        # for them: 0.8 s at 130,000 events for someone who never did what was asked.
+        actor_id = get_user_model().objects.filter(username=filters.actor).values("pk")[:1]
+        rows = rows.filter(actor_id=Subquery(actor_id))
     if filters.target:
         rows = rows.filter(target_ref=filters.target)
     if filters.action:

@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
+from config.choice_labels import ChoiceLabelsMixin
 from privacy.fields import (
     EncryptedCharField,
     EncryptedDateField,
@@ -66,7 +67,7 @@ class ReferenceCounter(models.Model):
         return f"{self.prefix}-{self.year}: {self.last}"
 
 
-class Person(models.Model):
+class Person(ChoiceLabelsMixin, models.Model):
     """The one who asked for help. Everything identifying is encrypted; search goes
     through PersonIndex (blind indexes), never through these columns."""
 
@@ -133,7 +134,7 @@ RISK_FLAGS = (
 )
 
 
-class Case(models.Model):
+class Case(ChoiceLabelsMixin, models.Model):
     reference = models.CharField(_("reference"), max_length=16, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
@@ -311,7 +312,7 @@ class EventKind(models.TextChoices):
     RISK_WARNING = "risk_warning", _("Destination warning seen")
 
 
-class CaseEvent(models.Model):
+class CaseEvent(ChoiceLabelsMixin, models.Model):
     """One entry of a case's timeline. Free text is encrypted; `detail` holds only codes."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
@@ -436,7 +437,7 @@ class ReminderState(models.TextChoices):
     DONE = "done", _("Done")
 
 
-class Reminder(models.Model):
+class Reminder(ChoiceLabelsMixin, models.Model):
     """Work that falls due, kept as a row: a broker can lose or replay a message, a row
     cannot. The dispatcher claims due rows and turns them into notifications."""
 
@@ -493,7 +494,7 @@ class Reminder(models.Model):
         return self.kind == ReminderKind.REASSESS
 
 
-class Notification(models.Model):
+class Notification(ChoiceLabelsMixin, models.Model):
     """What a person finds in their inbox: a kind and a reference, nothing personal."""
 
     user = models.ForeignKey(

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from casework.models import Case
+from casework.models import BreakGlass, Case
 
 
 def team_ids(user: User) -> set[int]:
@@ -22,8 +22,17 @@ def is_assignee(user: User, case: Case) -> bool:
     return user.has_role(Role.VOLUNTEER) and case.assignee_id == user.pk
 
 
+def granted_case_ids(user: User) -> list[int]:
+    """The cases a live break-glass grant opens to the user; read once per request (the
+    User object is the request's own), and again after a grant (services.case_break_glass)."""
+    if not hasattr(user, "_break_glass_case_ids"):
+        granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
+        user._break_glass_case_ids = list(granted.values_list("case_id", flat=True))
+    return user._break_glass_case_ids
+
+
 def has_break_glass(user: User, case: Case) -> bool:
-    return case.break_glass.filter(user=user, expires_at__gt=timezone.now()).exists()
+    return case.pk in granted_case_ids(user)
 
 
 def can_view_case(user: User, case: Case) -> bool:

@@ -2,8 +2,7 @@
 
 import secrets
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection
 from django.utils import timezone
 
 from casework.models import Person, ReferenceCounter
@@ -23,20 +22,35 @@ CODENAME_WORDS = (
 
 
 def next_reference(prefix: str) -> str:
-    """C-2026-00042: numbered per prefix and year, without gaps between concurrent callers."""
+    """C-2026-00042: numbered per prefix and year, without gaps between concurrent callers.
+
+    Call it inside the transaction that saves the reference: the counter row stays locked
+    until then, and a rollback gives the number back.
+    """
     year = timezone.now().year
-    for _attempt in range(3):
-        try:
-            with transaction.atomic():
-                counter, _created = ReferenceCounter.objects.select_for_update().get_or_create(
-                    prefix=prefix, year=year
-                )
-                ReferenceCounter.objects.filter(pk=counter.pk).update(last=F("last") + 1)
-                counter.refresh_from_db(fields=["last"])
-                return f"{prefix}-{year}-{counter.last:05d}"
-        except IntegrityError:
-            continue  # two first-of-the-year callers raced to create the counter
-    raise RuntimeError("could not allocate a reference")
+    number = _count_on(prefix, year)
+    if number is None:
+        # The year's first: make its counter (get_or_create survives a racing twin).
+        ReferenceCounter.objects.get_or_create(prefix=prefix, year=year)
+        number = _count_on(prefix, year)
+    return f"{prefix}-{year}-{number:05d}"
+
+
+def _count_on(prefix: str, year: int) -> int | None:
+    """The counter moved on and read in one statement (which takes its row lock first);
+    None when the year has no counter yet."""
+    table, prefix_, year_, last = (
+        connection.ops.quote_name(name)
+        for name in (ReferenceCounter._meta.db_table, "prefix", "year", "last")
+    )
+    sql = (
+        f"UPDATE {table} SET {last} = {last} + 1 "  # noqa: S608 (names from the model)
+        f"WHERE {prefix_} = %s AND {year_} = %s RETURNING {last}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [prefix, year])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
 
 
 def new_codename() -> str:

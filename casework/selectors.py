@@ -15,8 +15,9 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from casework import permissions
-from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, RouteLeg, Stage
+from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, Person, RouteLeg, Stage
 from casework.permissions import team_ids
+from privacy.fields import FailClosedMixin
 
 LIST_FIELDS = (
     "reference",
@@ -41,33 +42,68 @@ LIST_FIELDS = (
 
 def break_glass_case_ids(user: User) -> list[int]:
     """The cases a live break-glass grant opens to the user; read once per request."""
-    if not hasattr(user, "_break_glass_case_ids"):
-        granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
-        user._break_glass_case_ids = list(granted.values_list("case_id", flat=True))
-    return user._break_glass_case_ids
+    return permissions.granted_case_ids(user)
 
 
-def cases_visible_to(user: User) -> QuerySet[Case]:
-    if not user.is_active:
-        return Case.objects.none()
+def _scope(user: User, granted) -> Q:
+    """What the user may see: their teams' cases for a coordinator, their own for a
+    volunteer, and the cases `granted` names (ids, or a subquery of them) by break-glass."""
     scope = Q()
     if user.has_role(Role.COORDINATOR):
         scope |= Q(team_id__in=team_ids(user))
     if user.has_role(Role.VOLUNTEER):
         scope |= Q(assignee=user)
+    if granted is not None and user.has_perm("accounts.break_glass"):
+        scope |= Q(pk__in=granted)
+    return scope
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    if not user.is_active:
+        return Case.objects.none()
     # Read first, and left out when there is none: "team IN (…) OR pk IN (subquery)"
     # makes PostgreSQL scan every case instead of using the team indexes.
-    if user.has_perm("accounts.break_glass") and (granted := break_glass_case_ids(user)):
-        scope |= Q(pk__in=granted)
+    granted = None
+    if user.has_perm("accounts.break_glass"):
+        granted = break_glass_case_ids(user) or None
+    scope = _scope(user, granted)
     if not scope.children:
         return Case.objects.none()
+    return Case.objects.filter(scope)
+
+
+def _one_visible(user: User) -> QuerySet[Case]:
+    """The cases the user may see, to find one of them by its unique reference: the
+    break-glass grants are asked inside the same query (on one row, the scan
+    cases_visible_to avoids cannot happen)."""
+    scope = Q(pk__in=[])
+    if user.is_active:
+        granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
+        scope = _scope(user, granted.values("case_id")) or scope
     return Case.objects.filter(scope)
 
 
 def case_for(user: User, reference: str) -> Case:
     """One case with its person; the same 404 for missing and for not yours."""
     return get_object_or_404(
-        cases_visible_to(user).select_related("person", "team", "assignee", "coordinator"),
+        _one_visible(user).select_related("person", "team", "assignee", "coordinator"),
+        reference=reference,
+    )
+
+
+# What no action on a case reads: the person's encrypted details.
+PERSON_SECRETS = tuple(
+    f"person__{field.name}"
+    for field in Person._meta.concrete_fields
+    if isinstance(field, FailClosedMixin)
+)
+
+
+def case_for_action(user: User, reference: str) -> Case:
+    """One case to act on, as case_for finds it, without decrypting its person's details
+    (no action reads them). To show the case page, read the case again with case_for."""
+    return get_object_or_404(
+        _one_visible(user).select_related("person", "team").defer(*PERSON_SECRETS),
         reference=reference,
     )
 
@@ -186,11 +222,21 @@ def board_columns(user: User, per_column: int = 15) -> list[tuple[Stage, list[Ca
 
 
 def timeline(case: Case, limit: int = 200) -> QuerySet[CaseEvent]:
-    return case.events.select_related("actor").order_by("-created_at", "-id")[:limit]
+    # The actor is shown by name only: their e-mail is not decrypted for every event.
+    return (
+        case.events.select_related("actor")
+        .defer("actor__password", "actor__notification_email")
+        .order_by("-created_at", "-id")[:limit]
+    )
 
 
 def assignable_members(case: Case) -> QuerySet[User]:
-    return User.objects.filter(teams=case.team_id, is_active=True).order_by("username")
+    # What a choice shows and an assignment checks; no password hash, no e-mail to decrypt.
+    return (
+        User.objects.filter(teams=case.team_id, is_active=True)
+        .only("id", "username", "is_active")
+        .order_by("username")
+    )
 
 
 # Route legs ---------------------------------------------------------------------------------

@@ -122,14 +122,14 @@ def timeline_add(case: Case, by: User | None, kind: str, **fields) -> CaseEvent:
     return CaseEvent.objects.create(case=case, actor=by, kind=kind, version=case.version, **fields)
 
 
-def _claim_version(case: Case, expected_version: int) -> None:
+def _claim_version(case: Case, expected_version: int, **fields) -> None:
     """Moves the case to the next version, or raises CaseConflict if someone was first.
 
     A conditional UPDATE, so two saves from the same old version cannot both win, on any
-    database.
+    database. `fields` are written by the same UPDATE, and set on `case` once it is won.
     """
     claimed = Case.objects.filter(pk=case.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=timezone.now()
+        version=F("version") + 1, updated_at=timezone.now(), **fields
     )
     if not claimed:
         fresh = Case.objects.get(pk=case.pk)
@@ -140,6 +140,8 @@ def _claim_version(case: Case, expected_version: int) -> None:
         )
         raise CaseConflict(fresh, events)
     case.version = expected_version + 1
+    for name, value in fields.items():
+        setattr(case, name, value)
 
 
 @transaction.atomic
@@ -212,21 +214,22 @@ def case_transition(
     if problems:
         raise MoveRefused(problems)
     warned = workflow.needs_warning_seen(case, to_stage)
-    _claim_version(case, expected_version)
+    from_stage = case.stage
+    moved = {
+        "held_from": from_stage if to_stage == Stage.ON_HOLD else "",
+        "stage": to_stage,
+        "stage_entered_at": timezone.now(),
+        "outcome": outcome if to_stage == Stage.CLOSED else "",
+    }
+    if to_stage in workflow.COORDINATOR_ENTRY:
+        moved["coordinator"] = by
+    # The version and the move in one UPDATE.
+    _claim_version(case, expected_version, **moved)
     if warned:
         destination_warning_seen(case, by)
-    from_stage = case.stage
-    case.held_from = from_stage if to_stage == Stage.ON_HOLD else ""
-    case.stage = to_stage
-    case.stage_entered_at = timezone.now()
-    case.outcome = outcome if to_stage == Stage.CLOSED else ""
-    if to_stage in workflow.COORDINATOR_ENTRY:
-        case.coordinator = by
-    case.save(update_fields=["stage", "stage_entered_at", "held_from", "outcome", "coordinator"])
     reminders.on_stage_entered(case, by)
     detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
-    audit_case(case, by, Action.CASE_MOVED)
-    return timeline_add(
+    event = timeline_add(
         case,
         by,
         EventKind.STAGE,
@@ -235,6 +238,9 @@ def case_transition(
         text=reason.strip(),
         detail=detail,
     )
+    # Last: the audit write locks the chain head until this transaction commits.
+    audit_case(case, by, Action.CASE_MOVED)
+    return event
 
 
 class WarningNotSeen(ValidationError):

@@ -187,7 +187,7 @@ def _require_work(request: HttpRequest, case: Case) -> None:
 @require_POST
 @sensitive_post_parameters("reason")
 def case_move(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = selectors.case_for_action(request.user, reference)
     _require_work(request, case)
     form = MoveForm(request.POST, warning=workflow.destination_warning(case))
     if form.is_valid():
@@ -211,7 +211,8 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
                 request, _("Moved to %(stage)s.") % {"stage": case.get_stage_display()}
             )
             return redirect("casework:case_detail", reference=case.reference)
-    return case_page(request, case, status=400, move_form=form)
+    shown = selectors.case_for(request.user, reference)
+    return case_page(request, shown, status=400, move_form=form)
 
 
 def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> HttpResponse:

@@ -108,6 +108,10 @@ MIDDLEWARE = [
     "privacy.headers.PrivacyHeadersMiddleware",
 ]
 
+# Django's form renderer, with inputs, textareas and selects written in Python rather than
+# through a few templates per widget and two per option (config/form_renderer.py).
+FORM_RENDERER = "config.form_renderer.FormRenderer"
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 
@@ -123,6 +127,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
             ],
+            # Django's `date` filter, parsing each format string once (config/date_filter.py).
+            "builtins": ["config.date_filter"],
         },
     },
 ]
@@ -148,7 +154,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, with roles and permissions read in one query per request.
+    "accounts.backends.RoleBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

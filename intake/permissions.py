@@ -1,9 +1,10 @@
 from accounts.models import Team, User
+from casework.permissions import team_ids
 from intake.models import IntakeRequest, TriageState
 
 
 def is_team_member(user: User, team_id: int) -> bool:
-    return user.teams.filter(pk=team_id).exists()
+    return team_id in team_ids(user)
 
 
 def can_log_intake(user: User, team: Team) -> bool:

@@ -5,6 +5,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from casework.models import Case, Outcome, PersonIndex
+from casework.permissions import team_ids
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 
 
@@ -12,7 +13,7 @@ def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
     """Volunteers and coordinators see their own teams' requests; admins none."""
     if not (user.is_active and user.has_perm("accounts.log_intake")):
         return IntakeRequest.objects.none()
-    return IntakeRequest.objects.filter(team__in=user.teams.all())
+    return IntakeRequest.objects.filter(team_id__in=team_ids(user))
 
 
 def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:

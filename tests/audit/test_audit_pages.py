@@ -97,3 +97,28 @@ def test_volunteers_do_not_see_case_history(volunteer_client, volunteer, team):
         volunteer_client.get(reverse("casework:case_history", args=[mine.reference])).status_code
         == 403
     )
+
+
+def test_every_event_row_names_its_cells_in_the_admins_language(admin_client_verified, volunteer):
+    for number in range(3):
+        log.record(Action.CASE_VIEWED, actor=volunteer, target_ref=f"C-2026-{number:05d}")
+    html = admin_client_verified.get(
+        EVENTS, {"actor": "volunteer1"}, HTTP_ACCEPT_LANGUAGE="ru"
+    ).content.decode()
+    for label in ["Время", "Кто действовал", "Действие", "Объект", "Адрес"]:
+        assert html.count(f'<td data-label="{label}">') == 3, label
+    assert html.count('<td data-label="Действие">Просмотр дела</td>') == 3
+
+
+def test_an_actor_with_no_such_events_or_no_such_name_shows_none(
+    admin_client_verified, coordinator, volunteer
+):
+    log.record(Action.CASE_MOVED, actor=volunteer, target_ref="C-2026-00022")
+
+    def shown(**query):
+        page = admin_client_verified.get(EVENTS, query).content.decode()
+        return page.count('<td data-label="#">')
+
+    assert shown(actor="volunteer1", action="case_moved") == 1
+    assert shown(actor="coordinator1", action="case_moved") == 0
+    assert shown(actor="nobody-by-that-name") == 0

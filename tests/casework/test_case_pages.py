@@ -257,3 +257,42 @@ def test_case_list_pages_keep_the_order_across_pages(coordinator_client, team):
         )
     assert [c.reference for c in shown] == [c.reference for c in cases]
     assert "60 cases" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "labels"),
+    [
+        ("en", ["Case", "Stage", "Assignee", "Next action", "Risk"]),
+        ("ru", ["Дело", "Этап", "Исполнитель", "Следующее действие", "Риск"]),
+    ],
+)
+def test_every_case_row_names_its_cells_in_the_users_language(
+    coordinator_client, team, language, labels
+):
+    """On a narrow screen each cell shows its column's name (data-label): translated once
+    per table, every row still carries all five."""
+    for _ in range(3):
+        CaseFactory(team=team, flag_wanted=True, stage=Stage.PLANNING)
+    response = coordinator_client.get(reverse("casework:case_list"), HTTP_ACCEPT_LANGUAGE=language)
+    html = response.content.decode()
+    for label in labels:
+        assert html.count(f'<td data-label="{label}">') == 3, label
+
+
+def test_a_refused_move_shows_the_whole_case_again(
+    volunteer_client, case, django_assert_max_num_queries
+):
+    """The move reads the case without its person's details; the page that says why the
+    move was refused reads it whole, once, not a query per detail."""
+    case.person.legal_name = "Testname Fakeovich"
+    case.person.phone = "+7 900 111-22-33"
+    case.person.save()
+    # The case for the move, the refused move's savepoint, then the case page as a volunteer
+    # gets it: the case read whole, its viewing recorded, legs, reminders and timeline.
+    with django_assert_max_num_queries(18):
+        refused = volunteer_client.post(
+            url("case_move", case), {"version": case.version, "to_stage": Stage.PLANNING}
+        )
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "Testname Fakeovich" in page and "+7 900 111-22-33" in page

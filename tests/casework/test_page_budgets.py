@@ -1,0 +1,121 @@
+"""What the benchmarked pages (tests/bench/pages_size.py) may ask the database, counted.
+
+Every page pays for the session, the user, their authenticator, their roles and
+permissions (one query), their teams and the navigation's unread count; what each page
+adds is listed beside its budget. A query added by mistake fails here, before `make bench`.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from audit import log
+from audit.models import Action
+from casework import services
+from casework.models import CaseEvent, EventKind, Stage
+from intake.services import intake_log
+from tests.factories import CaseFactory, PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+EVERY_PAGE = 6  # session, user, authenticator, roles and permissions, teams, unread count
+AUDIT_WRITE = 3  # the chain head moved on and read, the event, the head's new hash
+# A service's transaction runs inside the test's as a savepoint (in production, BEGIN and
+# COMMIT). A page's own audit write adds nothing here: it asks for no savepoint.
+SAVEPOINT = 2
+
+
+@pytest.fixture
+def cases(team, volunteer):
+    made = [
+        CaseFactory(
+            team=team,
+            assignee=volunteer if number % 2 else None,
+            flag_dependants=True,
+            stage_entered_at=timezone.now() - timedelta(hours=number),
+        )
+        for number in range(30)
+    ]
+    CaseEvent.objects.bulk_create(
+        CaseEvent(case=made[0], kind=EventKind.NOTE, actor=volunteer, text="n") for _ in range(50)
+    )
+    return made
+
+
+def test_case_list(coordinator_client, cases, django_assert_max_num_queries):
+    # + break-glass grants, the count, the page's ids, its rows
+    url = reverse("casework:case_list") + "?risk=flag_dependants"
+    with django_assert_max_num_queries(EVERY_PAGE + 4):
+        assert coordinator_client.get(url).status_code == 200
+    with django_assert_max_num_queries(EVERY_PAGE + 4):
+        assert coordinator_client.get(url + "&page=2").status_code == 200
+
+
+def test_case_page(coordinator_client, cases, django_assert_max_num_queries):
+    # + the case (break-glass grants inside), its viewing recorded with the insider rule's
+    # two look-ups (seen within the hour? if not, how many cases were), route legs,
+    # reminders, the members one may assign, the timeline
+    url = reverse("casework:case_detail", args=[cases[0].reference])
+    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 2 + 4):
+        assert coordinator_client.get(url).status_code == 200
+
+
+def test_stage_move(coordinator_client, cases, django_assert_max_num_queries):
+    # + the case; in one transaction: the version claimed with the move, the stage's
+    # reminders cancelled and scheduled, the timeline event, the audit write. No unread
+    # count: it answers with a redirect, not a page.
+    case = cases[1]
+    url = reverse("casework:case_move", args=[case.reference])
+    data = {"version": case.version, "to_stage": Stage.ON_HOLD, "reason": "Waiting"}
+    with django_assert_max_num_queries(EVERY_PAGE - 1 + 1 + SAVEPOINT + 4 + AUDIT_WRITE):
+        assert coordinator_client.post(url, data).status_code == 302
+
+
+def test_intake_submit(coordinator_client, django_assert_max_num_queries):
+    # + the teams to log into (with their names, for the form); in one transaction: the
+    # reference, the request, its contact's blind index, the triage reminder, the audit write
+    data = {
+        "channel": "phone",
+        "received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "contact": "+7 912 555-11-22",
+        "message": "A request",
+    }
+    # The year's first request makes the year's reference counter; the budget is the next's.
+    assert coordinator_client.post(reverse("intake:new"), data).status_code == 302
+    with django_assert_max_num_queries(EVERY_PAGE - 1 + 1 + SAVEPOINT + 4 + AUDIT_WRITE):
+        assert coordinator_client.post(reverse("intake:new"), data).status_code == 302
+
+
+def test_duplicate_search(
+    coordinator_client, volunteer, team, other_team, django_assert_max_num_queries
+):
+    # + the request, its viewing recorded, its contact's digests, suspected provocations,
+    # matching cases and requests, and the break-glass grants (asked once for all of
+    # another team's cases, not once a case)
+    for owner_team in (team, other_team, other_team):
+        person = PersonFactory(phone="+7 912 555-11-22")
+        services.person_indexes_refresh(person)
+        CaseFactory(team=owner_team, person=person)
+    logged = intake_log(
+        by=volunteer,
+        team=team,
+        channel="phone",
+        received_at=timezone.now(),
+        contact="+7 912 555-11-22",
+    )
+    url = reverse("intake:detail", args=[logged.reference])
+    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 4 + 1):
+        page = coordinator_client.get(url).content.decode()
+    assert page.count("C-2026-") >= 3
+
+
+def test_audit_search(admin_client_verified, coordinator, django_assert_max_num_queries):
+    # + the events; no teams (an admin reads none)
+    for number in range(60):
+        log.record(Action.CASE_MOVED, actor=coordinator, target_ref=f"C-2026-{number:05d}")
+    url = reverse("audit:events") + "?actor=coordinator1&action=case_moved"
+    with django_assert_max_num_queries(EVERY_PAGE - 1 + 1):
+        page = admin_client_verified.get(url).content.decode()
+    assert page.count('<td data-label="#">') == 50
