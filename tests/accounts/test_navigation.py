@@ -21,7 +21,7 @@ def links(client) -> list[str]:
 
 
 def unread(client) -> str | None:
-    found = re.search(r'aria-label="unread">(\d+)<', client.get(PROFILE).content.decode())
+    found = re.search(r'<span class="count">(\d+)</span>', client.get(PROFILE).content.decode())
     return found.group(1) if found else None
 
 

@@ -25,7 +25,7 @@ def test_admin_finds_a_cases_access_history(
 
     name = ("desktop" if viewport["width"] > 600 else "phone") + f"-{w.language}"
     page = signed_in(browser, live_server, admin_user, viewport, name, w.locale)
-    page.get_by_role("link", name=w("Audit")).click()
+    page.get_by_role("navigation").get_by_role("link", name=w("Audit")).click()
     page.get_by_label(w("Case or request reference")).fill(case.reference.lower())
     page.get_by_role("button", name=w("Filter")).click()
     row = page.locator("tbody tr").first
