@@ -10,6 +10,7 @@ grouped query per series.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db.models import Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Coalesce, Least, TruncWeek
 from django.utils import timezone
@@ -121,6 +122,18 @@ class Weekly:
     crossings: list[int]
 
 
+# Team-wide figures that move slowly are kept for a minute in the cache (Django's default,
+# each process's own memory): their queries read thousands of rows at 100,000 cases, and
+# they are counts per team and week, nothing about anyone.
+FIGURES_SECONDS = 60
+
+
+def _kept(name: str, teams: set[int], compute):
+    teams_key = "-".join(str(team) for team in sorted(teams))
+    key = f"dashboard:{name}:{timezone.localdate().isoformat()}:{teams_key}"
+    return cache.get_or_set(key, compute, FIGURES_SECONDS)
+
+
 def weekly_activity(user: User, today: date | None = None) -> Weekly:
     """Requests received and crossings completed per week in the user's teams."""
     # The dashboard shows both apps; intake depends on casework, so it is imported here.
@@ -128,11 +141,15 @@ def weekly_activity(user: User, today: date | None = None) -> Weekly:
 
     starts = week_starts(today or timezone.localdate())
     teams = team_ids(user) if user.is_active else set()
-    return Weekly(
-        starts=starts,
-        requests=per_week(requests_of_teams(teams), "received_at", starts),
-        crossings=per_week(crossings(teams), "created_at", starts),
-    )
+
+    def count() -> Weekly:
+        return Weekly(
+            starts=starts,
+            requests=per_week(requests_of_teams(teams), "received_at", starts),
+            crossings=per_week(crossings(teams), "created_at", starts),
+        )
+
+    return count() if today else _kept("weekly", teams, count)
 
 
 # A volunteer's next actions ------------------------------------------------------------
@@ -326,10 +343,15 @@ def stuck_longest(user: User, limit: int = 10) -> list[Stuck]:
 
 def action_overdue_count(user: User) -> int:
     """Open cases of the user's teams whose next-action date has passed."""
-    return (
-        Case.objects.filter(team_id__in=team_ids(user), next_action_due__lt=timezone.localdate())
-        .exclude(stage=Stage.CLOSED)
-        .count()
+    teams = team_ids(user)
+    return _kept(
+        "action-overdue",
+        teams,
+        lambda: (
+            Case.objects.filter(team_id__in=teams, next_action_due__lt=timezone.localdate())
+            .exclude(stage=Stage.CLOSED)
+            .count()
+        ),
     )
 
 
