@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Coalesce, Least, TruncWeek
 from django.utils import timezone
@@ -64,13 +65,15 @@ def own_stage_counts(user: User) -> list[tuple[Stage, int]]:
 
 
 def team_stage_counts(user: User) -> list[tuple[Stage, int]]:
-    """Open cases per stage over every team the user belongs to (a coordinator's funnel)."""
-    return _open_counts(Case.objects.filter(team_id__in=team_ids(user)))
+    """Open cases per stage over every team the user belongs to (a coordinator's funnel);
+    kept a minute, like the weekly figures: it counts every open case of the teams."""
+    teams = team_ids(user)
+    return _kept("funnel", teams, lambda: _open_counts(Case.objects.filter(team_id__in=teams)))
 
 
 def group_stage_counts() -> list[tuple[Stage, int]]:
-    """Open cases per stage over the whole group: numbers only, for admins."""
-    return _open_counts(Case.objects.all())
+    """Open cases per stage over the whole group: numbers only, for admins; kept a minute."""
+    return _kept("funnel", {"all"}, lambda: _open_counts(Case.objects.all()))
 
 
 # Weekly activity -----------------------------------------------------------------------
@@ -316,29 +319,43 @@ def stuck_longest(user: User, limit: int = 10) -> list[Stuck]:
     Measured against the limit, not the bare time in the stage: follow-up lasts months by
     design (30 days allowed) and would otherwise crowd out a new case left for a week.
     The furthest past are among the longest in each stage, so each stage gives its
-    `limit` oldest from the (team, stage, stage_entered_at) index: one small query per
-    stage, instead of sorting every open case of the teams.
+    `limit` oldest from the (team, stage, stage_entered_at) index, instead of sorting
+    every open case of the teams. On PostgreSQL the stages are asked in one query (a
+    UNION ALL of them; SQLite cannot limit the parts of a union), then only the cases
+    shown are read with their person and assignee.
     """
     if not user.is_active:
         return []
-    now = timezone.now()
-    found = []
-    for stage in FUNNEL_STAGES:
-        oldest = (
-            Case.objects.filter(team_id__in=team_ids(user), stage=stage)
-            .select_related("person", "assignee")
-            .only(*ROW_FIELDS)
-            .order_by("stage_entered_at", "pk")[:limit]
-        )
-        stage_time = stage_limit(stage)
-        found += [Stuck(case, now - case.stage_entered_at, stage_time) for case in oldest]
+    now, teams = timezone.now(), team_ids(user)
+    oldest = [
+        Case.objects.filter(team_id__in=teams, stage=stage)
+        .order_by("stage_entered_at", "pk")
+        .values_list("pk", "stage", "stage_entered_at")[:limit]
+        for stage in FUNNEL_STAGES
+    ]
+    if connection.features.supports_slicing_ordering_in_compound:
+        candidates = list(oldest[0].union(*oldest[1:], all=True))
+    else:
+        candidates = [row for stage_oldest in oldest for row in stage_oldest]
 
-    def furthest_past(item: Stuck) -> tuple:
-        if item.limit is None:
-            return (1, -item.in_stage.total_seconds(), item.case.pk)
-        return (0, -(item.in_stage - item.limit).total_seconds(), item.case.pk)
+    def furthest_past(row: tuple) -> tuple:
+        pk, stage, entered_at = row
+        in_stage, stage_time = now - entered_at, stage_limit(stage)
+        if stage_time is None:
+            return (1, -in_stage.total_seconds(), pk)
+        return (0, -(in_stage - stage_time).total_seconds(), pk)
 
-    return sorted(found, key=furthest_past)[:limit]
+    shown = sorted(candidates, key=furthest_past)[:limit]
+    cases = (
+        Case.objects.select_related("person", "assignee")
+        .only(*ROW_FIELDS)
+        .in_bulk([pk for pk, _stage, _entered_at in shown])
+    )
+    return [
+        Stuck(cases[pk], now - entered_at, stage_limit(stage))
+        for pk, stage, entered_at in shown
+        if pk in cases
+    ]
 
 
 def action_overdue_count(user: User) -> int:
@@ -361,10 +378,10 @@ def reassessments_for(user: User, limit: int = 20) -> QuerySet[Reminder]:
     return (
         Reminder.objects.filter(
             team_id__in=team_ids(user),
-            # Always urgent: said here so the (team, urgent, state) index serves the query.
-            urgent=True,
+            # The reminder_reassess_open index's condition, word for word.
             kind=ReminderKind.REASSESS,
             state__in=[ReminderState.PENDING, ReminderState.SENT],
+            urgent=True,
         )
         .only("subject", "case_id", "due_at", "team_id")
         .order_by("due_at", "pk")[:limit]

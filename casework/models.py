@@ -479,6 +479,16 @@ class Reminder(ChoiceLabelsMixin, models.Model):
             models.Index(fields=["state", "due_at"]),
             models.Index(fields=["case", "state"]),
             models.Index(fields=["team", "urgent", "state"]),
+            # A coordinator's open re-assessment tasks (dashboard.reassessments_for): a
+            # handful among a team's thousands of urgent check-ins.
+            models.Index(
+                fields=["team", "due_at"],
+                name="reminder_reassess_open",
+                condition=models.Q(
+                    kind=ReminderKind.REASSESS,
+                    state__in=[ReminderState.PENDING, ReminderState.SENT],
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
