@@ -24,8 +24,7 @@ def main() -> int:
     sort = sys.argv[3] if len(sys.argv) > 3 else "tottime"
     pages_size.setup_test_environment()
     users = {
-        username: pages_size.demo_user(username)
-        for username in ("demo-coordinator", "demo-admin")
+        username: pages_size.demo_user(username) for username in ("demo-coordinator", "demo-admin")
     }
     target = pages_size.targets(users["demo-coordinator"])
     by_name = {page["name"].split(" (")[0]: page for page in pages_size.pages(target)}
