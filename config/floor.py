@@ -6,10 +6,14 @@ runs one indexed query of 25 rows and renders a small template without the navig
 so `make bench` can say what each real page costs on top of serving anything at all.
 It lists the opaque references of all the user's teams' cases (a volunteer's dashboard
 shows only their own), so production refuses to start with it on (config/settings.py).
+
+Beside it, bench/layout/ is an empty page of the app's own layout (base.html: navigation,
+unread count, sign-out form): what any real page costs before its own content.
 """
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from accounts.models import User
@@ -32,3 +36,7 @@ def newest_references(user: User) -> QuerySet:
 def floor(request: HttpRequest) -> HttpResponse:
     references = list(newest_references(request.user))
     return HttpResponse(render_to_string("bench/floor.html", {"references": references}))
+
+
+def layout(request: HttpRequest) -> HttpResponse:
+    return render(request, "bench/layout.html")

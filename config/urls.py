@@ -12,5 +12,12 @@ urlpatterns = [
     path("destinations/", include("destinations.urls")),
     # admin.site is our OTP admin site (accounts.apps.AdminConfig).
     path(settings.ADMIN_URL, admin.site.urls),
-    *([path("bench/floor/", floor.floor, name="bench_floor")] if settings.BENCH_FLOOR_VIEW else []),
+    *(
+        [
+            path("bench/floor/", floor.floor, name="bench_floor"),
+            path("bench/layout/", floor.layout, name="bench_layout"),
+        ]
+        if settings.BENCH_FLOOR_VIEW
+        else []
+    ),
 ]

@@ -325,9 +325,11 @@ EXPECTED: dict[str, dict] = {
     "admin/(?P<url>.*)": admin_row("404"),
     # Only with BENCH_FLOOR_VIEW on (benchmarks): the references of one's own teams' cases.
     "bench_floor": same(roles("200")),
+    # Only with BENCH_FLOOR_VIEW on: an empty page of the layout, its navigation per role.
+    "bench_layout": same(roles("200")),
 }
 # Rows for URLs that exist only when a setting turns them on.
-OPTIONAL = {"bench_floor"}
+OPTIONAL = {"bench_floor", "bench_layout"}
 # The Django admin's pages of each model: does the admin role manage it (view, add and
 # change; it deletes nothing), or is it out of its reach altogether?
 ADMIN_MODELS = {
