@@ -221,13 +221,32 @@ def board_columns(user: User, per_column: int = 15) -> list[tuple[Stage, list[Ca
     return columns
 
 
-def timeline(case: Case, limit: int = 200) -> QuerySet[CaseEvent]:
+# The most entries a timeline shows, newest first; the case page shows the newest few and
+# loads the older ones (up to the same limit) only when asked.
+TIMELINE_LIMIT = 200
+TIMELINE_NEWEST = 8
+
+
+def timeline(case: Case, *, offset: int = 0, limit: int = TIMELINE_LIMIT) -> QuerySet[CaseEvent]:
+    """The case's entries newest first, from `offset` up to `limit` (both counted from the
+    newest), so the page and its older entries never disagree about where one ends."""
     # The actor is shown by name only: their e-mail is not decrypted for every event.
     return (
         case.events.select_related("actor")
         .defer("actor__password", "actor__notification_email")
-        .order_by("-created_at", "-id")[:limit]
+        .order_by("-created_at", "-id")[offset:limit]
     )
+
+
+def timeline_newest(case: Case) -> tuple[list[CaseEvent], int]:
+    """The entries the case page shows, and how many older ones wait behind them (within
+    TIMELINE_LIMIT). The count is asked only when the page is full: it reads the (case,
+    created_at) index and no encrypted text."""
+    newest = list(timeline(case, limit=TIMELINE_NEWEST))
+    if len(newest) < TIMELINE_NEWEST:
+        return newest, 0
+    shown = case.events.order_by()[:TIMELINE_LIMIT].count()
+    return newest, shown - TIMELINE_NEWEST
 
 
 def assignable_members(case: Case) -> QuerySet[User]:

@@ -40,6 +40,11 @@ urlpatterns = [
     path("cases/<str:reference>/take/", views.case_take, name="case_take"),
     path("cases/<str:reference>/timeline/", views.case_timeline_add, name="case_timeline_add"),
     path(
+        "cases/<str:reference>/timeline/older/",
+        views.case_timeline_older,
+        name="case_timeline_older",
+    ),
+    path(
         "cases/<str:reference>/risk-reviewed/", views.case_risk_reviewed, name="case_risk_reviewed"
     ),
     path("cases/<str:reference>/history/", views.case_history, name="case_history"),

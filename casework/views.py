@@ -4,11 +4,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
 from accounts.roles import Role
@@ -129,10 +131,12 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
     moves = workflow.moves_for(case, is_coordinator=is_coordinator) if can_work else []
     warning = workflow.destination_warning(case) if not case.is_purged else None
     version = {"version": case.version}
+    events, older_count = selectors.timeline_newest(case)
     context = {
         "case": case,
         "person": case.person,
-        "events": list(selectors.timeline(case)),
+        "events": events,
+        "older_count": older_count,
         "can_work": can_work,
         "read_only": not can_work,
         "moves": moves,
@@ -177,6 +181,28 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
     case = selectors.case_for(request.user, reference)
     return case_page(request, case)
+
+
+@require_GET
+def case_timeline_older(request: HttpRequest, reference: str) -> HttpResponse:
+    """The timeline entries the case page folds away, newest first: the fragment htmx puts
+    in place when the fold is opened, or a page of their own without JavaScript. Reading
+    the notes is an audited read, as the case page is; the person's details are not read."""
+    case = selectors.case_for_action(request.user, reference)
+    services.audit_case(case, request.user, Action.CASE_VIEWED)
+    context = {
+        "case": case,
+        "events": list(selectors.timeline(case, offset=selectors.TIMELINE_NEWEST)),
+    }
+    if request.headers.get("HX-Request") == "true":
+        # Rendered without the request: the fragment has no navigation, so the context
+        # processors (and their unread count query) are not run for it.
+        response = HttpResponse(render_to_string("casework/_timeline_older.html", context))
+    else:
+        response = render(request, "casework/case_timeline_older.html", context)
+    # One address, two answers: no cache may hand the fragment to a plain page load.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 def _require_work(request: HttpRequest, case: Case) -> None:

@@ -26,6 +26,13 @@ def case_url_names() -> list[str]:
 
 
 CASE_URLS = case_url_names()
+# Read-only pages: a POST is refused (405) before any case is looked up, so the answer is
+# the same for every reference and says nothing about the case.
+GET_ONLY = {"casework:case_timeline_older"}
+
+
+def refused_post(name: str) -> int:
+    return 405 if name in GET_ONLY else 404
 
 
 def case_url(name: str, case) -> str:
@@ -54,7 +61,7 @@ def test_volunteer_gets_404_on_a_case_not_assigned_to_them(volunteer_client, oth
     url = case_url(name, others_case)
     assert volunteer_client.get(url).status_code in (404, 405)
     response = volunteer_client.post(url, {"version": 1, "to_stage": "screening", "text": "x"})
-    assert response.status_code == 404, url
+    assert response.status_code == refused_post(name), url
     others_case.refresh_from_db()
     assert others_case.assignee.username != "volunteer1"
     assert others_case.events.count() == 0
@@ -65,7 +72,7 @@ def test_coordinator_gets_404_on_another_teams_case(coordinator_client, other_te
     case = CaseFactory(team=other_team)
     url = case_url(name, case)
     assert coordinator_client.get(url).status_code in (404, 405)
-    assert coordinator_client.post(url, {"version": 1}).status_code == 404
+    assert coordinator_client.post(url, {"version": 1}).status_code == refused_post(name)
 
 
 @pytest.mark.parametrize("name", CASE_URLS)
@@ -73,7 +80,7 @@ def test_admin_gets_404_on_every_case(admin_client_verified, team, name):
     case = CaseFactory(team=team)
     url = case_url(name, case)
     assert admin_client_verified.get(url).status_code in (404, 405)
-    assert admin_client_verified.post(url, {"version": 1}).status_code == 404
+    assert admin_client_verified.post(url, {"version": 1}).status_code == refused_post(name)
 
 
 def test_missing_and_forbidden_look_the_same(volunteer_client, others_case):

@@ -1,15 +1,19 @@
 """The case page reads as a timeline: what is next on top, one-tap buttons for the common
-steps, events newest first."""
+steps, events newest first; the older ones are read only when the fold is opened."""
 
 import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AccessEvent, Action, InsiderAlert
 from casework import services
-from casework.models import EventKind, Stage
+from casework.models import BreakGlass, CaseEvent, EventKind, Stage
+from tests.conftest import verified_client
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,14 +115,165 @@ def test_what_is_next_shows_the_earliest_reminder_and_overdue_action(
     assert "overdue" in next_panel
 
 
-def test_events_are_newest_first_and_older_ones_fold_away(volunteer_client, volunteer, case):
-    for number in range(12):
-        services.case_note_add(case=case, by=volunteer, kind=EventKind.NOTE, text=f"note {number}")
+def add_notes(case, by, count: int) -> None:
+    """Notes "entry 00" (the oldest) to "entry NN" (the newest): no text inside another."""
+    for number in range(count):
+        services.case_note_add(case=case, by=by, kind=EventKind.NOTE, text=f"entry {number:02d}")
+
+
+def test_the_case_page_shows_the_eight_newest_and_counts_the_older(
+    volunteer_client, volunteer, case
+):
+    add_notes(case, volunteer, 12)
     page = volunteer_client.get(url("case_detail", case)).content.decode()
-    assert page.index("note 11") < page.index("note 10") < page.index("note 0")
-    visible, older = page.split('<details class="older">')
-    assert "note 4" in visible and "note 3" not in visible
-    assert "note 3" in older and "4 older entries" in older
+    assert page.index("entry 11") < page.index("entry 10") < page.index("entry 04")
+    assert "4 older entries" in page
+    # The older notes are not read for the page: not a word of them is in it.
+    for number in range(4):
+        assert f"entry {number:02d}" not in page
+    fold = re.search(r'<details class="older".*?</details>', page, re.S).group(0)
+    older = url("case_timeline_older", case)
+    assert f'hx-get="{older}"' in fold and 'hx-trigger="toggle once"' in fold
+    assert f'<a href="{older}">Show the older entries</a>' in fold
+
+
+def test_a_short_timeline_has_nothing_to_fold(volunteer_client, volunteer, case):
+    add_notes(case, volunteer, 8)
+    page = volunteer_client.get(url("case_detail", case)).content.decode()
+    assert "entry 00" in page and "entry 07" in page
+    assert '<details class="older"' not in page
+
+
+def test_htmx_gets_the_older_entries_newest_first_as_a_fragment(volunteer_client, volunteer, case):
+    add_notes(case, volunteer, 12)
+    response = volunteer_client.get(
+        url("case_timeline_older", case), headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith('<ol class="timeline"')
+    assert "<html" not in fragment and "Sign out" not in fragment
+    assert fragment.index("entry 03") < fragment.index("entry 02") < fragment.index("entry 00")
+    assert "entry 04" not in fragment
+    assert "HX-Request" in response["Vary"]
+
+
+def test_without_javascript_the_older_entries_are_a_page_of_their_own(
+    volunteer_client, volunteer, case
+):
+    add_notes(case, volunteer, 12)
+    response = volunteer_client.get(url("case_timeline_older", case))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "<html" in page and f"<h1>{case.reference}</h1>" in page
+    assert page.index("entry 03") < page.index("entry 00")
+    assert "entry 04" not in page
+    assert f'href="{url("case_detail", case)}#timeline"' in page
+
+
+def test_the_older_entries_stop_where_the_timeline_always_did(volunteer_client, volunteer, case):
+    start = timezone.now() - timedelta(days=30)
+    CaseEvent.objects.bulk_create(
+        CaseEvent(
+            case=case,
+            kind=EventKind.NOTE,
+            actor=volunteer,
+            text=f"bulk {number:03d}",
+            created_at=start + timedelta(minutes=number),
+        )
+        for number in range(205)
+    )
+    page = volunteer_client.get(url("case_detail", case)).content.decode()
+    assert "192 older entries" in page
+    older = volunteer_client.get(url("case_timeline_older", case)).content.decode()
+    assert older.count('<li class="event ') == 192
+    assert "bulk 196" in older and "bulk 005" in older
+    assert "bulk 197" not in older and "bulk 004" not in older
+
+
+def test_the_older_entries_do_not_read_the_persons_details(volunteer_client, volunteer, case):
+    case.person.legal_name = "Testname Fakeperson"
+    case.person.save()
+    add_notes(case, volunteer, 10)
+    with CaptureQueriesContext(connection) as queries:
+        page = volunteer_client.get(url("case_timeline_older", case)).content.decode()
+    assert "Testname Fakeperson" not in page
+    assert not [query for query in queries if "legal_name" in query["sql"]]
+
+
+def test_another_teams_members_get_404_on_the_older_entries(
+    other_volunteer, other_team, coordinator_client, case
+):
+    other_client = verified_client(other_volunteer)
+    assert other_client.get(url("case_timeline_older", case)).status_code == 404
+    elsewhere = CaseFactory(team=other_team, assignee=other_volunteer)
+    assert coordinator_client.get(url("case_timeline_older", elsewhere)).status_code == 404
+    missing = coordinator_client.get(reverse("casework:case_timeline_older", args=["C-2026-99999"]))
+    assert missing.status_code == 404
+
+
+def test_an_expired_break_glass_gets_404_on_the_older_entries(
+    coordinator, coordinator_client, other_team
+):
+    case = CaseFactory(team=other_team)
+    BreakGlass.objects.create(
+        case=case, user=coordinator, reason="old", expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert coordinator_client.get(url("case_timeline_older", case)).status_code == 404
+
+
+def test_a_live_break_glass_grant_reads_the_older_entries(
+    coordinator, coordinator_client, other_team, other_volunteer
+):
+    case = CaseFactory(team=other_team, assignee=other_volunteer)
+    add_notes(case, other_volunteer, 9)
+    BreakGlass.objects.create(
+        case=case,
+        user=coordinator,
+        reason="Their coordinator is unreachable.",
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    response = coordinator_client.get(url("case_timeline_older", case))
+    assert response.status_code == 200
+    assert "entry 00" in response.content.decode()
+
+
+def test_an_anonymous_visitor_is_sent_to_sign_in(client, case):
+    response = client.get(url("case_timeline_older", case))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_the_older_entries_answer_get_only(volunteer_client, case):
+    assert volunteer_client.post(url("case_timeline_older", case)).status_code == 405
+
+
+def test_reading_the_older_entries_is_recorded(volunteer_client, volunteer, case):
+    add_notes(case, volunteer, 10)
+    before = AccessEvent.objects.count()
+    volunteer_client.get(url("case_timeline_older", case), headers={"HX-Request": "true"})
+    assert AccessEvent.objects.count() == before + 1
+    event = AccessEvent.objects.latest("seq")
+    assert (event.action, event.actor, event.target_ref, event.team_id) == (
+        Action.CASE_VIEWED,
+        volunteer,
+        case.reference,
+        case.team_id,
+    )
+
+
+def test_opening_the_fold_is_not_counted_as_another_case_opened(
+    volunteer_client, volunteer, case, settings
+):
+    """The insider rule counts distinct cases an hour: the case page and its older entries
+    are one case, however often the fold is opened."""
+    settings.INSIDER_CASES_PER_HOUR = 1
+    add_notes(case, volunteer, 10)
+    volunteer_client.get(url("case_detail", case))
+    for _ in range(3):
+        volunteer_client.get(url("case_timeline_older", case), headers={"HX-Request": "true"})
+    assert not InsiderAlert.objects.exists()
+    assert AccessEvent.objects.filter(action=Action.CASE_VIEWED, actor=volunteer).count() == 4
 
 
 def test_break_glass_readers_get_no_quick_actions(coordinator_client, other_team):

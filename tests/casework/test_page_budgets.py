@@ -56,10 +56,39 @@ def test_case_list(coordinator_client, cases, django_assert_max_num_queries):
 def test_case_page(coordinator_client, cases, django_assert_max_num_queries):
     # + the case (break-glass grants inside), its viewing recorded with the insider rule's
     # two look-ups (seen within the hour? if not, how many cases were), route legs,
-    # reminders, the members one may assign, the timeline
+    # reminders, the members one may assign, the timeline's newest entries and how many
+    # older ones wait behind them (an index-only count, asked when the newest fill the
+    # page: the summary says "42 older entries", which users like; reading 9 rows would
+    # only say that there are some). The older entries are read when the fold is opened.
     url = reverse("casework:case_detail", args=[cases[0].reference])
-    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 2 + 4):
+    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 2 + 5):
         assert coordinator_client.get(url).status_code == 200
+
+
+def test_case_page_reads_no_more_for_a_longer_timeline(
+    coordinator_client, cases, volunteer, django_assert_max_num_queries
+):
+    # The same budget at 50 events and at 250 (past the timeline's limit of 200).
+    CaseEvent.objects.bulk_create(
+        CaseEvent(case=cases[0], kind=EventKind.NOTE, actor=volunteer, text="n") for _ in range(200)
+    )
+    url = reverse("casework:case_detail", args=[cases[0].reference])
+    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 2 + 5):
+        page = coordinator_client.get(url).content.decode()
+    assert page.count('<li class="event ') == 8
+    assert "192 older entries" in page
+
+
+def test_older_timeline_entries(coordinator_client, cases, django_assert_max_num_queries):
+    # + the case (break-glass grants inside, no person's details), its viewing recorded
+    # with the insider rule's look-up (seen within the hour: the case page was), the
+    # entries. As a fragment for htmx: no navigation, so no unread count either.
+    url = reverse("casework:case_timeline_older", args=[cases[0].reference])
+    coordinator_client.get(reverse("casework:case_detail", args=[cases[0].reference]))
+    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 1 + 1):
+        assert coordinator_client.get(url).status_code == 200
+    with django_assert_max_num_queries(EVERY_PAGE - 1 + 1 + AUDIT_WRITE + 1 + 1):
+        assert coordinator_client.get(url, headers={"HX-Request": "true"}).status_code == 200
 
 
 def test_stage_move(coordinator_client, cases, django_assert_max_num_queries):

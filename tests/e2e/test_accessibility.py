@@ -5,8 +5,9 @@ The signed-in pages are not listed by hand: every URL pattern of the project is 
 from the security tests' world (tests/security/urlconf.py), and a page is visited by every
 role the access matrix (tests/security/test_access_matrix.py) lets GET it with a 200. So a
 new view is checked from its first day. The world is then given what makes pages interesting:
-route legs, reminders, a destination warning, notifications, an insider alert; and some
-states no GET shows (a form refused with its errors, a filtered list) are added by hand.
+route legs, reminders, a destination warning, a timeline longer than the case page shows,
+notifications, an insider alert; and some states no GET shows (a form refused with its
+errors, a filtered list, the case page's older entries opened) are added by hand.
 """
 
 from datetime import timedelta
@@ -19,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import InsiderAlert
-from casework.models import Notification, ReminderKind, RouteLeg
+from casework.models import CaseEvent, EventKind, Notification, ReminderKind, RouteLeg
 from destinations.models import DestinationRisk, Extradites
 from tests.e2e.axe import describe, violations
 from tests.e2e.conftest import shoot
@@ -122,6 +123,15 @@ def enriched_world() -> World:
         notes="Wait for the call before leaving.",
         volunteer=world.users["coordinator_b"],
     )
+    # More entries than the case page shows: the fold, and a page of older entries.
+    for number in range(12):
+        CaseEvent.objects.create(
+            case=case,
+            kind=EventKind.NOTE,
+            actor=world.users["coordinator_b"],
+            text=f"Timeline entry {number}",
+            created_at=now - timedelta(hours=12 - number),
+        )
     for role in PERSONAS.values():
         user = world.users[role]
         subject = world.case_b.reference if role != "volunteer_a" else world.case_a.reference
@@ -196,6 +206,11 @@ def _notifications_saved(page):
     page.get_by_text("Settings saved.").wait_for()
 
 
+def _older_entries_opened(page):
+    page.locator("details.older summary").click()
+    page.locator("details.older li.event").first.wait_for()
+
+
 def _submit_empty(button: str):
     def submit(page):
         page.get_by_role("button", name=button).click()
@@ -218,6 +233,11 @@ def states(world: World, persona: str) -> list[tuple[str, str, object]]:
         ],
         "coordinator_b": [
             ("case_list-filtered", f"{reverse('casework:case_list')}?{filters}", None),
+            (
+                "case_detail-older-opened",
+                reverse("casework:case_detail", args=[case_b]),
+                _older_entries_opened,
+            ),
             ("case_edit-refused", reverse("casework:case_edit", args=[case_b]), _case_edit_refused),
             (
                 "legal_hold-refused",

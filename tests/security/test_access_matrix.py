@@ -65,6 +65,11 @@ def post_only(post: dict) -> dict:
     return {"GET": roles("405"), "POST": post}
 
 
+def get_only(get: dict) -> dict:
+    """require_GET: a signed-in POST is 405 (anonymous and password-only are sent away first)."""
+    return {"GET": get, "POST": roles("405")}
+
+
 def only(role: str, allowed: str, other: str) -> dict:
     """One role gets `allowed`, the other verified roles `other`."""
     return roles(other, **{role: allowed})
@@ -106,6 +111,11 @@ EXPECTED: dict[str, dict] = {
     "casework:case_detail": {
         "case_a": same(only("volunteer_a", "200", "404")),
         "case_b": same(only("coordinator_b", "200", "404")),
+    },
+    # Its older timeline entries (what the page folds away): whoever sees the case page.
+    "casework:case_timeline_older": {
+        "case_a": get_only(only("volunteer_a", "200", "404")),
+        "case_b": get_only(only("coordinator_b", "200", "404")),
     },
     "casework:case_edit": {
         "case_a": {
