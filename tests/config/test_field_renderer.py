@@ -1,0 +1,329 @@
+"""The field wrapper written in Python (config/form_renderer.py) comes out exactly as
+templates/_field.html writes it: every field of every form of the project, blank, refused
+and prefilled, in both languages, and odd fields too; and the pages that showed it through
+{% include "_field.html" %} show the same bytes through {{ field.as_field_group }}."""
+
+import pytest
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.renderers import get_default_renderer
+from django.template import engines
+from django.test import RequestFactory, override_settings
+from django.utils import translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
+
+from accounts import admin as account_admin
+from accounts import forms as account_forms
+from accounts.models import Team, User
+from audit.forms import EventFilterForm
+from casework import forms as case_forms
+from casework.models import Stage
+from config.form_renderer import FIELD_TEMPLATE, PROJECT_TEMPLATES, FormRenderer, _field
+from destinations.forms import DestinationRiskForm
+from intake.forms import IntakeForm, TriageForm
+from tests.factories import TeamFactory, UserFactory
+from tests.security.test_fuzz_forms import ABSTRACT, project_forms
+
+XSS = "<script>alert(1)</script>\"'&"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#x27;&amp;"
+
+
+def template():
+    """_field.html as {% include %} finds it, through the project's template engine."""
+    return engines["django"].get_template("_field.html")
+
+
+def assert_written_as_the_template(field: forms.BoundField, *why) -> str:
+    djangos = template().render({"field": field})
+    assert _field(field) == djangos, (*why, field.name)
+    # What a page gets: the renderer strips a template's output, so it strips ours.
+    assert field.as_field_group() == djangos.strip(), (*why, field.name)
+    return djangos
+
+
+def members():
+    return User.objects.order_by("pk")
+
+
+# Every form of the project, by the name tests/security/test_fuzz_forms.py finds it under:
+# how to build it, given the data (None: unbound) and the initial values.
+FORMS = {
+    "casework.forms.CaseFilterForm": lambda **kw: case_forms.CaseFilterForm(**kw),
+    "casework.forms.MoveForm": lambda **kw: case_forms.MoveForm(
+        targets=[Stage.PLANNING, Stage.ON_HOLD], warning="wanted", **kw
+    ),
+    "casework.forms.AssignForm": lambda **kw: case_forms.AssignForm(members=members(), **kw),
+    "casework.forms.TimelineForm": lambda **kw: case_forms.TimelineForm(**kw),
+    "casework.forms.PersonForm": lambda **kw: case_forms.PersonForm(prefix="person", **kw),
+    "casework.forms.CaseDetailsForm": lambda **kw: case_forms.CaseDetailsForm(prefix="case", **kw),
+    "casework.forms.BreakGlassForm": lambda **kw: case_forms.BreakGlassForm(**kw),
+    "casework.forms.FollowUpForm": lambda **kw: case_forms.FollowUpForm(**kw),
+    "casework.forms.SnoozeForm": lambda **kw: case_forms.SnoozeForm(**kw),
+    "casework.forms.VersionForm": lambda **kw: case_forms.VersionForm(**kw),
+    "casework.forms.NotificationChoice": lambda **kw: case_forms.NotificationChoice(**kw),
+    "casework.forms.LegalHoldForm": lambda **kw: case_forms.LegalHoldForm(**kw),
+    "casework.forms.ErasureForm": lambda **kw: case_forms.ErasureForm(**kw),
+    "casework.forms.ContainForm": lambda **kw: case_forms.ContainForm(**kw),
+    "casework.forms.BreakGlassReviewForm": lambda **kw: case_forms.BreakGlassReviewForm(**kw),
+    "casework.forms.LegForm": lambda **kw: case_forms.LegForm(members=members(), **kw),
+    "casework.forms.ProvocationForm": lambda **kw: case_forms.ProvocationForm(**kw),
+    "intake.forms.IntakeForm": lambda **kw: IntakeForm(teams=Team.objects.order_by("pk"), **kw),
+    "intake.forms.TriageForm": lambda **kw: TriageForm(**kw),
+    "destinations.forms.DestinationRiskForm": lambda **kw: DestinationRiskForm(adding=True, **kw),
+    "accounts.forms.LoginForm": lambda **kw: account_forms.LoginForm(
+        RequestFactory().post("/account/login/"), **kw
+    ),
+    "accounts.forms.CodeForm": lambda **kw: account_forms.CodeForm(**kw),
+    "accounts.forms.EnrolmentForm": lambda **kw: account_forms.EnrolmentForm(**kw),
+    "accounts.forms.PasswordChangeForm": lambda **kw: account_forms.PasswordChangeForm(
+        User(username="someone"), **kw
+    ),
+    "accounts.forms.ProfileForm": lambda **kw: account_forms.ProfileForm(**kw),
+    "audit.forms.EventFilterForm": lambda **kw: EventFilterForm(**kw),
+    "accounts.admin.UserCreationForm": lambda **kw: account_admin.UserCreationForm(**kw),
+    "accounts.admin.UserEditForm": lambda **kw: account_admin.UserEditForm(
+        instance=User(username="someone"), **kw
+    ),
+}
+# The same forms in their other shapes.
+MORE_FORMS = {
+    "move form without the warning": lambda **kw: case_forms.MoveForm(warning=None, **kw),
+    "case details asking about the warning": lambda **kw: asking(
+        case_forms.CaseDetailsForm(prefix="case", **kw)
+    ),
+    "destination edit": lambda **kw: DestinationRiskForm(**kw),
+    "intake for one team": lambda **kw: IntakeForm(**kw),
+}
+
+
+def asking(form: case_forms.CaseDetailsForm) -> case_forms.CaseDetailsForm:
+    form.ask_warning_seen()
+    return form
+
+
+def variants(make):
+    """The form blank, prefilled with markup, and refused: with nothing, and with markup in
+    every field (a choice's error repeats what was sent)."""
+    names = [field.html_name for field in make()]
+    yield "blank", make()
+    yield "prefilled", make(initial={field.name: XSS for field in make()})
+    for sent in ({}, dict.fromkeys(names, XSS), dict.fromkeys(names, "1")):
+        form = make(data=sent)
+        form.is_valid()  # shown with its errors, as a refused form is
+        yield f"sent {sorted(set(sent.values()))}", form
+
+
+@pytest.fixture
+def world(db):
+    """Members to choose from and two teams, so every select has options and the intake form
+    asks for the team."""
+    teams = [TeamFactory(name="North"), TeamFactory(name=f"South {XSS}")]
+    UserFactory(username=f"volunteer{XSS}", teams=teams)
+    UserFactory(username="volunteer2", teams=teams[:1])
+
+
+def test_every_form_of_the_project_is_here():
+    missing = sorted(set(project_forms()) - set(FORMS) - set(ABSTRACT))
+    assert not missing, f"forms without a row in FORMS: {missing}"
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize("name", [*FORMS, *MORE_FORMS])
+def test_every_field_of_the_projects_forms_comes_out_as_the_template(world, name, language):
+    make = FORMS.get(name) or MORE_FORMS[name]
+    with translation.override(language):
+        for shape, form in variants(make):
+            assert form.renderer is get_default_renderer()
+            for field in form:
+                assert_written_as_the_template(field, name, shape)
+
+
+@pytest.mark.parametrize("name", [*FORMS, *MORE_FORMS])
+def test_the_pages_fields_are_the_bytes_the_include_wrote(world, name):
+    """_form_fields.html, which ~20 pages include, writes what it wrote through
+    {% include "_field.html" %}, to the byte."""
+    before = engines["django"].from_string(
+        '{% for field in form %}{% include "_field.html" %}{% endfor %}\n'
+    )
+    now = engines["django"].get_template("_form_fields.html")
+    with translation.override("ru"):
+        for shape, form in variants(FORMS.get(name) or MORE_FORMS[name]):
+            assert now.render({"form": form}) == before.render({"form": form}), shape
+
+
+def test_the_projects_template_is_the_one_written_in_python():
+    renderer = get_default_renderer()
+    assert renderer.field_template_name == FIELD_TEMPLATE
+    origin = renderer.get_template(FIELD_TEMPLATE).origin.name
+    assert origin == str(PROJECT_TEMPLATES / FIELD_TEMPLATE)
+    assert renderer._writer(FIELD_TEMPLATE) is not None
+
+
+def test_no_page_includes_the_template_itself():
+    """A page asks for {{ field.as_field_group }}: an include would be the slow way."""
+    for path in PROJECT_TEMPLATES.rglob("*.html"):
+        assert '"_field.html"' not in path.read_text(), path
+
+
+class Odd(forms.Form):
+    text = forms.CharField(label=XSS, help_text=XSS)
+    safe = forms.CharField(
+        label=mark_safe("<b>Safe</b> label"),
+        help_text=mark_safe('See <a href="/help/">help</a>'),
+        required=False,
+    )
+    lazy = forms.CharField(
+        label=gettext_lazy("Reason"), help_text=gettext_lazy("Needed"), required=False
+    )
+    nameless = forms.CharField(required=False)  # labelled from its name
+    unlabelled = forms.CharField(label="", required=False)
+    hidden = forms.CharField(widget=forms.HiddenInput, help_text="Help of a hidden field")
+    hidden_initial = forms.CharField(show_hidden_initial=True, required=False)
+    agree = forms.BooleanField(label=XSS, help_text="Tick it")
+    maybe = forms.BooleanField(required=False)
+    radio = forms.ChoiceField(
+        label="Pick one",
+        choices=[("a", XSS), ("b", "B")],
+        widget=forms.RadioSelect,
+        help_text="Only one",
+    )
+    radio_plain = forms.ChoiceField(choices=[("a", "A")], widget=forms.RadioSelect)
+    boxes = forms.MultipleChoiceField(
+        choices=[("a", "A"), ("b", "B")], widget=forms.CheckboxSelectMultiple, required=False
+    )
+    when = forms.DateField(widget=case_forms.DateInput, required=False)
+    big = forms.CharField(widget=forms.Textarea, required=False)
+    pick = forms.ChoiceField(choices=[("", "-"), ("x", XSS)], required=False)
+
+    def clean_text(self):
+        # User input in the message, as "Select a valid choice. X is not one of..." has.
+        raise ValidationError(
+            [
+                ValidationError("%(value)s is not a thing we know", params={"value": XSS}),
+                ValidationError(mark_safe("<em>Safe</em> message")),
+                gettext_lazy("This field is required."),
+            ]
+        )
+
+
+ODD_DATA = {
+    "text": XSS,
+    "hidden": XSS,
+    "hidden_initial": XSS,
+    "initial-hidden_initial": XSS,
+    "radio": XSS,
+    "boxes": ["a", XSS],
+    "when": XSS,
+    "big": XSS,
+    "pick": XSS,
+}
+ODD_INITIAL = dict.fromkeys(
+    ["text", "safe", "hidden", "hidden_initial", "when", "big", "pick", "radio"], XSS
+)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param({}, id="blank"),
+        pytest.param({"auto_id": False}, id="no ids"),
+        pytest.param({"auto_id": "x-%s"}, id="own ids"),
+        pytest.param({"prefix": f"p{XSS}"}, id="prefix with markup"),
+        pytest.param({"initial": ODD_INITIAL}, id="prefilled with markup"),
+        pytest.param({"data": ODD_DATA}, id="sent markup"),
+        pytest.param({"data": {}}, id="sent nothing"),
+        pytest.param({"data": ODD_DATA, "auto_id": False}, id="sent markup, no ids"),
+    ],
+)
+def test_odd_fields_come_out_as_the_template(options, language):
+    with translation.override(language):
+        form = Odd(**options)
+        form.is_valid()
+        for field in form:
+            assert_written_as_the_template(field, options)
+
+
+def test_markup_in_an_error_or_a_value_is_escaped():
+    form = Odd(data=ODD_DATA)
+    assert not form.is_valid()
+    for name in ("text", "hidden", "big", "pick", "when", "radio"):
+        written = assert_written_as_the_template(form[name], "markup")
+        assert "<script>" not in written, name
+        assert ESCAPED in written, name
+    text = form["text"].as_field_group()
+    assert f'<p class="error" role="alert">{ESCAPED} is not a thing we know</p>' in text
+    assert '<p class="error" role="alert"><em>Safe</em> message</p>' in text  # marked safe
+    assert f'<label for="id_text">{ESCAPED}</label>' in text
+    assert f'<p class="help" id="id_text_helptext">{ESCAPED}</p>' in text
+
+    prefilled = Odd(initial=ODD_INITIAL)
+    for name in ODD_INITIAL:
+        written = prefilled[name].as_field_group()
+        assert "<script>" not in written, name
+
+
+def test_the_parts_of_a_field_are_where_the_template_puts_them():
+    """Spot checks, so both sides being wrong the same way would show."""
+    form = Odd(data={"radio": "zzz"})
+    form.is_valid()
+    assert (
+        form["radio"]
+        .as_field_group()
+        .startswith(
+            '<fieldset class="field field-group field-error" '
+            'aria-describedby="id_radio_helptext id_radio_error">\n  <legend>Pick one</legend>'
+        )
+    )
+    assert (
+        form["agree"]
+        .as_field_group()
+        .startswith(
+            '<div class="field field-error">\n  \n  <label class="check" for="id_agree">'
+            '<input type="checkbox" name="agree"'
+        )
+    )
+    assert (
+        form["hidden"]
+        .as_field_group()
+        .startswith(
+            '<div class="field field-error hidden-field">\n  <input type="hidden" name="hidden"'
+        )
+    )
+    assert form["maybe"].as_field_group().endswith("\n  \n  \n</div>")
+
+
+def test_an_overridden_field_template_is_what_shows():
+    class Overridden(FormRenderer):
+        def get_template(self, template_name):
+            if template_name == FIELD_TEMPLATE:
+                return engines["django"].from_string("overridden {{ field.name }} ")
+            return super().get_template(template_name)
+
+    form = Odd(renderer=Overridden())
+    assert form["text"].as_field_group() == "overridden text"
+
+
+def test_a_field_template_found_first_elsewhere_is_what_shows(tmp_path):
+    (tmp_path / FIELD_TEMPLATE).write_text("elsewhere {{ field.label }}\n")
+    with override_settings(
+        TEMPLATES=[
+            {
+                "BACKEND": "django.template.backends.django.DjangoTemplates",
+                "DIRS": [tmp_path, PROJECT_TEMPLATES],
+                "APP_DIRS": True,
+                "OPTIONS": {"builtins": ["config.date_filter"]},
+            }
+        ]
+    ):
+        form = Odd(renderer=FormRenderer())
+        assert form["lazy"].as_field_group() == "elsewhere Reason"
+    assert Odd()["lazy"].as_field_group().startswith('<div class="field">')
+
+
+def test_a_field_with_a_template_of_its_own_keeps_it():
+    class Own(forms.Form):
+        name = forms.CharField(template_name="django/forms/field.html")
+
+    assert not Own()["name"].as_field_group().startswith('<div class="field')
