@@ -7,6 +7,15 @@ from accounts.models import User
 from casework.models import Case, Outcome, PersonIndex
 from casework.permissions import team_ids
 from intake.models import IntakeIndex, IntakeRequest, TriageState
+from privacy.fields import FailClosedMixin
+
+# A request's page names its case by reference only: none of the case's encrypted fields
+# (route summary, hold and provocation reasons) is read, so none is decrypted.
+CASE_SECRETS = tuple(
+    f"case__{field.name}"
+    for field in Case._meta.concrete_fields
+    if isinstance(field, FailClosedMixin)
+)
 
 
 def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
@@ -30,7 +39,8 @@ def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
 def intake_for(user: User, reference: str) -> IntakeRequest:
     """One request; the same 404 for missing and for another team's."""
     return get_object_or_404(
-        intake_visible_to(user).select_related("team", "case"), reference=reference
+        intake_visible_to(user).select_related("team", "case").defer(*CASE_SECRETS),
+        reference=reference,
     )
 
 

@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -118,6 +120,19 @@ def test_accepting_opens_a_person_and_a_case_in_one_step(volunteer_client, volun
     assert case.person.category == "evader"
     request.refresh_from_db()
     assert (request.state, request.case) == (TriageState.ACCEPTED, case)
+
+
+def test_an_accepted_requests_page_reads_none_of_its_cases_secrets(
+    volunteer_client, volunteer, team
+):
+    request = logged(volunteer, team, "@quiet_fox")
+    volunteer_client.post(detail(request), {"action": "accept"})
+    Case.objects.update(route_summary="Fake route via the north crossing")
+    with CaptureQueriesContext(connection) as queries:
+        page = volunteer_client.get(detail(request)).content.decode()
+    assert Case.objects.get().reference in page
+    assert "north crossing" not in page
+    assert not [query for query in queries if "route_summary" in query["sql"]]
 
 
 def test_a_request_is_triaged_once(volunteer_client, coordinator, volunteer, team):
