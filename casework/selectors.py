@@ -17,7 +17,7 @@ from accounts.roles import Role
 from casework import permissions
 from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, Person, RouteLeg, Stage
 from casework.permissions import team_ids
-from privacy.fields import FailClosedMixin
+from privacy.fields import secret_fields
 
 LIST_FIELDS = (
     "reference",
@@ -92,11 +92,7 @@ def case_for(user: User, reference: str) -> Case:
 
 
 # What no action on a case reads: the person's encrypted details.
-PERSON_SECRETS = tuple(
-    f"person__{field.name}"
-    for field in Person._meta.concrete_fields
-    if isinstance(field, FailClosedMixin)
-)
+PERSON_SECRETS = secret_fields(Person, "person__")
 
 
 def case_for_action(user: User, reference: str) -> Case:

@@ -7,15 +7,11 @@ from accounts.models import User
 from casework.models import Case, Outcome, PersonIndex
 from casework.permissions import team_ids
 from intake.models import IntakeIndex, IntakeRequest, TriageState
-from privacy.fields import FailClosedMixin
+from privacy.fields import secret_fields
 
 # A request's page names its case by reference only: none of the case's encrypted fields
 # (route summary, hold and provocation reasons) is read, so none is decrypted.
-CASE_SECRETS = tuple(
-    f"case__{field.name}"
-    for field in Case._meta.concrete_fields
-    if isinstance(field, FailClosedMixin)
-)
+CASE_SECRETS = secret_fields(Case, "case__")
 
 
 def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:

@@ -100,6 +100,16 @@ class FailClosedMixin:
         return super().formfield(**{"form_class": self.form_class, **kwargs})
 
 
+def secret_fields(model, prefix: str = "") -> tuple[str, ...]:
+    """The names of a model's encrypted fields, with a relation's prefix ("person__") for
+    `.defer()`: what a query that shows none of them need not read, nor decrypt."""
+    return tuple(
+        prefix + field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, FailClosedMixin)
+    )
+
+
 class RefuseTokenFormMixin:
     """Refuses a token before any other check, so the user reads the reason that matters."""
 
