@@ -319,20 +319,25 @@ def stuck_longest(user: User, limit: int = 10) -> list[Stuck]:
     Measured against the limit, not the bare time in the stage: follow-up lasts months by
     design (30 days allowed) and would otherwise crowd out a new case left for a week.
     The furthest past are among the longest in each stage, so each stage gives its
-    `limit` oldest from the (team, stage, stage_entered_at) index, instead of sorting
-    every open case of the teams. On PostgreSQL the stages are asked in one query (a
-    UNION ALL of them; SQLite cannot limit the parts of a union), then only the cases
-    shown are read with their person and assignee.
+    `limit` oldest of each team from the (team, stage, stage_entered_at) index, instead
+    of sorting every open case of the teams. On PostgreSQL they are asked in one query (a
+    UNION ALL; SQLite cannot limit the parts of a union), then only the cases shown are
+    read with their person and assignee.
     """
     if not user.is_active:
         return []
-    now, teams = timezone.now(), team_ids(user)
+    now = timezone.now()
+    # One part per team and stage: the index gives a single team's rows in order, while
+    # `team IN (1, 2)` made PostgreSQL read and sort all of a stage's rows of both teams.
     oldest = [
-        Case.objects.filter(team_id__in=teams, stage=stage)
+        Case.objects.filter(team_id=team, stage=stage)
         .order_by("stage_entered_at", "pk")
         .values_list("pk", "stage", "stage_entered_at")[:limit]
+        for team in sorted(team_ids(user))
         for stage in FUNNEL_STAGES
     ]
+    if not oldest:
+        return []
     if connection.features.supports_slicing_ordering_in_compound:
         candidates = list(oldest[0].union(*oldest[1:], all=True))
     else:

@@ -278,6 +278,21 @@ def test_stuck_longest_orders_by_time_past_the_stage_limit(
     assert "1 week" in html  # planning's limit
 
 
+def test_stuck_longest_merges_the_teams_each_read_in_index_order(
+    coordinator_client, team, second_team
+):
+    crowded = [
+        CaseFactory(team=team, stage=Stage.NEW, stage_entered_at=ago(days=10 + number))
+        for number in range(12)
+    ]
+    oldest = CaseFactory(team=second_team, stage=Stage.NEW, stage_entered_at=ago(days=40))
+    html = section(page(coordinator_client), "stuck")
+    shown = [case for case in crowded if case.reference in html]
+    assert html.index(oldest.reference) < min(html.index(case.reference) for case in shown)
+    # Ten in all: the other team's oldest and the nine longest waiting of this one.
+    assert {case.reference for case in shown} == {case.reference for case in crowded[-9:]}
+
+
 def test_coordinator_sees_how_many_requests_wait_and_the_oldest_by_reference_only(
     coordinator_client, team, other_team
 ):
