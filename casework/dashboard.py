@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Count, DateTimeField, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast, Coalesce, Least, TruncWeek
 from django.utils import timezone
@@ -30,6 +29,7 @@ from casework.models import (
 )
 from casework.permissions import team_ids
 from casework.reminders import stage_limit
+from casework.selectors import each_row
 from casework.workflow import FORWARD
 
 WEEKS = 12
@@ -336,12 +336,7 @@ def stuck_longest(user: User, limit: int = 10) -> list[Stuck]:
         for team in sorted(team_ids(user))
         for stage in FUNNEL_STAGES
     ]
-    if not oldest:
-        return []
-    if connection.features.supports_slicing_ordering_in_compound:
-        candidates = list(oldest[0].union(*oldest[1:], all=True))
-    else:
-        candidates = [row for stage_oldest in oldest for row in stage_oldest]
+    candidates = each_row(oldest)
 
     def furthest_past(row: tuple) -> tuple:
         pk, stage, entered_at = row

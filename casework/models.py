@@ -223,6 +223,12 @@ class Case(ChoiceLabelsMixin, models.Model):
             models.Index(fields=["assignee", "stage"]),
             models.Index(fields=["team", "next_action_due"]),
             models.Index(fields=["team", "-created_at"]),
+            # The dashboard's unassigned cases of a team, longest waiting first.
+            models.Index(
+                fields=["team", "stage_entered_at", "id"],
+                condition=models.Q(assignee__isnull=True) & ~models.Q(stage="closed"),
+                name="case_unassigned_open",
+            ),
             # The dashboard's lost-contact list of a team.
             models.Index(
                 fields=["team", "lost_contact_at"],

@@ -5,8 +5,10 @@ coordinators with a live break-glass grant that one case too; admins nothing.
 """
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -56,6 +58,29 @@ def _scope(user: User, granted) -> Q:
     if granted is not None and user.has_perm("accounts.break_glass"):
         scope |= Q(pk__in=granted)
     return scope
+
+
+def _scope_parts(user: User) -> list[Q]:
+    """The cases the user may see (as cases_visible_to) in parts that share no case, each
+    one a single index range: one per team, then the user's own, then the granted.
+
+    A list read part by part walks each part's index in order; read as one `team IN (1,
+    2)` or as an OR, PostgreSQL reads and sorts every matching row to find one page.
+    """
+    if not user.is_active:
+        return []
+    parts, covered = [], None
+    if user.has_role(Role.COORDINATOR):
+        teams = sorted(team_ids(user))
+        parts += [Q(team_id=team) for team in teams]
+        covered = Q(team_id__in=teams) if teams else None
+    if user.has_role(Role.VOLUNTEER):
+        parts.append(Q(assignee=user) & ~covered if covered else Q(assignee=user))
+        covered = covered | Q(assignee=user) if covered else Q(assignee=user)
+    granted = break_glass_case_ids(user) if user.has_perm("accounts.break_glass") else []
+    if granted:
+        parts.append(Q(pk__in=granted) & ~covered if covered else Q(pk__in=granted))
+    return parts
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -129,9 +154,11 @@ class CaseFilters:
     lost_contact: bool = False
 
 
-def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
-    """The rows of the case list: no encrypted column is read for a list."""
-    cases = cases_visible_to(user).select_related("person", "team", "assignee").only(*LIST_FIELDS)
+# The case list's order; each team's (team, stage_entered_at, id) index gives it.
+LIST_ORDER = ("stage_entered_at", "id")
+
+
+def _filtered(cases: QuerySet[Case], user: User, filters: CaseFilters) -> QuerySet[Case]:
     if filters.stage in Stage.values:
         cases = cases.filter(stage=filters.stage)
     if filters.assignee == "me":
@@ -146,18 +173,66 @@ def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
         cases = cases.filter(next_action_due__lt=timezone.localdate()).exclude(stage=Stage.CLOSED)
     if filters.lost_contact:
         cases = cases.filter(lost_contact_at__isnull=False).exclude(stage=Stage.CLOSED)
-    return cases.order_by("stage_entered_at", "id")
+    return cases
+
+
+def case_list(user: User, filters: CaseFilters) -> QuerySet[Case]:
+    """The rows of the case list: no encrypted column is read for a list."""
+    cases = cases_visible_to(user).select_related("person", "team", "assignee").only(*LIST_FIELDS)
+    return _filtered(cases, user, filters).order_by(*LIST_ORDER)
+
+
+def in_order(parts: list[QuerySet], order: tuple[str, ...], start: int, stop: int) -> list:
+    """Rows start:stop of querysets that share no row, taken together in `order`: fields
+    that are never NULL, and for values_list() parts every field read, in that order.
+
+    Each part is read up to `stop` in its own index order. PostgreSQL merges them in one
+    query (a UNION ALL of the parts, merged without sorting); SQLite, which cannot limit
+    the parts of a union, is asked once per part.
+    """
+    heads = [part.order_by(*order)[:stop] for part in parts]
+    if len(heads) < 2:
+        return [row for head in heads for row in head[start:stop]]
+    if connection.features.supports_slicing_ordering_in_compound:
+        return list(heads[0].union(*heads[1:], all=True).order_by(*order)[start:stop])
+    fields = attrgetter(*order)
+    rows = [row for head in heads for row in head]
+    return sorted(rows, key=lambda row: row if isinstance(row, tuple) else fields(row))[start:stop]
+
+
+def by_team(rows: QuerySet, teams: set[int]) -> list[QuerySet]:
+    """`rows` as one part per team, for in_order: the (team, …) indexes give one team's
+    rows in order, while `team IN (1, 2)` makes PostgreSQL read and sort all of them."""
+    return [rows.filter(team_id=team) for team in sorted(teams)]
+
+
+class _ListIds:
+    """A case list's ids in order, as Paginator asks for them: counted on the whole list,
+    a page cut from the parts of the user's scope (see _scope_parts)."""
+
+    def __init__(self, cases: QuerySet[Case], parts: list[QuerySet[Case]]):
+        self.cases, self.parts = cases, parts
+
+    def count(self) -> int:
+        return self.cases.count()
+
+    def __getitem__(self, cut: slice) -> list[int]:
+        return [pk for _entered, pk in in_order(self.parts, LIST_ORDER, cut.start, cut.stop)]
 
 
 def case_list_page(user: User, filters: CaseFilters, number, per_page: int) -> Page:
     """One page of the case list, found on the case table alone and joined afterwards.
 
-    The page's ids come from the (team, stage_entered_at, id) index without a join, then
-    only those rows are read with their person, team and assignee: page 400 costs an
-    index walk, not 10,000 joined rows thrown away by OFFSET.
+    The page's ids come from each team's (team, stage_entered_at, id) index without a
+    join, then only those rows are read with their person, team and assignee: page 400
+    costs an index walk, not 10,000 joined rows thrown away by OFFSET.
     """
     cases = case_list(user, filters)
-    page = Paginator(cases.values_list("id", flat=True), per_page).get_page(number)
+    parts = [
+        _filtered(Case.objects.filter(part), user, filters).values_list(*LIST_ORDER)
+        for part in _scope_parts(user)
+    ]
+    page = Paginator(_ListIds(cases, parts), per_page).get_page(number)
     ids = list(page.object_list)
     rows = {case.id: case for case in cases.filter(id__in=ids)}
     page.object_list = [rows[case_id] for case_id in ids if case_id in rows]
@@ -188,33 +263,54 @@ def lost_contact_cases(user: User, limit: int = 20) -> QuerySet[Case]:
     return case_list(user, CaseFilters(lost_contact=True)).order_by("lost_contact_at", "id")[:limit]
 
 
-def unassigned_cases_for(user: User, limit: int = 20) -> QuerySet[Case]:
-    """Open, unassigned cases of the user's teams: reference, codename and stage only,
-    so a volunteer can take one without seeing anyone's details."""
-    return (
-        Case.objects.filter(team_id__in=team_ids(user), assignee__isnull=True)
+def unassigned_cases_for(user: User, limit: int = 20) -> list[Case]:
+    """Open, unassigned cases of the user's teams, longest waiting first: reference,
+    codename and stage only, so a volunteer can take one without seeing anyone's details."""
+    teams = team_ids(user)
+    waiting = (
+        Case.objects.filter(team_id__in=teams, assignee__isnull=True)
         .exclude(stage=Stage.CLOSED)
         .select_related("person", "team")
         .only("reference", "stage", "stage_entered_at", "person__codename", "team__name")
-        .order_by("stage_entered_at")[:limit]
     )
+    return in_order(by_team(waiting, teams), LIST_ORDER, 0, limit)
+
+
+def each_row(heads: list[QuerySet]) -> list[tuple]:
+    """The rows of several sliced querysets (of values_list, with the same columns): one
+    UNION ALL where the database can limit the parts of a union (PostgreSQL), else one
+    query each (SQLite)."""
+    if len(heads) > 1 and connection.features.supports_slicing_ordering_in_compound:
+        return list(heads[0].union(*heads[1:], all=True))
+    return [row for head in heads for row in head]
 
 
 def board_columns(user: User, per_column: int = 15) -> list[tuple[Stage, list[Case], int]]:
-    """Each stage with its longest-waiting cases and how many there are in all."""
+    """Each stage with its longest-waiting cases and how many there are in all: the
+    oldest of each stage are found part by part of the user's scope (see _scope_parts),
+    then only those cases are read."""
     counts = stage_counts(user)
-    columns = []
-    for stage in Stage:
-        if not counts.get(stage.value):
-            columns.append((stage, [], 0))
-            continue
-        cases = list(
-            case_list(user, CaseFilters(stage=stage.value)).order_by("stage_entered_at")[
-                :per_column
-            ]
+    heads = [
+        Case.objects.filter(part, stage=stage)
+        .order_by(*LIST_ORDER)
+        .values_list(*LIST_ORDER, "stage")[:per_column]
+        for stage in Stage
+        if counts.get(stage.value)
+        for part in _scope_parts(user)
+    ]
+    oldest: dict[str, list[int]] = {}
+    for _entered, pk, stage in sorted(each_row(heads)):
+        oldest.setdefault(stage, []).append(pk)
+    shown = [pk for stage in Stage for pk in oldest.get(stage.value, [])[:per_column]]
+    cases = case_list(user, CaseFilters()).in_bulk(shown)
+    return [
+        (
+            stage,
+            [cases[pk] for pk in oldest.get(stage.value, [])[:per_column] if pk in cases],
+            counts.get(stage.value, 0),
         )
-        columns.append((stage, cases, counts[stage.value]))
-    return columns
+        for stage in Stage
+    ]
 
 
 # The most entries a timeline shows, newest first; the case page shows the newest few and

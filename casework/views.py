@@ -76,12 +76,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             funnel=_funnel_chart(dashboard_selectors.own_stage_counts(user)),
         )
     if role != Role.ADMIN and user.has_perm("accounts.log_intake"):
-        from intake.selectors import intake_queue_for  # the dashboard shows both apps
+        from intake.selectors import intake_queue_for, oldest_waiting  # both apps
 
         queue = intake_queue_for(user)
         context["intake_waiting"] = queue.count()
         if role == Role.COORDINATOR:
-            context["intake_oldest"] = list(queue[:5])
+            context["intake_oldest"] = oldest_waiting(user, 5)
     return render(request, "casework/dashboard.html", context)
 
 

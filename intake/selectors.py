@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 from casework.models import Case, Outcome, PersonIndex
 from casework.permissions import team_ids
+from casework.selectors import by_team, in_order
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy.fields import secret_fields
 
@@ -30,6 +31,12 @@ def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
         .only("reference", "channel", "received_at", "category_guess", "state", "team__name")
         .order_by("received_at", "id")
     )
+
+
+def oldest_waiting(user: User, limit: int) -> list[IntakeRequest]:
+    """The untriaged requests of the user's teams waiting longest, read team by team."""
+    waiting = by_team(intake_queue_for(user), team_ids(user))
+    return in_order(waiting, ("received_at", "id"), 0, limit)
 
 
 def intake_for(user: User, reference: str) -> IntakeRequest:
