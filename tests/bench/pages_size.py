@@ -29,6 +29,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django.setup()
 
 from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -38,8 +39,9 @@ from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.oath import totp  # noqa: E402
 
 from accounts.middleware import mark_session_start  # noqa: E402
-from accounts.models import AuthenticatorDevice, User  # noqa: E402
-from casework.management.commands.seed_demo import DEMO_TEAM  # noqa: E402
+from accounts.models import AuthenticatorDevice, Team, User  # noqa: E402
+from accounts.roles import Role  # noqa: E402
+from casework.management.commands.seed_demo import DEMO_TEAM, team_name  # noqa: E402
 from casework.models import Case, Stage  # noqa: E402
 from casework.workflow import OPEN_STAGES  # noqa: E402
 from intake.models import IntakeRequest, TriageState  # noqa: E402
@@ -53,6 +55,9 @@ WORKERS = int(os.environ.get("BENCH_WORKERS", 2))
 MOVE_CASES = 200
 RISK_FILTER = "flag_dependants"
 PAGE_SIZE = 25
+# A coordinator of the demo team and the next: their lists merge two teams' rows, which a
+# one-team coordinator's never do (PostgreSQL walks one team's index in order, not two).
+TWO_TEAMS = "bench-two-teams"
 
 
 def log(message: str) -> None:
@@ -81,11 +86,26 @@ def demo_user(username: str) -> User:
     return user
 
 
+def two_team_coordinator(password: str) -> User:
+    """The TWO_TEAMS coordinator, made here once, with the demo users' password."""
+    user = User.objects.filter(username=TWO_TEAMS).first()
+    if user is None:
+        user = User.objects.create_user(TWO_TEAMS, password)
+        user.groups.add(Group.objects.get(name=Role.COORDINATOR))
+        user.teams.add(*Team.objects.filter(name__in=[DEMO_TEAM, team_name(1)]))
+    elif not user.check_password(password):
+        user.set_password(password)
+        user.save()
+    return demo_user(TWO_TEAMS)
+
+
+def last_page(cases) -> int:
+    return max(1, -(-cases.filter(**{RISK_FILTER: True}).count() // PAGE_SIZE))
+
+
 def targets(coordinator: User) -> dict:
     team_cases = Case.objects.filter(team__name=DEMO_TEAM)
     detail = team_cases.order_by("pk").first()
-    flagged = team_cases.filter(**{RISK_FILTER: True}).count()
-    last_page = max(1, -(-flagged // PAGE_SIZE))
     repeat = (
         IntakeRequest.objects.filter(team__name=DEMO_TEAM, state=TriageState.NEW)
         .order_by("pk")
@@ -95,7 +115,10 @@ def targets(coordinator: User) -> dict:
         "detail": detail.reference,
         "detail_events": detail.events.count(),
         "list_query": f"risk={RISK_FILTER}",
-        "last_page": last_page,
+        "last_page": last_page(team_cases),
+        "last_page_two_teams": last_page(
+            Case.objects.filter(team__name__in=[DEMO_TEAM, team_name(1)])
+        ),
         "request": repeat.reference,
     }
 
@@ -143,6 +166,13 @@ def pages(target: dict) -> list[dict]:
             "kind": "intake",
         },
         {"name": "stage move", "user": "demo-coordinator", "path": "", "kind": "move"},
+        {"name": "dashboard (2 teams)", "user": TWO_TEAMS, "path": "/"},
+        {"name": "case list p1 (2 teams)", "user": TWO_TEAMS, "path": case_list},
+        {
+            "name": "case list deep (2 teams)",
+            "user": TWO_TEAMS,
+            "path": f"{case_list}&page={target['last_page_two_teams']}",
+        },
         {
             "name": "audit search",
             "user": "demo-admin",
@@ -395,6 +425,7 @@ def main() -> int:
     setup_test_environment()  # the in-process client's host, and no real e-mail
     password = (settings.VAR_DIR / "demo-password").read_text().strip()
     users = {name: demo_user(name) for name in ("demo-coordinator", "demo-admin")}
+    users[TWO_TEAMS] = two_team_coordinator(password)
     target = targets(users["demo-coordinator"])
     measured = pages(target)
     log("counting queries per page in process")

@@ -26,10 +26,17 @@ def main() -> int:
         username: pages_size.demo_user(username) for username in ("demo-coordinator", "demo-admin")
     }
     target = pages_size.targets(users["demo-coordinator"])
-    by_name = {page["name"].split(" (")[0]: page for page in pages_size.pages(target)}
-    page = by_name[name]
+    listed = pages_size.pages(target)
+    # The exact name, else the first page whose name starts with it ("case detail").
+    page = next((page for page in listed if page["name"] == name), None) or next(
+        (page for page in listed if page["name"].startswith(name)), None
+    )
+    if page is None:
+        raise SystemExit(f"no page named {name!r}: {', '.join(p['name'] for p in listed)}")
     if page.get("kind", "get") != "get":
         raise SystemExit("profile GET pages only; the writes change the database")
+    if page["user"] not in users:
+        users[page["user"]] = pages_size.demo_user(page["user"])  # made by `make bench`
     client = pages_size.verified_client(users[page["user"]])
 
     def send():
