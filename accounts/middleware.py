@@ -1,10 +1,13 @@
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import resolve_url
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.second_factor import has_authenticator
@@ -69,3 +72,37 @@ class SecondFactorRequiredMiddleware:
             return None
         target = "accounts:verify" if has_authenticator(user) else "accounts:enrol"
         return redirect_to_login(request.get_full_path(), resolve_url(target))
+
+
+class HtmxSignInMiddleware:
+    """A request htmx sends in the background (opening a folded timeline) that is sent to
+    sign in, verify or enrol, after the session expired say, would follow the redirect
+    unseen and put that page inside the page. It gets HX-Redirect instead, so htmx loads
+    the sign-in page as a whole page; signing in returns to the page the user was on.
+
+    Listed before the middleware that sends people to sign in, so it sees their answers.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code != 302 or request.headers.get("HX-Request") != "true":
+            return response
+        target = urlsplit(response["Location"])
+        sign_in = (
+            resolve_url(settings.LOGIN_URL),
+            reverse("accounts:verify"),
+            reverse("accounts:enrol"),
+        )
+        if target.path not in sign_in:
+            return response
+        query = QueryDict(target.query, mutable=True)
+        # The page itself, not the fragment it asked for; this site's pages only.
+        page = urlsplit(request.headers.get("HX-Current-URL", ""))
+        if page.netloc == request.get_host() and page.path.startswith("/"):
+            query["next"] = f"{page.path}?{page.query}" if page.query else page.path
+        redirect = HttpResponse(status=204)
+        redirect["HX-Redirect"] = f"{target.path}?{query.urlencode()}" if query else target.path
+        return redirect

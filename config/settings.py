@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "privacy.csrf.NoReferrerCsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.language.UserLanguageMiddleware",
+    "accounts.middleware.HtmxSignInMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -1,6 +1,8 @@
 """The case page's older timeline entries: opening the fold loads them in place (htmx);
 without JavaScript its link opens them on a page of their own."""
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from django.urls import reverse
 
@@ -69,3 +71,20 @@ def test_without_javascript_the_fold_links_to_a_page_of_older_entries(
     page.get_by_role("link", name="Back to the case").click()
     page.get_by_text("entry 11").wait_for()
     context.close()
+
+
+def test_a_fold_opened_after_signing_out_loads_the_sign_in_page_whole(
+    page, live_server, volunteer, long_case
+):
+    """The session is gone (expired, or ended elsewhere): opening the fold goes to the
+    sign-in page as a page, and signing in would come back to the case, not the fold."""
+    hand_session(page, live_server, verified_client(volunteer))
+    case_page = reverse("casework:case_detail", args=[long_case.reference])
+    page.goto(f"{live_server.url}{case_page}")
+    page.context.clear_cookies()
+
+    page.locator("details.older").get_by_text("4 older entries").click()
+    page.wait_for_url(f"**{reverse('accounts:login')}?next=*")
+    assert parse_qs(urlsplit(page.url).query)["next"] == [case_page]
+    assert page.locator("details.older").count() == 0
+    assert page.locator("input[name=password]").count() == 1
