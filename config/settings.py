@@ -130,6 +130,7 @@ TEMPLATES = [
             ],
             # Django's `date` filter, parsing each format string once (config/date_filter.py).
             "builtins": ["config.date_filter"],
+            "libraries": {"form_errors": "config.form_errors"},
         },
     },
 ]
