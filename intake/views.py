@@ -44,7 +44,7 @@ def intake_queue(request: HttpRequest) -> HttpResponse:
     if not request.user.has_perm("accounts.log_intake"):
         raise PermissionDenied
     return render(
-        request, "intake/queue.html", {"requests": selectors.intake_queue_for(request.user)[:200]}
+        request, "intake/queue.html", {"requests": selectors.oldest_waiting(request.user, 200)}
     )
 
 

@@ -210,7 +210,14 @@ def test_the_dashboard_lists_the_longest_waiting_of_both_teams(lead, team, other
     ]
     oldest = [r for n, r in enumerate(requests) if r.team != east and n != 1][:5]
     assert [r.pk for r in oldest_waiting(lead, 5)] == [r.pk for r in oldest]
-    html = verified_client(lead).get(reverse("casework:dashboard")).content.decode()
+    client = verified_client(lead)
+    html = client.get(reverse("casework:dashboard")).content.decode()
     assert all(c.reference in html for c in expected)
     assert all(r.reference in html for r in oldest)
     assert not any(x.reference in html for x in waiting + requests if x.team == east)
+    # The triage queue: every waiting request of both teams, oldest first.
+    queue = client.get(reverse("intake:queue")).content.decode()
+    theirs = [r for n, r in enumerate(requests) if r.team != east and n != 1]
+    assert sorted(theirs, key=lambda r: queue.find(r.reference)) == theirs
+    assert all(r.reference in queue for r in theirs)
+    assert not any(r.reference in queue for r in requests if r.team == east)
