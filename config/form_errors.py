@@ -16,6 +16,8 @@ RELOAD = _("This page is out of date: nothing was saved. Reload it and try again
 
 @register.filter
 def top_errors(form) -> list:
+    if not form.is_bound:  # most forms on a page: nothing sent, nothing to say
+        return []
     errors = list(form.non_field_errors())
     if any(field.errors for field in form.hidden_fields()):
         errors.append(RELOAD)
