@@ -40,6 +40,18 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request for a Russian page switches
+    the worker's thread to Russian, and it would stay so for whatever the next test
+    renders outside a request."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def team(db):
     return TeamFactory(name="North")
