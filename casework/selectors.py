@@ -290,25 +290,22 @@ def board_columns(user: User, per_column: int = 15) -> list[tuple[Stage, list[Ca
     oldest of each stage are found part by part of the user's scope (see _scope_parts),
     then only those cases are read."""
     counts = stage_counts(user)
+    parts = _scope_parts(user)
     heads = [
         Case.objects.filter(part, stage=stage)
         .order_by(*LIST_ORDER)
         .values_list(*LIST_ORDER, "stage")[:per_column]
         for stage in Stage
         if counts.get(stage.value)
-        for part in _scope_parts(user)
+        for part in parts
     ]
-    oldest: dict[str, list[int]] = {}
+    oldest: dict[str, list[int]] = {stage.value: [] for stage in Stage}
     for _entered, pk, stage in sorted(each_row(heads)):
-        oldest.setdefault(stage, []).append(pk)
-    shown = [pk for stage in Stage for pk in oldest.get(stage.value, [])[:per_column]]
-    cases = case_list(user, CaseFilters()).in_bulk(shown)
+        oldest[stage].append(pk)
+    shown = {stage: pks[:per_column] for stage, pks in oldest.items()}
+    cases = case_list(user, CaseFilters()).in_bulk([pk for pks in shown.values() for pk in pks])
     return [
-        (
-            stage,
-            [cases[pk] for pk in oldest.get(stage.value, [])[:per_column] if pk in cases],
-            counts.get(stage.value, 0),
-        )
+        (stage, [cases[pk] for pk in shown[stage.value] if pk in cases], counts.get(stage.value, 0))
         for stage in Stage
     ]
 
