@@ -108,6 +108,12 @@ class User(PermissionsMixin, AbstractBaseUser):
         return load_grants(self)
 
     @cached_property
+    def team_ids(self) -> frozenset[int]:
+        """The teams this user belongs to now, one query per User object (so per request):
+        access to a team's cases and requests follows current membership, for everyone."""
+        return frozenset(self.teams.values_list("pk", flat=True))
+
+    @cached_property
     def roles(self) -> frozenset[Role]:
         if "groups" in getattr(self, "_prefetched_objects_cache", {}):
             # A list of users with prefetch_related("groups"): no query per user.

@@ -43,6 +43,23 @@ class Action(models.TextChoices):
     LOST_CONTACT = "lost_contact", _("Lost contact raised or cleared")
     DESTINATION_WARNING = "destination_warning", _("Destination warning seen")
     DESTINATION_CHANGED = "destination_changed", _("Destination risk register changed")
+    GRANT_PROPOSED = "grant_proposed", _("Role or team change proposed")
+    GRANT_APPROVED = "grant_approved", _("Role or team change approved")
+    GRANT_REFUSED = "grant_refused", _("Role or team change refused")
+    GRANT_REVOKED = "grant_revoked", _("Role or team change withdrawn")
+    MEMBER_INVITED = "member_invited", _("Member invited")
+    INVITE_COMPLETED = "invite_completed", _("Invitation completed")
+    ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+    LOCKOUT_CLEARED = "lockout_cleared", _("Lock-out cleared")
+    PASSWORD_CHANGED = "password_changed", _("Password changed")
+    PASSWORD_RESET = "password_reset", _("Password reset link issued")
+    TEAM_LEFT = "team_left", _("Removed from a team: cases unassigned")
+    STEP_UP = "step_up", _("Password and code confirmed again")
+    STEP_UP_FAILED = "step_up_failed", _("Password and code confirmation failed")
+    REFUSED = "refused", _("Action refused")
+    DUPLICATE_PROBE = "duplicate_probe", _("Match in another team reported")
+    REASON_VIEWED = "reason_viewed", _("Break-glass reason read")
+    CHECK_IN_CANCELLED = "check_in_cancelled", _("Urgent check-in cancelled")
 
 
 class AccessEvent(ChoiceLabelsMixin, models.Model):
@@ -102,6 +119,9 @@ class InsiderAlert(ChoiceLabelsMixin, models.Model):
         BREAK_GLASS = "break_glass", _("Used break-glass")
         NEW_ADDRESS = "new_address", _("Signed in from a new address")
         CHAIN_BROKEN = "chain_broken", _("Audit chain broken")
+        MANY_REQUESTS = "many_requests", _("Opened many requests within an hour")
+        MANY_ROUTES = "many_routes", _("Opened many route legs within an hour")
+        MANY_PROBES = "many_probes", _("Matched many contacts within an hour")
 
     kind = models.CharField(max_length=16, choices=Kind)
     actor = models.ForeignKey(

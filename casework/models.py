@@ -434,6 +434,11 @@ class ReminderKind(models.TextChoices):
     SECURITY_ALERT = "security_alert", _("Security alert")
     REASSESS = "reassess", _("Re-assess: a compromised account touched this")
     LOST_CONTACT = "lost_contact", _("Lost contact")
+    GRANT = "grant", _("Role or team change to decide")
+    GRANT_DECIDED = "grant_decided", _("Role or team change decided")
+    MEMBER_LEFT = "member_left", _("A member left the team: cases to reassign")
+    DUPLICATE_MATCH = "duplicate_match", _("A request matches a case of your team")
+    CHECK_IN_CANCELLED = "check_in_cancelled", _("Urgent check-in cancelled")
 
 
 class ReminderState(models.TextChoices):

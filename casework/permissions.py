@@ -8,10 +8,8 @@ from accounts.roles import Role
 from casework.models import BreakGlass, Case
 
 
-def team_ids(user: User) -> set[int]:
-    if not hasattr(user, "_team_ids"):
-        user._team_ids = set(user.teams.values_list("pk", flat=True))
-    return user._team_ids
+def team_ids(user: User) -> frozenset[int]:
+    return user.team_ids
 
 
 def is_team_coordinator(user: User, case: Case) -> bool:

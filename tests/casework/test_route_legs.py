@@ -109,7 +109,7 @@ def test_a_break_glass_coordinator_gets_no_leg_details(case, legs, other_team):
 
 def test_a_leg_volunteer_who_left_the_team_loses_the_leg(case, legs, leg_volunteer, team):
     leg_volunteer.teams.remove(team)
-    leg_volunteer.__dict__.pop("_team_ids", None)
+    leg_volunteer.__dict__.pop("team_ids", None)
     assert details_of(selectors.route_for(leg_volunteer, case)) == [False, False, False]
     client = verified_client(leg_volunteer)
     url = reverse("casework:leg_detail", args=[case.reference, legs[0].pk])
