@@ -20,12 +20,19 @@ def on_logout(sender, request, user, **kwargs):
         record(Action.LOGOUT, actor=user, target_type="user", target_ref=str(user.pk))
 
 
+# Who sent the failure says which step failed; anything else is a wrong password.
+FAILURE_ACTIONS = {
+    "accounts.views": Action.SECOND_FACTOR_FAILED,
+    "accounts.step_up": Action.STEP_UP_FAILED,
+}
+
+
 @receiver(user_login_failed, dispatch_uid="audit_login_failed")
 def on_login_failed(sender, credentials, request=None, **kwargs):
     # The typed username is kept only when it names an account: a password typed into the
     # username field must not end up in the log.
     user = User.objects.filter(username=credentials.get("username", "")).first()
-    action = Action.SECOND_FACTOR_FAILED if sender == "accounts.views" else Action.LOGIN_FAILED
+    action = FAILURE_ACTIONS.get(sender, Action.LOGIN_FAILED)
     record(action, actor=user, target_type="user", target_ref=str(user.pk) if user else "")
 
 

@@ -13,6 +13,7 @@ from audit import selectors
 from audit.forms import EventFilterForm
 from audit.log import record
 from audit.models import Action
+from config.step_up import require_step_up
 
 
 def _require_auditor(request: HttpRequest) -> None:
@@ -60,6 +61,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     return render(request, "audit/event_list.html", context)
 
 
+@require_step_up
 def export(request: HttpRequest) -> HttpResponse:
     """The filtered log as CSV, at most EXPORT_LIMIT rows; the export is itself audited."""
     _require_auditor(request)

@@ -16,6 +16,7 @@ from accounts import permissions as account_permissions
 from accounts import selectors as account_selectors
 from casework import containment
 from casework.forms import ContainForm
+from config.step_up import require_step_up
 
 # Where the "since" field starts: a month back covers most phishing found late.
 DEFAULT_LOOKBACK = timedelta(days=30)
@@ -29,6 +30,7 @@ def _require_account_manager(request: HttpRequest) -> None:
 
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters("reason")
+@require_step_up
 def account_contain(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks (with the reason and "since"), POST contains."""
     _require_account_manager(request)

@@ -31,6 +31,7 @@ from casework.forms import (
 )
 from casework.models import Case, EventKind, Stage
 from casework.services import CaseConflict
+from config.step_up import require_step_up
 
 PAGE_SIZE = 25
 TIMELINE_ADDED = {
@@ -384,6 +385,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @sensitive_post_parameters("reason")
+@require_step_up
 def break_glass(request: HttpRequest) -> HttpResponse:
     """A coordinator opens another team's case for an hour by giving a reason."""
     if not request.user.has_perm("accounts.break_glass"):

@@ -9,6 +9,7 @@ from django_otp.oath import totp
 from accounts.middleware import mark_session_start
 from accounts.models import AuthenticatorDevice, User
 from accounts.roles import Role
+from config.step_up import mark_step_up
 from tests.factories import AuthenticatorFactory, TeamFactory, UserFactory
 
 
@@ -28,6 +29,8 @@ def verified_client(user: User) -> Client:
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     mark_session_start(session)
+    # Signing in with password and code is a fresh confirmation (config.step_up), as here.
+    mark_step_up(session)
     session.save()
     return client
 
