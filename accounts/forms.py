@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import AccessChange, Team, User
+from accounts.roles import Role
 
 # No field takes focus on its own (Django's sign-in and password forms do): a screen reader
 # would start mid-page, past the heading and the instructions, and Tab past the skip link.
@@ -52,6 +54,18 @@ class CodeForm(forms.Form):
     )
 
 
+class StepUpForm(forms.Form):
+    """The password and a code again, before something a stolen session could make last."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        max_length=4096,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    code = CodeForm.base_fields["code"]
+
+
 class EnrolmentForm(forms.Form):
     code = forms.CharField(
         label=_("Code from the app"),
@@ -92,6 +106,10 @@ class ProfileForm(forms.ModelForm):
             )
         }
 
+    @property
+    def changes_email(self) -> bool:
+        return bool({"notification_email", "email_notifications"} & set(self.changed_data))
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("email_notifications") and not cleaned.get("notification_email"):
@@ -103,3 +121,55 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         without_autofocus(self)
+
+
+ROLE_CHOICES = [("", "—"), *Role.choices]
+
+
+class AccessChangeForm(forms.Form):
+    """One proposed change of role or team; a second person approves it."""
+
+    kind = forms.ChoiceField(label=_("Change"), choices=AccessChange.Kind.choices[:4])
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("kind")
+        if kind in (AccessChange.Kind.ADD_ROLE, AccessChange.Kind.REMOVE_ROLE):
+            if not cleaned.get("role"):
+                self.add_error("role", _("Choose a role."))
+            cleaned["team"] = None
+        elif kind in (AccessChange.Kind.ADD_TEAM, AccessChange.Kind.REMOVE_TEAM):
+            if not cleaned.get("team"):
+                self.add_error("team", _("Choose a team."))
+            cleaned["role"] = ""
+        return cleaned
+
+
+class InviteForm(forms.Form):
+    username = forms.CharField(
+        label=_("Username"),
+        max_length=40,
+        validators=[UnicodeUsernameValidator()],
+        help_text=_("A working pseudonym, never a real name."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why refused"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

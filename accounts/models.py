@@ -276,3 +276,82 @@ class Containment(models.Model):
 
     def __str__(self) -> str:
         return f"containment of {self.user_id}"
+
+
+class AccountLink(models.Model):
+    """A single-use, short-lived link that lets its holder choose the account's password:
+    an invitation to a new member, or a reset. Only a digest of the token is kept, so a
+    database dump opens no account; whoever made the link sees it once and passes it on,
+    and never holds a working credential (the member also enrols their own authenticator).
+    """
+
+    class Purpose(models.TextChoices):
+        INVITE = "invite", _("Invitation")
+        RESET = "reset", _("Password reset")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=8, choices=Purpose)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("account link")
+        verbose_name_plural = _("account links")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link for {self.user_id}"
+
+
+class AccessChange(models.Model):
+    """A proposed change of someone's role or team. It takes effect only when a second
+    person approves it (accounts.permissions.can_decide_change says who)."""
+
+    class Kind(models.TextChoices):
+        ADD_ROLE = "add_role", _("Give the role")
+        REMOVE_ROLE = "remove_role", _("Take the role away")
+        ADD_TEAM = "add_team", _("Add to the team")
+        REMOVE_TEAM = "remove_team", _("Remove from the team")
+        REACTIVATE = "reactivate", _("Reactivate the account")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for a second person")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    target = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="access_changes", verbose_name=_("account")
+    )
+    kind = models.CharField(_("change"), max_length=16, choices=Kind)
+    role = models.CharField(_("role"), max_length=16, choices=Role, blank=True)
+    team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("team")
+    )
+    state = models.CharField(max_length=16, choices=State, default=State.PENDING)
+    proposed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Why it was refused: about an account, but it may name someone; kept encrypted.
+    reason = EncryptedTextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("access change")
+        verbose_name_plural = _("access changes")
+        indexes = [models.Index(fields=["state", "-proposed_at"])]
+
+    def __str__(self) -> str:
+        return f"G-{self.pk} {self.kind}"
+
+    @property
+    def reference(self) -> str:
+        return f"G-{self.pk}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == self.State.PENDING

@@ -1,11 +1,18 @@
 """Actions on accounts. Each takes the acting user and checks its own permission."""
 
-from django.core.exceptions import PermissionDenied
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import permissions
-from accounts.models import User
+from accounts.models import AccountLink, User
 from accounts.second_factor import devices_remove
 from audit.log import record
 from audit.models import Action
@@ -36,3 +43,124 @@ def second_factor_reset(*, target: User, by: User) -> None:
 def _bump_session_generation(user: User) -> None:
     User.objects.filter(pk=user.pk).update(session_generation=F("session_generation") + 1)
     user.refresh_from_db(fields=["session_generation"])
+
+
+def password_change(*, user: User, new_password: str) -> None:
+    """The user's own new password; every other session of theirs ends with the old hash."""
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        record(Action.PASSWORD_CHANGED, actor=user, target_type="user", target_ref=str(user.pk))
+
+
+def profile_save(*, form, by: User) -> None:
+    """Language and e-mail copies; a changed address is an event in the chain."""
+    with transaction.atomic():
+        changed_email = form.changes_email
+        form.save()
+        if changed_email:
+            record(Action.ACCOUNT_CHANGED, actor=by, target_type="user", target_ref=str(by.pk))
+
+
+LINK_SPENT = _lazy("This link does not work any more: it was used, or it expired. Ask for another.")
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "ignore")).hexdigest()
+
+
+def link_issue(*, target: User, by: User, purpose: str) -> str:
+    """A single-use link for the member to choose a password (and enrol again); returns the
+    token, shown once. Earlier unused links of the member stop working. A reset also makes
+    the old password and second factor unusable and ends every session at once."""
+    with transaction.atomic():
+        AccountLink.objects.filter(user=target, used_at__isnull=True).delete()
+        token = secrets.token_urlsafe(32)
+        AccountLink.objects.create(
+            user=target,
+            purpose=purpose,
+            digest=_token_digest(token),
+            created_by=by,
+            expires_at=timezone.now() + timedelta(hours=settings.ACCOUNT_LINK_HOURS),
+        )
+        if purpose == AccountLink.Purpose.RESET:
+            target.set_unusable_password()
+            target.save(update_fields=["password"])
+            devices_remove(user=target)
+            _bump_session_generation(target)
+        action = Action.MEMBER_INVITED if purpose == AccountLink.Purpose.INVITE else None
+        record(
+            action or Action.PASSWORD_RESET,
+            actor=by,
+            target_type="user",
+            target_ref=str(target.pk),
+        )
+    return token
+
+
+def password_reset_issue(*, target: User, by: User) -> str:
+    if not permissions.can_issue_link(by, target):
+        raise PermissionDenied
+    return link_issue(target=target, by=by, purpose=AccountLink.Purpose.RESET)
+
+
+def link_for(token: str) -> AccountLink | None:
+    """The live link this token opens, or None: unknown, used and expired look alike."""
+    return (
+        AccountLink.objects.select_related("user")
+        .filter(
+            digest=_token_digest(token),
+            used_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            user__is_active=True,
+        )
+        .first()
+    )
+
+
+def link_use(*, token: str, new_password: str) -> User:
+    """Sets the password the member chose and spends the link; they enrol an authenticator
+    at once (any earlier one is gone). A second use, a race included, finds it spent."""
+    with transaction.atomic():
+        link = link_for(token)
+        spent = link is not None and AccountLink.objects.filter(
+            pk=link.pk, used_at__isnull=True
+        ).update(used_at=timezone.now())
+        if not spent:
+            raise ValidationError(LINK_SPENT)
+        user = link.user
+        user.set_password(new_password)
+        user.save(update_fields=["password"])
+        devices_remove(user=user)
+        _bump_session_generation(user)
+        invited = link.purpose == AccountLink.Purpose.INVITE
+        record(
+            Action.INVITE_COMPLETED if invited else Action.PASSWORD_CHANGED,
+            actor=user,
+            target_type="user",
+            target_ref=str(user.pk),
+        )
+    return user
+
+
+def member_deactivate(*, target: User, by: User) -> None:
+    """Locks the account out for good: it cannot sign in, and every session ends."""
+    if not permissions.can_deactivate(by, target):
+        raise PermissionDenied
+    with transaction.atomic():
+        User.objects.filter(pk=target.pk).update(is_active=False)
+        target.is_active = False
+        _bump_session_generation(target)
+        record(Action.ACCOUNT_DEACTIVATED, actor=by, target_type="user", target_ref=str(target.pk))
+
+
+def lockout_clear(*, target: User, by: User) -> int:
+    """Forgets the failed sign-ins that lock the member out (from every address)."""
+    from axes.models import AccessAttempt
+
+    if not permissions.can_unlock(by, target):
+        raise PermissionDenied
+    with transaction.atomic():
+        cleared, _kinds = AccessAttempt.objects.filter(username=target.username).delete()
+        record(Action.LOCKOUT_CLEARED, actor=by, target_type="user", target_ref=str(target.pk))
+    return cleared

@@ -7,10 +7,12 @@ import qrcode.image.svg
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.signals import user_login_failed
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
@@ -32,6 +34,7 @@ from accounts.forms import (
     LoginForm,
     PasswordChangeForm,
     ProfileForm,
+    StepUpForm,
 )
 from accounts.middleware import mark_session_start
 from accounts.models import AuthenticatorDevice
@@ -46,6 +49,7 @@ from accounts.second_factor import (
 )
 from audit.log import record
 from audit.models import Action
+from config.step_up import mark_step_up, require_step_up, step_up_is_fresh, step_up_url
 
 
 def safe_next(request: HttpRequest) -> str:
@@ -96,10 +100,10 @@ def _is_locked(request: HttpRequest) -> bool:
     return AxesProxyHandler.is_locked(request, credentials={"username": request.user.username})
 
 
-def _record_failure(request: HttpRequest) -> None:
+def _record_failure(request: HttpRequest, sender: str = __name__) -> None:
     """A wrong second-factor code counts towards the same lock-out as a wrong password."""
     user_login_failed.send(
-        sender=__name__, credentials={"username": request.user.username}, request=request
+        sender=sender, credentials={"username": request.user.username}, request=request
     )
 
 
@@ -107,6 +111,8 @@ def _complete_sign_in(request: HttpRequest, device: Device, action=Action.SECOND
     # A new session key now: whoever knew the pre-verification key (fixation) gets nothing.
     request.session.cycle_key()
     otp_login(request, device)
+    # Password and code were typed just now: that is a fresh confirmation too.
+    mark_step_up(request.session)
     record(action, actor=request.user, target_type="user", target_ref=str(request.user.pk))
     AxesProxyHandler.reset_attempts(
         ip_address=client_address(request), username=request.user.username
@@ -142,6 +148,34 @@ def verify(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/verify.html", {"form": form, "next": next_url})
 
 
+@sensitive_post_parameters("password", "code")
+@never_cache
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Password and code again: sensitive pages (config.step_up) accept it for minutes."""
+    next_url = safe_next(request)
+    form = StepUpForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        if _is_locked(request):
+            return locked_out(request)
+        user = request.user
+        device = None
+        if user.check_password(form.cleaned_data["password"]):
+            device = second_factor_verify(user=user, code=form.cleaned_data["code"])
+        if device is not None:
+            request.session.cycle_key()
+            mark_step_up(request.session)
+            record(Action.STEP_UP, actor=user, target_type="user", target_ref=str(user.pk))
+            return redirect(next_url)
+        _record_failure(request, sender="accounts.step_up")
+        form.add_error(None, _("That password and code do not match. Try the newest code."))
+    return render(
+        request,
+        "accounts/step_up.html",
+        {"form": form, "next": next_url},
+        status=400 if form.errors else 200,
+    )
+
+
 def _qr_data_uri(device: AuthenticatorDevice) -> str:
     # Drawn here, never by an outside service: the secret must not leave the server.
     uri = (
@@ -162,6 +196,9 @@ def enrol(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request)
     if has_authenticator(user) and not user.is_verified():
         return redirect(with_next("accounts:verify", next_url))
+    if user.is_verified() and not step_up_is_fresh(request):
+        # Replacing the authenticator: a stolen session must not put its own app in.
+        return redirect(step_up_url(request.get_full_path()))
     device = enrolment_device(user=user)
     form = EnrolmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -194,8 +231,15 @@ def enrol(request: HttpRequest) -> HttpResponse:
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(request.POST or None, instance=user)
+    stale = not step_up_is_fresh(request)
+    if request.method == "POST" and form.is_valid() and form.changes_email and stale:
+        # Where copies go is where a thief would read them: kept as typed, not saved.
+        form.add_error(
+            "notification_email",
+            _("Confirm your password and code first, then save again."),
+        )
     if request.method == "POST" and form.is_valid():
-        form.save()
+        services.profile_save(form=form, by=user)
         messages.success(request, _("Settings saved."))
         return redirect("accounts:profile")
     device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
@@ -204,12 +248,14 @@ def profile(request: HttpRequest) -> HttpResponse:
         "backup_codes_left": backup_codes_left(user),
         "teams": user.teams.order_by("name"),
         "form": form,
+        "step_up_url": step_up_url(reverse("accounts:profile")),
     }
     return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
 
 
 @require_POST
 @never_cache
+@require_step_up(back="accounts:profile")
 def backup_codes_new(request: HttpRequest) -> HttpResponse:
     codes = backup_codes_issue(user=request.user)
     return render(
@@ -218,6 +264,7 @@ def backup_codes_new(request: HttpRequest) -> HttpResponse:
 
 
 @method_decorator(sensitive_post_parameters(), name="dispatch")
+@method_decorator(require_step_up, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
     """Changing the password ends every other session (Django keeps only this one)."""
 
@@ -226,11 +273,15 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:profile")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        services.password_change(
+            user=self.request.user, new_password=form.cleaned_data["new_password1"]
+        )
+        # The session hash follows the password: this session stays, every other ends.
+        update_session_auth_hash(self.request, self.request.user)
         messages.success(
             self.request, _("Password changed. Every other session has been signed out.")
         )
-        return response
+        return redirect(self.get_success_url())
 
 
 def members(request: HttpRequest) -> HttpResponse:
@@ -242,10 +293,14 @@ def members(request: HttpRequest) -> HttpResponse:
             "can_reset": permissions.can_reset_second_factor(request.user, member),
             "can_end_sessions": permissions.can_end_sessions(request.user, member),
             "can_contain": permissions.can_contain_account(request.user, member),
+            "can_propose": member.pk != request.user.pk,
+            "can_deactivate": permissions.can_deactivate(request.user, member),
+            "can_unlock": permissions.can_unlock(request.user, member),
         }
         for member in selectors.members_visible_to(request.user)
     ]
-    context = {"rows": rows, "can_contain": permissions.can_manage_accounts(request.user)}
+    manage = permissions.can_manage_accounts(request.user)
+    context = {"rows": rows, "can_contain": manage, "can_manage": manage}
     return render(request, "accounts/members.html", context)
 
 
@@ -261,6 +316,7 @@ def _confirm_member_action(request, pk, *, action, question, done) -> HttpRespon
 
 
 @require_http_methods(["GET", "POST"])
+@require_step_up
 def member_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
     return _confirm_member_action(
         request,
@@ -284,3 +340,97 @@ def member_sessions_end(request: HttpRequest, pk: int) -> HttpResponse:
         question=_("Sign %(username)s out everywhere? Every session they have open ends now."),
         done=_("%(username)s is signed out everywhere."),
     )
+
+
+@require_http_methods(["GET", "POST"])
+@require_step_up
+def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _confirm_member_action(
+        request,
+        pk,
+        action=services.member_deactivate,
+        question=_(
+            "Deactivate %(username)s? They cannot sign in any more and every session of "
+            "theirs ends now. Giving the account back takes two people."
+        ),
+        done=_("%(username)s is deactivated."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_step_up
+def member_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    return _confirm_member_action(
+        request,
+        pk,
+        action=services.lockout_clear,
+        question=_(
+            "Clear the lock-out of %(username)s? Their failed sign-ins are forgotten and they "
+            "can try again at once, from any address."
+        ),
+        done=_("%(username)s can sign in again."),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_step_up
+@never_cache
+def member_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """A single-use link for the member to choose a new password, shown once here."""
+    member = selectors.member_for(request.user, pk)
+    if not permissions.can_issue_link(request.user, member):
+        raise PermissionDenied
+    if request.method == "POST":
+        token = services.password_reset_issue(target=member, by=request.user)
+        return _show_link(request, member, token)
+    question = _(
+        "Make a password-reset link for %(username)s? Their password and second factor stop "
+        "working now and every session ends; the link lets them choose a new password and "
+        "set up their authenticator again."
+    ) % {"username": member.username}
+    return render(request, "accounts/member_confirm.html", {"member": member, "question": question})
+
+
+def _show_link(request: HttpRequest, member, token: str) -> HttpResponse:
+    link = request.build_absolute_uri(reverse("accounts:link", args=[token]))
+    context = {"member": member, "link": link, "hours": settings.ACCOUNT_LINK_HOURS}
+    return render(request, "accounts/link_issued.html", context)
+
+
+LINK_SESSION_KEY = "sp_account_link"
+
+
+@login_not_required
+@second_factor_not_required
+@never_cache
+def link_open(request: HttpRequest, token: str) -> HttpResponse:
+    """Keeps the token in the session and leaves its address, as Django's password reset
+    does: the token must not stay in the address bar or a later page's address."""
+    request.session[LINK_SESSION_KEY] = token
+    return redirect("accounts:link_set")
+
+
+@login_not_required
+@second_factor_not_required
+@sensitive_post_parameters()
+@never_cache
+def link_set_password(request: HttpRequest) -> HttpResponse:
+    token = request.session.get(LINK_SESSION_KEY, "")
+    link = services.link_for(token) if token else None
+    if link is None:
+        return render(request, "accounts/link_set.html", {"spent": True}, status=404)
+    form = SetPasswordForm(link.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.link_use(token=token, new_password=form.cleaned_data["new_password1"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            del request.session[LINK_SESSION_KEY]
+            messages.success(
+                request,
+                _("Password set. Sign in with it; you will set up your authenticator next."),
+            )
+            return redirect("accounts:login")
+    context = {"form": form, "member": link.user}
+    return render(request, "accounts/link_set.html", context, status=400 if form.errors else 200)

@@ -29,7 +29,7 @@ from casework.models import (
 )
 from casework.permissions import team_ids
 from casework.reminders import stage_limit
-from casework.selectors import each_row
+from casework.selectors import cases_assigned_to, each_row
 from casework.workflow import FORWARD
 
 WEEKS = 12
@@ -61,7 +61,7 @@ def _open_counts(cases: QuerySet[Case]) -> list[tuple[Stage, int]]:
 
 def own_stage_counts(user: User) -> list[tuple[Stage, int]]:
     """The user's own open cases per stage (a volunteer's funnel)."""
-    return _open_counts(Case.objects.filter(assignee=user))
+    return _open_counts(cases_assigned_to(user))
 
 
 def team_stage_counts(user: User) -> list[tuple[Stage, int]]:
@@ -205,7 +205,7 @@ def next_steps(user: User, limit: int = 20) -> list[NextStep]:
     action_at = Cast("next_action_due", DateTimeField())
     # Least() of a NULL is NULL on SQLite: each side falls back on the other.
     order = list(
-        Case.objects.filter(assignee=user)
+        cases_assigned_to(user)
         .exclude(stage=Stage.CLOSED)
         .annotate(
             reminder_at=Subquery(pending.values("due_at")[:1]),
@@ -270,7 +270,7 @@ def overdue_for(user: User, limit: int = 20) -> list[Late]:
         return []
     now, today = timezone.now(), timezone.localdate()
     cases = (
-        Case.objects.filter(assignee=user)
+        cases_assigned_to(user)
         .exclude(stage=Stage.CLOSED)
         .filter(Q(next_action_due__lt=today) | over_limit(now))
         .select_related("person", "assignee")

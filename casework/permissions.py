@@ -17,7 +17,13 @@ def is_team_coordinator(user: User, case: Case) -> bool:
 
 
 def is_assignee(user: User, case: Case) -> bool:
-    return user.has_role(Role.VOLUNTEER) and case.assignee_id == user.pk
+    """Assigned to the case while still a member of its team: leaving the team is losing
+    its cases, at the next request, whatever the assignment still says."""
+    return (
+        user.has_role(Role.VOLUNTEER)
+        and case.assignee_id == user.pk
+        and case.team_id in team_ids(user)
+    )
 
 
 def granted_case_ids(user: User) -> list[int]:

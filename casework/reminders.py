@@ -203,7 +203,7 @@ def _dispatch_reminders(now: datetime, batch: int) -> list[int]:
             )
             ids = [notification.pk for notification in notifications]
             made += ids
-            transaction.on_commit(lambda ids=ids: _queue_emails(ids))
+            transaction.on_commit(lambda ids=ids: queue_emails(ids))
     return made
 
 
@@ -237,7 +237,7 @@ def _notify_security_alerts(now: datetime) -> list[int]:
     return [notification.pk for notification in notifications]
 
 
-def _queue_emails(notification_ids: list[int]) -> None:
+def queue_emails(notification_ids: list[int]) -> None:
     from casework.tasks import notification_email
 
     wanted = Notification.objects.filter(

@@ -47,6 +47,11 @@ def break_glass_case_ids(user: User) -> list[int]:
     return permissions.granted_case_ids(user)
 
 
+def _own(user: User) -> Q:
+    """The cases assigned to the user in teams they are still a member of."""
+    return Q(assignee=user, team_id__in=sorted(team_ids(user)))
+
+
 def _scope(user: User, granted) -> Q:
     """What the user may see: their teams' cases for a coordinator, their own for a
     volunteer, and the cases `granted` names (ids, or a subquery of them) by break-glass."""
@@ -54,7 +59,7 @@ def _scope(user: User, granted) -> Q:
     if user.has_role(Role.COORDINATOR):
         scope |= Q(team_id__in=team_ids(user))
     if user.has_role(Role.VOLUNTEER):
-        scope |= Q(assignee=user)
+        scope |= _own(user)
     if granted is not None and user.has_perm("accounts.break_glass"):
         scope |= Q(pk__in=granted)
     return scope
@@ -75,12 +80,20 @@ def _scope_parts(user: User) -> list[Q]:
         parts += [Q(team_id=team) for team in teams]
         covered = Q(team_id__in=teams) if teams else None
     if user.has_role(Role.VOLUNTEER):
-        parts.append(Q(assignee=user) & ~covered if covered else Q(assignee=user))
-        covered = covered | Q(assignee=user) if covered else Q(assignee=user)
+        own = _own(user)
+        parts.append(own & ~covered if covered else own)
+        covered = covered | own if covered else own
     granted = break_glass_case_ids(user) if user.has_perm("accounts.break_glass") else []
     if granted:
         parts.append(Q(pk__in=granted) & ~covered if covered else Q(pk__in=granted))
     return parts
+
+
+def cases_assigned_to(user: User) -> QuerySet[Case]:
+    """The user's own cases: assigned to them, in a team they are still a member of."""
+    if not user.is_active:
+        return Case.objects.none()
+    return Case.objects.filter(_own(user))
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from casework import (
+    access_change_views,
     break_glass_review_views,
     containment_views,
     reminder_views,
@@ -19,6 +20,16 @@ urlpatterns = [
     path("containments/", containment_views.containment_list, name="containment_list"),
     path("containments/<int:pk>/", containment_views.containment_detail, name="containment_detail"),
     path("members/<int:pk>/contain/", containment_views.account_contain, name="account_contain"),
+    path(
+        "members/<int:pk>/change/", access_change_views.access_change_new, name="access_change_new"
+    ),
+    path("members/invite/", access_change_views.member_invite, name="member_invite"),
+    path("access-changes/", access_change_views.access_change_list, name="access_changes"),
+    path(
+        "access-changes/<int:pk>/decide/",
+        access_change_views.access_change_decide,
+        name="access_change_decide",
+    ),
     path(
         "break-glass/reviews/",
         break_glass_review_views.break_glass_reviews,

@@ -202,6 +202,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env_int("SESSION_MAX_HOURS", 12))
 SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
+# A fresh password and code (config/step_up.py) counts this long for sensitive actions.
+STEP_UP_SECONDS = env_int("STEP_UP_MINUTES", 5) * 60
+# Invitation and password-reset links: single use, and short-lived.
+ACCOUNT_LINK_HOURS = env_int("ACCOUNT_LINK_HOURS", 24)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -92,8 +92,3 @@ def test_admin_reaches_the_django_admin_only_when_verified(admin_user, client):
     assert response.request["PATH_INFO"] != reverse("admin:index")
     verified = verified_client(admin_user)
     assert verified.get(reverse("admin:index")).status_code == 200
-
-
-def test_django_admin_hides_personal_fields_of_users(admin_user):
-    page = verified_client(admin_user).get(reverse("admin:accounts_user_add")).content.decode()
-    assert "is_superuser" not in page

@@ -118,7 +118,7 @@ def test_a_contained_admin_cannot_reach_the_django_admin(admin_client_verified):
     contain(admin_client_verified, other_admin, since=timezone.now() - timedelta(days=1))
     response = their_session.get(reverse("admin:index"))
     assert response.status_code == 302
-    assert their_session.get(reverse("admin:accounts_user_changelist")).status_code == 302
+    assert their_session.get(reverse("admin:axes_accessattempt_changelist")).status_code == 302
 
 
 def test_it_lists_exactly_what_the_account_touched_since_then(

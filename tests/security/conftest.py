@@ -31,7 +31,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.middleware import mark_session_start
-from accounts.models import Containment, Team, User
+from accounts.models import AccessChange, Containment, Team, User
 from accounts.roles import Role
 from casework.models import BreakGlass, Case, Reminder, ReminderKind, RouteLeg
 from destinations.models import DestinationRisk, Extradites
@@ -74,6 +74,7 @@ class World:
     break_glass: BreakGlass
     containment: Containment
     destination: DestinationRisk
+    access_change: AccessChange | None = None
     leg_a: RouteLeg | None = None
     leg_b: RouteLeg | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
@@ -138,6 +139,13 @@ def build_world() -> World:
             **axes_fields, get_data="", post_data="", failures_since_start=1
         ),
         "axes.accesslog": AccessLog.objects.create(**axes_fields),
+        # Volunteer B's failed sign-ins too, for clearing a lock-out.
+        "axes.accessattempt_b": AccessAttempt.objects.create(
+            **(axes_fields | {"username": "volunteer_b"}),
+            get_data="",
+            post_data="",
+            failures_since_start=1,
+        ),
         "axes.accessfailurelog": AccessFailureLog.objects.create(**axes_fields),
     }
     now = timezone.now()
@@ -157,7 +165,15 @@ def build_world() -> World:
         reason="Phished",
         audit_seq=0,
     )
+    # Coordinator B proposes taking volunteer B out of team B: admins decide it.
+    access_change = AccessChange.objects.create(
+        target=users["volunteer_b"],
+        kind=AccessChange.Kind.REMOVE_TEAM,
+        team=team_b,
+        proposed_by=users["coordinator_b"],
+    )
     return World(
+        access_change=access_change,
         team_a=team_a,
         team_b=team_b,
         users=users,

@@ -98,7 +98,9 @@ def _variants_casework(world: World, pattern: Pattern):
             ("case_a", {"reference": world.case_a.reference}),
             ("case_b", {"reference": world.case_b.reference}),
         ]
-    if pattern.key == "casework:account_contain":
+    if pattern.key == "casework:access_change_decide":
+        return [("", {"pk": world.access_change.pk})]
+    if pattern.key in ("casework:account_contain", "casework:access_change_new"):
         return [
             ("member_a", {"pk": world.users["volunteer_a"].pk}),
             ("member_b", {"pk": world.users["volunteer_b"].pk}),
@@ -130,6 +132,8 @@ def _variants_intake(world: World, pattern: Pattern):
 
 
 def _variants_accounts(world: World, pattern: Pattern):
+    if pattern.key == "accounts:link":
+        return [("", {"token": "not-a-live-link"})]
     if pattern.arguments == ("pk",) and pattern.key.startswith("accounts:member_"):
         return [
             ("member_a", {"pk": world.users["volunteer_a"].pk}),
@@ -149,7 +153,7 @@ def _variants_admin(world: World, pattern: Pattern):
         content_type = ContentType.objects.get_for_model(user)
         return [("", {"content_type_id": content_type.pk, "object_id": user.pk})]
     if arguments == {"app_label"}:
-        return [(label, {"app_label": label}) for label in ("accounts", "auth", "axes")]
+        return [(label, {"app_label": label}) for label in ("axes",)]
     if arguments == {"url"}:
         return [("", {"url": "no-such-page/"})]
     return None
