@@ -4,7 +4,8 @@ the next logged contact or check-in.
 Raised when either holds for an open case:
 - silence: no contact or check-in for `LOST_CONTACT_HOURS[stage]` hours, counted from the
   last one logged, or from entering the stage if that is later (a stage move is made right
-  after talking to the person; a case just moved on must not be flagged for the old silence);
+  after talking to the person; a case just moved on must not be flagged for the old silence).
+  A case held from in transit or crossing is still on the road: it keeps that stage's limit;
 - a missed check-in: a crossing or transit check-in sent (missed) after the last contact,
   in the current stage.
 
@@ -34,6 +35,7 @@ from casework.models import (
     ReminderState,
     Stage,
 )
+from casework.workflow import ON_THE_ROAD
 
 SWEEP_BATCH = 500
 CHECK_IN_KINDS = (ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN)
@@ -47,15 +49,24 @@ def _in_touch() -> Q:
 
 
 def silent_cases(now: datetime) -> Q:
-    """Open cases silent longer than their stage allows."""
+    """Open cases silent longer than their stage allows.
+
+    A case held while the person is on the road keeps the limit of the stage it was held
+    from, counted from entering that stage: the hold restarts no clock (if on hold has a
+    limit of its own, the shorter wins).
+    """
     silent = Q(pk__in=[])
     for stage, hours in settings.LOST_CONTACT_HOURS.items():
         if not hours:
             continue
         cutoff = now - timedelta(hours=hours)
-        silent |= Q(stage=stage, stage_entered_at__lte=cutoff) & (
-            Q(last_contact_at__isnull=True) | Q(last_contact_at__lte=cutoff)
-        )
+        quiet = Q(last_contact_at__isnull=True) | Q(last_contact_at__lte=cutoff)
+        silent |= Q(stage=stage, stage_entered_at__lte=cutoff) & quiet
+        if stage in ON_THE_ROAD:
+            entered_since = CaseEvent.objects.filter(
+                case=OuterRef("pk"), kind=EventKind.STAGE, to_stage=stage, created_at__gt=cutoff
+            )
+            silent |= Q(stage=Stage.ON_HOLD, held_from=stage) & ~Q(Exists(entered_since)) & quiet
     return silent
 
 

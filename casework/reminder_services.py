@@ -44,7 +44,8 @@ def _own_reminder(reminder: Reminder, by: User) -> Case:
 
 @transaction.atomic
 def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None:
-    """Moves a pending reminder later; the reason goes on the timeline."""
+    """Moves a pending reminder later; the reason goes on the timeline. An urgent check-in
+    put off tells the coordinators (reminders.check_ins_cancelled)."""
     case = _own_reminder(reminder, by)
     if not reason.strip():
         raise ValidationError(_("Say why the reminder can wait."))
@@ -55,6 +56,11 @@ def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None
     )
     if not moved:
         raise ValidationError(_("This reminder was already sent or closed."))
+    if reminder.kind in reminders.CHECK_IN_KINDS and until > reminder.due_at:
+        # An alarm put off is an alarm silenced for a while.
+        reminders.check_ins_cancelled(
+            case, by, [reminder], how=f"snoozed until {until.isoformat()}"
+        )
     audit_case(case, by, Action.REMINDER_CHANGED)
     timeline_add(
         case,
@@ -71,7 +77,8 @@ def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None
 
 @transaction.atomic
 def reminder_dismiss(*, reminder: Reminder, by: User, reason: str) -> None:
-    """Cancels a pending reminder, or acknowledges a sent alarm; the reason is recorded."""
+    """Cancels a pending reminder, or acknowledges a sent alarm; the reason is recorded. An
+    urgent check-in cancelled tells the coordinators (reminders.check_ins_cancelled)."""
     case = _own_reminder(reminder, by)
     if not reason.strip():
         raise ValidationError(_("Say why the reminder is no longer needed."))
@@ -83,6 +90,10 @@ def reminder_dismiss(*, reminder: Reminder, by: User, reason: str) -> None:
     )
     if not closed:
         raise ValidationError(_("This reminder was already closed."))
+    if reminder.kind in reminders.CHECK_IN_KINDS and not was_sent:
+        # Acknowledging a missed one is not silencing: it already alarmed the coordinators,
+        # and the lost contact it raised stays until someone hears from the person.
+        reminders.check_ins_cancelled(case, by, [reminder], how="dismissed")
     audit_case(case, by, Action.REMINDER_CHANGED)
     verb = _("acknowledged") if was_sent else _("dismissed")
     timeline_add(

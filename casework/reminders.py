@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.roles import Role
+from audit.log import record
+from audit.models import Action
 from casework import lost_contact
 from casework.models import (
     Case,
@@ -52,25 +54,96 @@ def _schedule(case: Case, kind: str, due_at: datetime, **fields) -> Reminder:
 
 
 def on_stage_entered(case: Case, by: User) -> None:
-    """Cancels what belonged to the stage left and schedules what the new one needs."""
+    """Cancels what belonged to the stage left and schedules what the new one needs.
+
+    A hold keeps the pending check-ins: it pauses our work, not the person's journey. Any
+    other move cancels them; unless the stage entered schedules its own (the journey goes
+    on) or is arrival (the person is safe), the coordinators are told (check_ins_cancelled).
+    """
     now = timezone.now()
-    _pending(case, ReminderKind.STAGE_OVERDUE, *CHECK_IN_KINDS).update(
-        state=ReminderState.CANCELLED, closed_at=now
-    )
+    _pending(case, ReminderKind.STAGE_OVERDUE).update(state=ReminderState.CANCELLED, closed_at=now)
+    dropped = [] if case.stage == Stage.ON_HOLD else _cancel_check_ins(case, now)
     limit = stage_limit(case.stage)
     if limit and case.stage != Stage.CLOSED:
         _schedule(case, ReminderKind.STAGE_OVERDUE, now + limit, stage=case.stage, created_by=by)
-    if case.stage == Stage.CROSSING and case.crossing_window_end:
-        _schedule(
-            case,
-            ReminderKind.CROSSING_CHECK_IN,
-            case.crossing_window_end + timedelta(hours=settings.CROSSING_GRACE_HOURS),
-            stage=case.stage,
-            urgent=True,
-            created_by=by,
-        )
+    replaced = _schedule_crossing_check_in(case, by) is not None
     if case.stage == Stage.IN_TRANSIT and settings.TRANSIT_CHECK_IN_HOURS:
         _schedule_transit_check_in(case, by)
+        replaced = True
+    if dropped and not replaced and case.stage != Stage.ARRIVED:
+        check_ins_cancelled(case, by, dropped, how=f"moved to {Stage(case.stage).value}")
+
+
+def on_crossing_window_changed(case: Case, by: User) -> None:
+    """At the crossing, the check-in moves with the window's end. Put off (or gone with the
+    window), it is a cancellation: the coordinators are told."""
+    if case.stage != Stage.CROSSING:
+        return
+    dropped = _cancel_check_ins(case, timezone.now(), ReminderKind.CROSSING_CHECK_IN)
+    new = _schedule_crossing_check_in(case, by)
+    put_off = [old for old in dropped if new is None or new.due_at > old.due_at]
+    if put_off:
+        how = f"window moved, due {new.due_at.isoformat()}" if new else "window removed"
+        check_ins_cancelled(case, by, put_off, how=how)
+
+
+def _cancel_check_ins(case: Case, now: datetime, *kinds: str) -> list[Reminder]:
+    """Cancels the case's pending check-ins; returns those this call cancelled."""
+    found = list(_pending(case, *(kinds or CHECK_IN_KINDS)).select_for_update())
+    Reminder.objects.filter(pk__in=[reminder.pk for reminder in found]).update(
+        state=ReminderState.CANCELLED, closed_at=now
+    )
+    return found
+
+
+def _schedule_crossing_check_in(case: Case, by: User) -> Reminder | None:
+    if case.stage != Stage.CROSSING or not case.crossing_window_end:
+        return None
+    return _schedule(
+        case,
+        ReminderKind.CROSSING_CHECK_IN,
+        case.crossing_window_end + timedelta(hours=settings.CROSSING_GRACE_HOURS),
+        stage=case.stage,
+        urgent=True,
+        created_by=by,
+    )
+
+
+def check_ins_cancelled(case: Case, by: User | None, dropped: list[Reminder], how: str) -> None:
+    """Urgent check-ins of the case were cancelled or put off (not answered): tells the
+    coordinators urgently and audits it, in the caller's transaction.
+
+    Told: the case's coordinator, or the team's coordinators when it has none, it is no
+    longer one of them, or it made the change; never the one who made it, so a coordinator
+    cannot quietly silence an alarm either. With nobody else to tell, the audit event stays.
+    """
+    now = timezone.now()
+    current = team_coordinators({case.team_id})[case.team_id]
+    others = [user for user in current if user.pk != getattr(by, "pk", None)]
+    told = [user for user in others if user.pk == case.coordinator_id] or others
+    notifications = Notification.objects.bulk_create(
+        # Linked to the check-in, so it goes with the case's reminders when they are purged.
+        Notification(
+            user=user,
+            reminder=dropped[0],
+            kind=ReminderKind.CHECK_IN_CANCELLED,
+            subject=case.reference,
+            urgent=True,
+            created_at=now,
+        )
+        for user in told
+    )
+    if ids := [notification.pk for notification in notifications]:
+        transaction.on_commit(lambda: _queue_emails(ids))
+    kinds = ", ".join(sorted({reminder.kind for reminder in dropped}))
+    record(
+        Action.CHECK_IN_CANCELLED,
+        actor=by,
+        target_type="case",
+        target_ref=case.reference,
+        team_id=case.team_id,
+        reason=f"{kinds}: {how}",
+    )
 
 
 def _schedule_transit_check_in(case: Case, by: User | None) -> None:

@@ -359,8 +359,8 @@ def case_update(
         case_changed.append("risk_reviewed_at")
     if case_changed:
         case.save(update_fields=case_changed)
-        if "crossing_window_end" in case_changed and case.stage == Stage.CROSSING:
-            reminders.on_stage_entered(case, by)  # the alarm moves with the window
+        if "crossing_window_end" in case_changed:
+            reminders.on_crossing_window_changed(case, by)  # the alarm moves with the window
     if person_changed:
         person.save(update_fields=person_changed)
         person_indexes_refresh(person)

@@ -1,8 +1,9 @@
 """The case workflow as data, and the one function that judges a move.
 
     new → screening → planning → preparation → in_transit → crossing → arrived → follow_up
-    any open stage ⇄ on_hold; any stage → closed (with an outcome); a step back is allowed
-    with a reason (plan failed: crossing → planning, …)
+    any open stage ⇄ on_hold (from in_transit or crossing, by the coordinator only); any
+    stage → closed (with an outcome); a step back is allowed with a reason (plan failed:
+    crossing → planning, …)
 
 Views never decide transitions: they ask `move_problems` (or `moves_for`) and the service
 `case_transition` asks it again before saving.
@@ -30,6 +31,12 @@ OPEN_STAGES = frozenset(FORWARD)
 
 # Entering these needs the team's coordinator (the risky stages, and closing).
 COORDINATOR_ENTRY = frozenset({Stage.IN_TRANSIT, Stage.CROSSING, Stage.CLOSED})
+
+# The person is on the road. A hold from here needs the team's coordinator: it would quiet
+# the journey's alarms. A case held from here is still watched as if it were there: its
+# pending check-ins stay (casework.reminders) and its silence limit runs on
+# (casework.lost_contact).
+ON_THE_ROAD = frozenset({Stage.IN_TRANSIT, Stage.CROSSING})
 
 
 @dataclass(frozen=True)
@@ -178,6 +185,8 @@ def move_problems(
     problems = []
     if target in COORDINATOR_ENTRY and not is_coordinator:
         problems.append(str(_("Only the team's coordinator can approve this move.")))
+    if target == Stage.ON_HOLD and current in ON_THE_ROAD and not is_coordinator:
+        problems.append(str(ROAD_HOLD_NEEDS_COORDINATOR))
     if is_forward(current, target):
         for requirement in EXIT_REQUIREMENTS.get(current, ()):
             if not requirement.check(case):
@@ -193,6 +202,10 @@ def move_problems(
         problems.append(str(WARNING_NOT_SEEN))
     return problems
 
+
+ROAD_HOLD_NEEDS_COORDINATOR = _(
+    "Only the team's coordinator can put a case on hold while the person is on the road."
+)
 
 WARNING_NOT_SEEN = _(
     "This person is on a wanted list and the destination is marked as extraditing to Russia. "

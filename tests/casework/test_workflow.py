@@ -6,7 +6,13 @@ import pytest
 from django.utils import timezone
 
 from casework.models import CaseEvent, EventKind, Stage
-from casework.workflow import COORDINATOR_ENTRY, FORWARD, move_problems, targets_from
+from casework.workflow import (
+    COORDINATOR_ENTRY,
+    FORWARD,
+    ON_THE_ROAD,
+    move_problems,
+    targets_from,
+)
 from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +73,16 @@ def test_a_volunteer_cannot_enter_the_risky_stages_or_close(target):
     case = ready_case(source)
     problems = move_problems(case, target, is_coordinator=False, reason="x", outcome="safe")
     assert "Only the team's coordinator can approve this move." in problems
+
+
+ROAD_HOLD = "Only the team's coordinator can put a case on hold while the person is on the road."
+
+
+@pytest.mark.parametrize("source", FORWARD, ids=str)
+def test_a_volunteer_puts_a_case_on_hold_except_while_the_person_is_on_the_road(source):
+    case = ready_case(source)
+    problems = move_problems(case, Stage.ON_HOLD, is_coordinator=False, reason="waiting")
+    assert problems == ([ROAD_HOLD] if source in ON_THE_ROAD else [])
 
 
 @pytest.mark.parametrize(
