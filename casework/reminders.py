@@ -134,7 +134,7 @@ def check_ins_cancelled(case: Case, by: User | None, dropped: list[Reminder], ho
         for user in told
     )
     if ids := [notification.pk for notification in notifications]:
-        transaction.on_commit(lambda: _queue_emails(ids))
+        transaction.on_commit(lambda: queue_emails(ids))
     kinds = ", ".join(sorted({reminder.kind for reminder in dropped}))
     record(
         Action.CHECK_IN_CANCELLED,
