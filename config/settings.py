@@ -326,6 +326,8 @@ CELERY_BEAT_SCHEDULE["verify-audit-chain"] = {
 ADDRESS_RETENTION_DAYS = env_int("ADDRESS_RETENTION_DAYS", 30)
 if ADDRESS_RETENTION_DAYS < 1:
     raise ConfigurationError("ADDRESS_RETENTION_DAYS must be a whole number of days, at least 1.")
+# django-axes's own default, pinned: its log lines show these as asterisks.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 CELERY_BEAT_SCHEDULE["purge-expired-addresses"] = {
     "task": "audit.tasks.purge_expired_addresses",
     "schedule": crontab(hour=3, minute=15),
