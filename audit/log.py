@@ -5,18 +5,22 @@ canonical JSON encoding of its fields (the reason in clear, so re-encrypting und
 key does not break the chain). Appends lock the single ChainHead row first, inside the
 caller's transaction, so concurrent writers queue and the chain stays linear; a change
 whose audit write fails rolls back with it.
+
+No client address is hashed: what an event keeps of it (the network, and on a sign-in a
+keyed digest) lives outside the chain, so it can be blanked after ADDRESS_RETENTION_DAYS
+without breaking a link (audit/addresses.py).
 """
 
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from ipaddress import ip_address
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from audit import addresses
 from audit.context import current
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
 
@@ -32,7 +36,6 @@ def canonical(event: AccessEvent) -> bytes:
         event.target_type,
         event.target_ref,
         event.team_id,
-        event.source_address,
         event.request_id,
         event.reason or "",
         event.prev_hash,
@@ -42,13 +45,6 @@ def canonical(event: AccessEvent) -> bytes:
 
 def digest(event: AccessEvent) -> str:
     return hashlib.sha256(canonical(event)).hexdigest()
-
-
-def _clean_address(address: str | None) -> str | None:
-    try:
-        return str(ip_address(address)) if address else None
-    except ValueError:
-        return None
 
 
 # No savepoint: an audit write that fails must take the change it records down with it,
@@ -65,6 +61,7 @@ def record(
 ) -> AccessEvent:
     """Appends one event; call it inside the transaction of the change it records."""
     context = current()
+    address = addresses.parse(context.address if context else None)
     seq, prev_hash = _advance_head()
     event = AccessEvent(
         seq=seq,
@@ -74,11 +71,14 @@ def record(
         target_type=target_type,
         target_ref=target_ref,
         team_id=team_id,
-        source_address=_clean_address(context.address if context else None),
+        source_network=addresses.network_of(address),
         request_id=context.request_id if context else "",
         reason=reason or None,
         prev_hash=prev_hash,
     )
+    if action == Action.SECOND_FACTOR:
+        # Only a completed sign-in keeps a digest: the new-address rule compares no other.
+        event.source_digest = addresses.digest_of(event.actor_id, address)
     event.hash = digest(event)
     event.save()
     ChainHead.objects.filter(id=1).update(last_hash=event.hash)
@@ -124,12 +124,15 @@ def _check_insider_rules(event: AccessEvent) -> None:
         # Exactly at the crossing, so one burst raises one alert, not one per case.
         if opened == settings.INSIDER_CASES_PER_HOUR + 1:
             _alert(InsiderAlert.Kind.MANY_CASES, event)
-    elif event.action == Action.SECOND_FACTOR and event.source_address:
+    elif event.action == Action.SECOND_FACTOR and event.source_digest:
+        # Within the retention only, whether or not tonight's purge has run yet: an address
+        # not used for ADDRESS_RETENTION_DAYS is new again.
         seen_before = (
             AccessEvent.objects.filter(
                 actor_id=event.actor_id,
                 action=Action.SECOND_FACTOR,
-                source_address=event.source_address,
+                source_digest=event.source_digest,
+                created_at__gte=addresses.kept_since(event.created_at),
             )
             .exclude(pk=event.pk)
             .exists()

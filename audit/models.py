@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +61,11 @@ class Action(models.TextChoices):
     DUPLICATE_PROBE = "duplicate_probe", _("Match in another team reported")
     REASON_VIEWED = "reason_viewed", _("Break-glass reason read")
     CHECK_IN_CANCELLED = "check_in_cancelled", _("Urgent check-in cancelled")
+    CHAIN_REHASHED = "chain_rehashed", _("Clear addresses removed, audit chain re-hashed")
+
+
+# An event that still keeps where it came from: the nightly purge looks for these only.
+ADDRESS_KEPT = ~Q(source_network="") | ~Q(source_digest="")
 
 
 class AccessEvent(ChoiceLabelsMixin, models.Model):
@@ -67,6 +73,8 @@ class AccessEvent(ChoiceLabelsMixin, models.Model):
 
     Targets are named by reference (C-2026-00042, R-…, a user id), never by anything
     personal; a break-glass reason, which may be, is encrypted (and hashed in clear).
+    No clear client address: only its network, and on a sign-in a keyed digest, both outside
+    the chain and blanked after ADDRESS_RETENTION_DAYS (audit/addresses.py).
     """
 
     seq = models.BigIntegerField(unique=True)
@@ -79,7 +87,10 @@ class AccessEvent(ChoiceLabelsMixin, models.Model):
     target_ref = models.CharField(max_length=32, blank=True)
     # The team a case or request belongs to: coordinators see their teams' history.
     team_id = models.BigIntegerField(null=True, blank=True)
-    source_address = models.GenericIPAddressField(null=True, blank=True)
+    # Outside the chain, so the nightly purge can blank them; on PostgreSQL the append-only
+    # trigger lets an UPDATE blank them, never write another value.
+    source_network = models.CharField(max_length=43, blank=True)
+    source_digest = models.CharField(max_length=64, blank=True)
     request_id = models.CharField(max_length=32, blank=True)
     reason = EncryptedTextField(null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
@@ -93,6 +104,9 @@ class AccessEvent(ChoiceLabelsMixin, models.Model):
             models.Index(fields=["actor", "action", "created_at"]),
             # The audit search by actor and action, newest first, without a sort.
             models.Index(fields=["actor", "action", "-seq"]),
+            models.Index(
+                fields=["created_at"], condition=ADDRESS_KEPT, name="audit_event_address_kept"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,7 +29,7 @@ def events(filters: EventFilters) -> QuerySet[AccessEvent]:
         "action",
         "target_type",
         "target_ref",
-        "source_address",
+        "source_network",
         "request_id",
         "actor__username",
     )

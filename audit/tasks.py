@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from audit import log
+from audit import addresses, log
 
 
 @shared_task(name="audit.tasks.verify_chain")
@@ -9,3 +9,9 @@ def verify_chain() -> dict:
     one an event the dashboard's audit health shows."""
     result = log.verify_and_record()
     return {"checked": result.checked, "broken_seq": result.broken_seq}
+
+
+@shared_task(name="audit.tasks.purge_expired_addresses")
+def purge_expired_addresses() -> int:
+    """Nightly: events older than ADDRESS_RETENTION_DAYS lose their network and digest."""
+    return addresses.purge_expired()

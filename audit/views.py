@@ -76,7 +76,7 @@ def export(request: HttpRequest) -> HttpResponse:
     def lines():
         buffer = _Echo()
         writer = csv.writer(buffer)
-        yield writer.writerow(["seq", "time", "actor", "action", "target", "address", "request"])
+        yield writer.writerow(["seq", "time", "actor", "action", "target", "network", "request"])
         for event in rows.iterator(chunk_size=2000):
             yield writer.writerow(
                 [
@@ -85,7 +85,7 @@ def export(request: HttpRequest) -> HttpResponse:
                     event.actor.username if event.actor else "",
                     event.action,
                     event.target_ref,
-                    event.source_address or "",
+                    event.source_network,
                     event.request_id,
                 ]
             )

@@ -323,6 +323,19 @@ CELERY_BEAT_SCHEDULE["verify-audit-chain"] = {
     "task": "audit.tasks.verify_chain",
     "schedule": timedelta(hours=24),
 }
+# Where volunteers sign in from: audit events keep the network (/24, /48) and, on a sign-in,
+# a keyed digest for the new-address alert, never the address; both are blanked this many
+# days after the event (audit/addresses.py). Clear addresses live only in the lock-out's
+# failure records, for its cool-off (AXES_COOLOFF_TIME).
+ADDRESS_RETENTION_DAYS = env_int("ADDRESS_RETENTION_DAYS", 30)
+if ADDRESS_RETENTION_DAYS < 1:
+    raise ConfigurationError("ADDRESS_RETENTION_DAYS must be a whole number of days, at least 1.")
+# django-axes's own default, pinned: its log lines show these as asterisks.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
+CELERY_BEAT_SCHEDULE["purge-expired-addresses"] = {
+    "task": "audit.tasks.purge_expired_addresses",
+    "schedule": crontab(hour=3, minute=15),
+}
 
 # Reminders ------------------------------------------------------------------------------
 # How long a case may sit in each stage before its assignee is reminded (hours).

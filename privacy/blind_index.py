@@ -56,6 +56,15 @@ def key_fingerprint() -> str:
     return hmac.new(_key(), FINGERPRINT_LABEL, hashlib.sha256).hexdigest()
 
 
+DERIVED_KEY_LABEL = b"safe-passage derived key\x00"
+
+
+def derived_key(purpose: bytes) -> bytes:
+    """A key of its own for another kind of keyed digest, made from ``BLIND_INDEX_KEY``: what
+    is digested under it can never be matched against a blind index, or the other way round."""
+    return hmac.new(_key(), DERIVED_KEY_LABEL + purpose, hashlib.sha256).digest()
+
+
 def digest(kind: Kind | str, normalised: str) -> str:
     """Hex HMAC-SHA256 of ``kind NUL value``; the kind must be one of ``Kind``."""
     message = f"{Kind(kind).value}\x00{normalised}".encode()

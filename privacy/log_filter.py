@@ -1,7 +1,9 @@
-"""A logging filter that blanks anything shaped like a phone number, e-mail or handle.
+"""A logging filter that blanks anything shaped like a phone number, e-mail, handle or IP
+address.
 
 Our own code logs references, never personal data; this catches what libraries, tracebacks
-and careless lines let through.
+and careless lines let through (django-axes, for one, names the client address in every
+failure it logs).
 """
 
 import logging
@@ -15,6 +17,14 @@ PATTERNS = (
     # A Russian mobile written the domestic way: 8 (9xx) xxx-xx-xx.
     re.compile(r"(?<![\w-])[78][\s(-]*9\d{2}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?![\w-])"),
     re.compile(r"(?<![\w-])\d{10,15}(?![\w-])"),  # a bare run of digits as long as a phone
+    # Where a volunteer signs in from: IPv4, then IPv6 written out in full or with "::"
+    # (a clock time has no "::" and too few groups to look like one).
+    re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\.?\d)"),
+    re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){7}[0-9A-Fa-f]{1,4}(?![\w:])"),
+    re.compile(
+        r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?::"
+        r"(?:[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{1,4}){0,6})?(?![\w:])"
+    ),
 )
 REDACTED = "[redacted]"
 

@@ -42,7 +42,7 @@ def fill_chain(count: int) -> None:
             target_type="case",
             target_ref=f"C-2026-{seq % 90000:05d}",
             team_id=1,
-            source_address="203.0.113.7",
+            source_network="203.0.113.0/24",
             request_id=f"{seq:032x}",
             prev_hash=previous,
         )

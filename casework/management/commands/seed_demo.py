@@ -28,6 +28,7 @@ from faker import Faker
 
 from accounts.models import Team, User
 from accounts.roles import Role
+from audit.addresses import kept_since
 from audit.log import digest
 from audit.models import AccessEvent, Action, ChainHead
 from casework import reminders
@@ -526,6 +527,8 @@ class Seeder:
         seq, previous = head.seq, head.last_hash
         self.audit.sort(key=lambda row: row[0])
         progress = Progress("audit events", len(self.audit), self.stream)
+        # What record() keeps of an address, and only for as long as the retention allows.
+        networks_since = kept_since()
         batch = []
         for done, (when, action, actor_id, reference, team_id, kind) in enumerate(self.audit, 1):
             seq += 1
@@ -537,7 +540,7 @@ class Seeder:
                 target_type=kind,
                 target_ref=reference,
                 team_id=team_id,
-                source_address=f"198.51.100.{seq % 250 + 1}",
+                source_network="198.51.100.0/24" if when >= networks_since else "",
                 request_id=f"{seq:032x}",
                 reason=None,
                 prev_hash=previous,
