@@ -105,17 +105,18 @@ def test_a_two_team_coordinator_pages_through_both_teams_in_order(
 )
 def test_every_page_is_cut_from_the_whole_list(team, other_team, east, filters):
     """A coordinator of one team who is also a volunteer, with cases of their own in their
-    team and elsewhere, and break-glass grants on a case of another team and on one of
-    their own: every case they may see shows once, in the list's order."""
+    team and elsewhere (hidden: access follows membership), and break-glass grants on a
+    case of another team and on one of their own: every case they may see shows once, in
+    the list's order."""
     user = UserFactory(username="both", role=Role.COORDINATOR, teams=[team])
     user.groups.add(role_group(Role.VOLUNTEER))
     user = type(user).objects.get(pk=user.pk)  # roles and teams read afresh
     stages = [Stage.NEW, Stage.PLANNING, Stage.CROSSING]
     yesterday = timezone.localdate() - timedelta(days=1)
     for n, case in enumerate(interleaved([team, other_team, east], 60)):
-        case.stage = stages[n % 3]
+        case.stage = stages[(n // 3) % 3]  # every stage in every team
         case.assignee = user if n % 4 == 0 else None
-        case.flag_wanted = n % 3 == 1
+        case.flag_wanted = n % 6 in (1, 2)
         case.next_action_due = yesterday if n % 5 == 0 else None
         case.save()
     grants = [
