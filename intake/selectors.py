@@ -1,12 +1,15 @@
-"""Reads of incoming requests, scoped to the asking user's teams."""
+"""Reads of incoming requests, scoped to what the asking user may see (intake.permissions:
+the team's coordinators every request of the team; a volunteer the team's untriaged ones,
+and those behind a case they may see)."""
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from accounts.roles import Role
 from casework.models import Case, Outcome, PersonIndex
 from casework.permissions import team_ids
-from casework.selectors import by_team, in_order
+from casework.selectors import by_team, cases_visible_to, in_order
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy.fields import secret_fields
 
@@ -15,17 +18,32 @@ from privacy.fields import secret_fields
 CASE_SECRETS = secret_fields(Case, "case__")
 
 
-def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
-    """Volunteers and coordinators see their own teams' requests; admins none."""
+def _teams_requests(user: User) -> QuerySet[IntakeRequest]:
+    """Every request of the teams the user works intake for: not yet what they may read."""
     if not (user.is_active and user.has_perm("accounts.log_intake")):
         return IntakeRequest.objects.none()
     return IntakeRequest.objects.filter(team_id__in=team_ids(user))
 
 
+def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
+    """The requests whose contact and message the user may read, as
+    permissions.can_view_request decides for one: coordinators every request of their
+    teams; volunteers their teams' untriaged requests and the accepted or duplicate ones
+    whose case they may see; admins none."""
+    mine = _teams_requests(user)
+    if user.has_role(Role.COORDINATOR):
+        return mine
+    decided = (TriageState.ACCEPTED, TriageState.DUPLICATE)
+    seen = cases_visible_to(user).values("pk")
+    return mine.filter(Q(state=TriageState.NEW) | Q(state__in=decided, case__in=seen))
+
+
 def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
     """Untriaged requests of the user's teams, oldest first."""
+    # Every member of the team may read an untriaged request (can_view_request), so the
+    # queue is asked without the volunteers' case condition: one index range per team.
     return (
-        intake_visible_to(user)
+        _teams_requests(user)
         .filter(state=TriageState.NEW)
         .select_related("team")
         .only("reference", "channel", "received_at", "category_guess", "state", "team__name")
