@@ -247,6 +247,62 @@ def _queue_emails(notification_ids: list[int]) -> None:
         notification_email.delay(pk)
 
 
+def notify(
+    users: list[User], *, kind: str, subject: str, reminder: Reminder | None = None
+) -> list[int]:
+    """In-app notifications for these people now, in the caller's transaction; their
+    e-mail copies are queued (by id) once it commits."""
+    now = timezone.now()
+    notifications = Notification.objects.bulk_create(
+        Notification(user=user, reminder=reminder, kind=kind, subject=subject, created_at=now)
+        for user in users
+        if user.is_active
+    )
+    ids = [notification.pk for notification in notifications]
+    if ids:
+        transaction.on_commit(lambda: _queue_emails(ids))
+    return ids
+
+
+def duplicate_matches_told(request_reference: str, cases: list[Case]) -> set[int]:
+    """Those of these cases whose coordinators were already told this request matches."""
+    told = Reminder.objects.filter(kind=ReminderKind.DUPLICATE_MATCH, case__in=cases)
+    return {
+        case_id
+        for case_id, note in told.values_list("case_id", "note")
+        if note == request_reference
+    }
+
+
+def on_duplicate_match(cases: list[Case], request_reference: str, by: User) -> list[int]:
+    """Tells the coordinators of each case's team that a request logged in another team
+    matches their case; they decide. The notification names their own case, so its link
+    opens it. A reminder row, already sent, keeps the request's reference (in its note),
+    so each request and case is told once (duplicate_matches_told)."""
+    now = timezone.now()
+    coordinators = team_coordinators({case.team_id for case in cases})
+    made: list[int] = []
+    for case in cases:
+        reminder = Reminder.objects.create(
+            kind=ReminderKind.DUPLICATE_MATCH,
+            state=ReminderState.SENT,
+            due_at=now,
+            sent_at=now,
+            case=case,
+            team_id=case.team_id,
+            subject=case.reference,
+            note=request_reference,
+            created_by=by,
+        )
+        made += notify(
+            coordinators[case.team_id],
+            kind=ReminderKind.DUPLICATE_MATCH,
+            subject=case.reference,
+            reminder=reminder,
+        )
+    return made
+
+
 def heartbeat(name: str, detail: str = "") -> None:
     Heartbeat.objects.update_or_create(
         name=name, defaults={"seen_at": timezone.now(), "detail": detail[:200]}
