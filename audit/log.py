@@ -106,24 +106,39 @@ def _advance_head() -> tuple[int, str]:
     return row[0], row[1]
 
 
+# Reads that, over many distinct targets within an hour, look like someone collecting what
+# they can: the setting holding each one's threshold, and the alert it raises.
+MASS_READS = {
+    Action.CASE_VIEWED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
+    Action.REQUEST_VIEWED: ("INSIDER_REQUESTS_PER_HOUR", InsiderAlert.Kind.MANY_REQUESTS),
+    Action.ROUTE_VIEWED: ("INSIDER_ROUTES_PER_HOUR", InsiderAlert.Kind.MANY_ROUTES),
+    Action.DUPLICATE_PROBE: ("INSIDER_PROBES_PER_HOUR", InsiderAlert.Kind.MANY_PROBES),
+}
+
+
+def _check_mass_reading(event: AccessEvent) -> None:
+    setting, kind = MASS_READS[event.action]
+    since = event.created_at - timedelta(hours=1)
+    reads = AccessEvent.objects.filter(
+        actor_id=event.actor_id, action=event.action, created_at__gte=since
+    )
+    # A target read again within the hour adds nothing to count; the common case (a page
+    # reloaded, a note added) costs one indexed look-up instead of the hour's count.
+    if reads.filter(target_ref=event.target_ref).exclude(pk=event.pk).exists():
+        return
+    distinct = reads.values("target_ref").distinct().count()
+    # Exactly at the crossing, so one burst raises one alert, not one per target.
+    if distinct == getattr(settings, setting) + 1:
+        _alert(kind, event)
+
+
 def _check_insider_rules(event: AccessEvent) -> None:
     if event.actor_id is None:
         return
     if event.action == Action.BREAK_GLASS:
         _alert(InsiderAlert.Kind.BREAK_GLASS, event)
-    elif event.action == Action.CASE_VIEWED:
-        since = event.created_at - timedelta(hours=1)
-        views = AccessEvent.objects.filter(
-            actor_id=event.actor_id, action=Action.CASE_VIEWED, created_at__gte=since
-        )
-        # A case seen again within the hour adds nothing to count; the common case (a page
-        # reloaded, a note added) costs one indexed look-up instead of the hour's count.
-        if views.filter(target_ref=event.target_ref).exclude(pk=event.pk).exists():
-            return
-        opened = views.values("target_ref").distinct().count()
-        # Exactly at the crossing, so one burst raises one alert, not one per case.
-        if opened == settings.INSIDER_CASES_PER_HOUR + 1:
-            _alert(InsiderAlert.Kind.MANY_CASES, event)
+    elif event.action in MASS_READS:
+        _check_mass_reading(event)
     elif event.action == Action.SECOND_FACTOR and event.source_digest:
         # Within the retention only, whether or not tonight's purge has run yet: an address
         # not used for ADDRESS_RETENTION_DAYS is new again.

@@ -7,19 +7,32 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from casework.models import Notification
+from casework.models import Notification, Reminder
 
 
 def notify(
-    users: Iterable[User | None], *, kind: str, subject: str, urgent: bool = False
+    users: Iterable[User | None],
+    *,
+    kind: str,
+    subject: str,
+    urgent: bool = False,
+    reminder: Reminder | None = None,
 ) -> list[int]:
-    """One notification per active user (each once); returns their ids."""
+    """One notification per active user (each once), in the caller's transaction; returns
+    their ids."""
     from casework.reminders import queue_emails
 
     unique = {user.pk: user for user in users if user is not None and user.is_active}
     now = timezone.now()
     made = Notification.objects.bulk_create(
-        Notification(user=user, kind=kind, subject=subject, urgent=urgent, created_at=now)
+        Notification(
+            user=user,
+            kind=kind,
+            subject=subject,
+            urgent=urgent,
+            reminder=reminder,
+            created_at=now,
+        )
         for user in unique.values()
     )
     ids = [notification.pk for notification in made]

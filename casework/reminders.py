@@ -18,7 +18,7 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import lost_contact
+from casework import lost_contact, notifications
 from casework.models import (
     Case,
     Heartbeat,
@@ -318,6 +318,45 @@ def queue_emails(notification_ids: list[int]) -> None:
     ).values_list("pk", flat=True)
     for pk in wanted:
         notification_email.delay(pk)
+
+
+def duplicate_matches_told(request_reference: str, cases: list[Case]) -> set[int]:
+    """Those of these cases whose coordinators were already told this request matches."""
+    told = Reminder.objects.filter(kind=ReminderKind.DUPLICATE_MATCH, case__in=cases)
+    return {
+        case_id
+        for case_id, note in told.values_list("case_id", "note")
+        if note == request_reference
+    }
+
+
+def on_duplicate_match(cases: list[Case], request_reference: str, by: User) -> list[int]:
+    """Tells the coordinators of each case's team that a request logged in another team
+    matches their case; they decide. The notification names their own case, so its link
+    opens it. A reminder row, already sent, keeps the request's reference (in its note),
+    so each request and case is told once (duplicate_matches_told)."""
+    now = timezone.now()
+    coordinators = team_coordinators({case.team_id for case in cases})
+    made: list[int] = []
+    for case in cases:
+        reminder = Reminder.objects.create(
+            kind=ReminderKind.DUPLICATE_MATCH,
+            state=ReminderState.SENT,
+            due_at=now,
+            sent_at=now,
+            case=case,
+            team_id=case.team_id,
+            subject=case.reference,
+            note=request_reference,
+            created_by=by,
+        )
+        made += notifications.notify(
+            coordinators[case.team_id],
+            kind=ReminderKind.DUPLICATE_MATCH,
+            subject=case.reference,
+            reminder=reminder,
+        )
+    return made
 
 
 def heartbeat(name: str, detail: str = "") -> None:

@@ -319,6 +319,12 @@ CELERY_BEAT_SCHEDULE = {
 # Audit ----------------------------------------------------------------------------------
 # One account opening more distinct cases than this within an hour alerts the admins.
 INSIDER_CASES_PER_HOUR = env_int("INSIDER_CASES_PER_HOUR", 30)
+# The same for requests read, cases whose route legs were read, and requests whose contact
+# matched a case of another team (probes): triage reads requests in runs, route legs are
+# read one leg at a time, and a match elsewhere is rare in honest work.
+INSIDER_REQUESTS_PER_HOUR = env_int("INSIDER_REQUESTS_PER_HOUR", 40)
+INSIDER_ROUTES_PER_HOUR = env_int("INSIDER_ROUTES_PER_HOUR", 10)
+INSIDER_PROBES_PER_HOUR = env_int("INSIDER_PROBES_PER_HOUR", 5)
 CELERY_BEAT_SCHEDULE["verify-audit-chain"] = {
     "task": "audit.tasks.verify_chain",
     "schedule": timedelta(hours=24),

@@ -1,12 +1,17 @@
-"""Reads of incoming requests, scoped to the asking user's teams."""
+"""Reads of incoming requests, scoped to what the asking user may see (intake.permissions:
+the team's coordinators every request of the team; a volunteer the team's untriaged ones,
+and those behind a case they may see)."""
+
+from dataclasses import dataclass, field
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
+from accounts.roles import Role
 from casework.models import Case, Outcome, PersonIndex
-from casework.permissions import team_ids
-from casework.selectors import by_team, in_order
+from casework.permissions import can_view_case, team_ids
+from casework.selectors import by_team, cases_visible_to, in_order
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy.fields import secret_fields
 
@@ -15,17 +20,32 @@ from privacy.fields import secret_fields
 CASE_SECRETS = secret_fields(Case, "case__")
 
 
-def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
-    """Volunteers and coordinators see their own teams' requests; admins none."""
+def _teams_requests(user: User) -> QuerySet[IntakeRequest]:
+    """Every request of the teams the user works intake for: not yet what they may read."""
     if not (user.is_active and user.has_perm("accounts.log_intake")):
         return IntakeRequest.objects.none()
     return IntakeRequest.objects.filter(team_id__in=team_ids(user))
 
 
+def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
+    """The requests whose contact and message the user may read, as
+    permissions.can_view_request decides for one: coordinators every request of their
+    teams; volunteers their teams' untriaged requests and the accepted or duplicate ones
+    whose case they may see; admins none."""
+    mine = _teams_requests(user)
+    if user.has_role(Role.COORDINATOR):
+        return mine
+    decided = (TriageState.ACCEPTED, TriageState.DUPLICATE)
+    seen = cases_visible_to(user).values("pk")
+    return mine.filter(Q(state=TriageState.NEW) | Q(state__in=decided, case__in=seen))
+
+
 def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
     """Untriaged requests of the user's teams, oldest first."""
+    # Every member of the team may read an untriaged request (can_view_request), so the
+    # queue is asked without the volunteers' case condition: one index range per team.
     return (
-        intake_visible_to(user)
+        _teams_requests(user)
         .filter(state=TriageState.NEW)
         .select_related("team")
         .only("reference", "channel", "received_at", "category_guess", "state", "team__name")
@@ -48,11 +68,11 @@ def intake_for(user: User, reference: str) -> IntakeRequest:
 
 
 def possible_duplicates(request: IntakeRequest) -> dict:
-    """Cases and open requests sharing a blind index with this request's contact, and the
-    references of those cases suspected or closed as a provocation (a warning for triage).
+    """Cases and the team's requests sharing a blind index with this request's contact,
+    and the cases suspected or closed as a provocation (a warning for triage).
 
     Searches every team: a repeat request is worth knowing about wherever the first one
-    landed. What the triager may see of each case is decided by the caller.
+    landed. Never show this to a user: duplicates_for says what they may learn of it.
     """
     digests = list(request.indexes.values_list("digest", flat=True))
     if not digests:
@@ -63,8 +83,8 @@ def possible_duplicates(request: IntakeRequest) -> dict:
     provocations = list(
         Case.objects.filter(person_id__in=person_ids)
         .filter(Q(outcome=Outcome.PROVOCATION) | Q(provocation_flagged_at__isnull=False))
-        .order_by("-created_at")
-        .values_list("reference", flat=True)[:5]
+        .only("reference", "team_id")
+        .order_by("-created_at")[:5]
     )
     cases = list(
         Case.objects.filter(person_id__in=person_ids)
@@ -81,6 +101,53 @@ def possible_duplicates(request: IntakeRequest) -> dict:
         .order_by("-received_at")[:20]
     )
     return {"cases": cases, "requests": requests, "provocations": provocations}
+
+
+@dataclass
+class Duplicates:
+    """What one user may learn of a request's possible duplicates."""
+
+    # Cases of the user's teams: {"case", "visible" (whether they may open it)}.
+    cases: list[dict] = field(default_factory=list)
+    # Matches in teams the user is not in: never named to them; their coordinators decide.
+    elsewhere: list[Case] = field(default_factory=list)
+    requests: list[IntakeRequest] = field(default_factory=list)
+    # References of suspected provocations in the user's teams; elsewhere only a yes.
+    provocations: list[str] = field(default_factory=list)
+    provocation_elsewhere: bool = False
+
+    @property
+    def candidates(self) -> set[str]:
+        """The references a triage decision may name: the cases listed to the user."""
+        return {item["case"].reference for item in self.cases}
+
+
+def duplicates_for(user: User, request: IntakeRequest) -> Duplicates:
+    """The request's possible duplicates as the user may see them: their teams' cases by
+    reference, another team's only as "a match exists" (naming it would tell any
+    volunteer that a phone belongs to a client, and whose), the team's requests they may
+    read."""
+    found = possible_duplicates(request)
+    own = team_ids(user)
+    duplicates = Duplicates()
+    for case in found["cases"]:
+        if case.team_id in own:
+            duplicates.cases.append({"case": case, "visible": can_view_case(user, case)})
+        else:
+            duplicates.elsewhere.append(case)
+    if found["requests"]:
+        readable = set(
+            intake_visible_to(user)
+            .filter(pk__in=[other.pk for other in found["requests"]])
+            .values_list("pk", flat=True)
+        )
+        duplicates.requests = [other for other in found["requests"] if other.pk in readable]
+    for case in found["provocations"]:
+        if case.team_id in own:
+            duplicates.provocations.append(case.reference)
+        else:
+            duplicates.provocation_elsewhere = True
+    return duplicates
 
 
 def requests_of_teams(teams: set[int]) -> QuerySet[IntakeRequest]:

@@ -16,7 +16,7 @@ from casework import reminders
 from casework.models import Case, EventKind
 from casework.references import REQUEST_PREFIX, next_reference
 from casework.services import case_open, person_contacts_add, timeline_add
-from intake import permissions
+from intake import permissions, selectors
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
 
@@ -128,9 +128,44 @@ def intake_attach(*, request: IntakeRequest, case: Case, by: User) -> None:
 
 @transaction.atomic
 def intake_mark_duplicate(*, request: IntakeRequest, case: Case, by: User) -> None:
-    """Closes the request as a repeat of an existing case (any team's: only its reference
-    is recorded, nothing of it is shown)."""
+    """Closes the request as a repeat of a case of the user's teams, or of one they may
+    see: another team's case is its coordinators' call (intake_matches_report tells them)."""
+    if not (
+        case.team_id in case_permissions.team_ids(by) or case_permissions.can_view_case(by, case)
+    ):
+        raise PermissionDenied
     _close_request(request, by, TriageState.DUPLICATE, case=case)
+
+
+@transaction.atomic
+def intake_matches_report(*, request: IntakeRequest, by: User) -> selectors.Duplicates:
+    """The request's possible duplicates as the user may see them.
+
+    A match in a team the user is not in is never named to them. Each page that shows one
+    is audited as a probe, for that team (the insider rules count them), and the team's
+    coordinators are told, once per request and case, naming their own case.
+    """
+    if not permissions.can_view_request(by, request):
+        raise PermissionDenied
+    duplicates = selectors.duplicates_for(by, request)
+    if not duplicates.elsewhere:
+        return duplicates
+    # Held to the end of the transaction, so two page loads at once tell the coordinators
+    # once (PostgreSQL; SQLite runs one writer at a time anyway).
+    list(IntakeRequest.objects.select_for_update().filter(pk=request.pk).values_list("pk"))
+    for team_id in sorted({case.team_id for case in duplicates.elsewhere}):
+        record(
+            Action.DUPLICATE_PROBE,
+            actor=by,
+            target_type="request",
+            target_ref=request.reference,
+            team_id=team_id,
+        )
+    told = reminders.duplicate_matches_told(request.reference, duplicates.elsewhere)
+    untold = [case for case in duplicates.elsewhere if case.pk not in told]
+    if untold:
+        reminders.on_duplicate_match(untold, request.reference, by)
+    return duplicates
 
 
 @transaction.atomic

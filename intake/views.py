@@ -61,22 +61,11 @@ def intake_detail(request: HttpRequest, reference: str) -> HttpResponse:
             except ValidationError as error:
                 form.add_error(None, error)
     services.audit_request(intake, request.user, Action.REQUEST_VIEWED)
-    duplicates = selectors.possible_duplicates(intake)
-    own_teams = case_permissions.team_ids(request.user)
-    cases = [
-        {
-            "case": case,
-            "visible": case_permissions.can_view_case(request.user, case),
-            "own_team": case.team_id in own_teams,
-        }
-        for case in duplicates["cases"]
-    ]
+    duplicates = services.intake_matches_report(request=intake, by=request.user)
     context = {
         "intake": intake,
         "form": form,
-        "duplicate_cases": cases,
-        "duplicate_requests": duplicates["requests"],
-        "provocations": duplicates["provocations"],
+        "duplicates": duplicates,
         "can_triage": permissions.can_triage(request.user, intake),
     }
     return render(request, "intake/intake_detail.html", context, status=400 if form.errors else 200)
@@ -93,10 +82,11 @@ def _triage(request: HttpRequest, intake, form: TriageForm) -> HttpResponse:
         services.intake_reject(request=intake, by=user, reason=form.cleaned_data["reason"])
         messages.success(request, _("Request rejected."))
         return redirect("intake:queue")
-    # Attach and duplicate name a case among this request's possible duplicates only:
-    # a typed reference must not become a way to reach arbitrary cases.
+    # Attach and duplicate name a case among the possible duplicates listed to this user
+    # only: a typed reference must not become a way to reach arbitrary cases, nor to ask
+    # whether another team's case matches (it is refused as one that does not).
     reference = form.cleaned_data["case_reference"].strip().upper()
-    candidates = {case.reference for case in selectors.possible_duplicates(intake)["cases"]}
+    candidates = selectors.duplicates_for(user, intake).candidates
     case = case_by_reference(reference) if reference in candidates else None
     if case is None:
         raise ValidationError(_("Choose one of the possible duplicates listed."))

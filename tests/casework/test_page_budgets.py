@@ -11,12 +11,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.roles import Role
 from audit import log
 from audit.models import Action
 from casework import services
 from casework.models import CaseEvent, EventKind, Stage
 from intake.services import intake_log
-from tests.factories import CaseFactory, PersonFactory
+from tests.factories import CaseFactory, PersonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -120,13 +121,17 @@ def test_intake_submit(coordinator_client, django_assert_max_num_queries):
 def test_duplicate_search(
     coordinator_client, volunteer, team, other_team, django_assert_max_num_queries
 ):
-    # + the request, its viewing recorded, its contact's digests, suspected provocations,
-    # matching cases and requests, and the break-glass grants (asked once for all of
-    # another team's cases, not once a case)
+    # + the request, its viewing recorded with the insider rule's two look-ups; in the
+    # report's transaction: its contact's digests, suspected provocations, matching cases
+    # and requests, the request locked, the probe recorded (with its two look-ups) for the
+    # other team, which of its cases were told already, that team's coordinators, and per
+    # case told its reminder and notifications
+    UserFactory(role=Role.COORDINATOR, teams=[other_team])
+    matching = []
     for owner_team in (team, other_team, other_team):
         person = PersonFactory(phone="+7 912 555-11-22")
         services.person_indexes_refresh(person)
-        CaseFactory(team=owner_team, person=person)
+        matching.append(CaseFactory(team=owner_team, person=person))
     logged = intake_log(
         by=volunteer,
         team=team,
@@ -135,9 +140,17 @@ def test_duplicate_search(
         contact="+7 912 555-11-22",
     )
     url = reverse("intake:detail", args=[logged.reference])
-    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 4 + 1):
+    viewed = EVERY_PAGE + 1 + AUDIT_WRITE + 2
+    report = SAVEPOINT + 4 + 1 + AUDIT_WRITE + 2 + 1
+    with django_assert_max_num_queries(viewed + report + 1 + 2 * 2):
         page = coordinator_client.get(url).content.decode()
-    assert page.count("C-2026-") >= 3
+    ours, *theirs = (case.reference for case in matching)
+    assert ours in page and not any(reference in page for reference in theirs)
+    assert "A possible match exists in another team" in page
+    # Seen and probed within the hour already (one look-up each), and told: the probe is
+    # still recorded, nobody is told again.
+    with django_assert_max_num_queries(viewed - 1 + report - 1):
+        coordinator_client.get(url)
 
 
 def test_audit_search(admin_client_verified, coordinator, django_assert_max_num_queries):

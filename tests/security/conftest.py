@@ -10,7 +10,8 @@ Roles, as the issue names them:
 - ``admin``: an admin (staff, no personal data by default).
 
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
-``intake_a`` / ``intake_b`` (new requests of each team), a pending follow-up reminder on each
+``intake_a`` / ``intake_b`` (new requests of each team), ``intake_b_decided`` (a request of
+team B accepted into case B, which volunteer B does not work), a pending follow-up reminder on each
 case, an unreviewed break-glass open of case A by coordinator B, an earlier containment of a
 former volunteer, a route leg on each case (``leg_a`` handled by volunteer A, the case's
 assignee; ``leg_b`` by volunteer B, who is not otherwise on case B), one entry of the
@@ -77,6 +78,7 @@ class World:
     access_change: AccessChange | None = None
     leg_a: RouteLeg | None = None
     leg_b: RouteLeg | None = None
+    intake_b_decided: IntakeRequest | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -124,6 +126,15 @@ def build_world() -> World:
     logged = {"received_at": timezone.now() - timedelta(hours=1)}
     intake_a = IntakeRequestFactory(team=team_a, logged_by=users["volunteer_a"], **logged)
     intake_b = IntakeRequestFactory(team=team_b, logged_by=users["volunteer_b"], **logged)
+    intake_b_decided = IntakeRequestFactory(
+        team=team_b,
+        logged_by=users["volunteer_b"],
+        state="accepted",
+        case=case_b,
+        triaged_by=users["coordinator_b"],
+        triaged_at=timezone.now(),
+        **logged,
+    )
     axes_fields = {
         "user_agent": "test",
         "ip_address": "192.0.2.1",
@@ -182,6 +193,7 @@ def build_world() -> World:
         case_b=case_b,
         intake_a=intake_a,
         intake_b=intake_b,
+        intake_b_decided=intake_b_decided,
         reminder_a=follow_up(case_a, users["volunteer_a"]),
         reminder_b=follow_up(case_b, users["coordinator_b"]),
         break_glass=break_glass,

@@ -338,7 +338,8 @@ EXPECTED: dict[str, dict] = {
             "POST": roles("404", coordinator_b="403", admin="302 accounts:members"),
         },
     },
-    # Intake: volunteers and coordinators of the request's team; admins see no requests.
+    # Intake: volunteers and coordinators of the request's team while it waits for triage,
+    # then its coordinators and whoever may see its case; admins see no requests.
     "intake:queue": same(roles("200", admin="403")),
     "intake:new": {
         "GET": roles("200", admin="403"),
@@ -352,6 +353,12 @@ EXPECTED: dict[str, dict] = {
         "intake_b": {
             "GET": roles("404", volunteer_b="200", coordinator_b="200"),
             "POST": roles("404", volunteer_b="302 intake:queue", coordinator_b="302 intake:queue"),
+        },
+        # Triaged into a case volunteer B does not work: only the team's coordinators read
+        # it (and nobody triages it again).
+        "intake_b_decided": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", "403", "404"),
         },
     },
     # The destination-risk register: shared by all teams; volunteers and coordinators read

@@ -91,7 +91,7 @@ def stored_xss(world: World) -> dict:
         "/intake/new/",
         {"channel": "signal", "received_at": now_field(), "contact": XSS_ONE_WORD, "message": XSS},
     )
-    intake = IntakeRequest.objects.exclude(pk__in=[world.intake_a.pk, world.intake_b.pk]).get()
+    intake = IntakeRequest.objects.get(channel="signal")
     posted(coordinator, "/cases/break-glass/", {"reference": a, "reason": XSS})
     posted(coordinator, f"/cases/{b}/legal-hold/", {"action": "set", "reason": XSS})
     # An account name the validator would refuse today, as an older row might hold it.

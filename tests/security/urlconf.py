@@ -127,6 +127,7 @@ def _variants_intake(world: World, pattern: Pattern):
         return [
             ("intake_a", {"reference": world.intake_a.reference}),
             ("intake_b", {"reference": world.intake_b.reference}),
+            ("intake_b_decided", {"reference": world.intake_b_decided.reference}),
         ]
     return None
 
