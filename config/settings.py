@@ -215,12 +215,19 @@ SESSION_COOKIE_AGE = int(SESSION_ABSOLUTE_TIMEOUT.total_seconds())
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_HTTPONLY = True
+# The CSRF token lives in the session, not in a cookie of its own that outlives it by a
+# year: signing out or timing out ends it, and no second cookie can be planted beside it.
+CSRF_USE_SESSIONS = True
+# Flash messages too, rather than in a "messages" cookie beside the session.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # HTTPS. The embedded default serves plain HTTP on 127.0.0.1; production sits behind TLS.
 _secure = not EMBEDDED
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _secure)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _secure)
+# A "__Host-" cookie is kept by browsers only when Secure, for Path=/ and with no Domain,
+# so neither a sibling subdomain nor anyone on a plain-http hop can set or replace it.
+# Browsers drop such cookies over http, so without secure cookies the name stays plain.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _secure)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 63072000 if _secure else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -3,6 +3,8 @@ account, one form or one config file) would try it.
 
 - a production started on keys that are guessable, reused or all zeros, on ALLOWED_HOSTS=*,
   or without an https SITE_URL refuses to start and names the variable;
+- the one cookie is a "__Host-" session cookie in production, and the CSRF token lives and
+  dies with the session: no year-long token cookie to plant, lift or outlive a sign-out;
 """
 
 import base64
@@ -10,9 +12,16 @@ import binascii
 
 import pytest
 from cryptography.fernet import Fernet
+from django.test import Client, override_settings
+from django.urls import reverse
 
 from config.environment import generate_keys
 from tests.config.test_settings import manage, production_env
+from tests.conftest import form_token, verified_client
+from tests.factories import PASSWORD
+
+LOGIN = reverse("accounts:login")
+CSRF_PAGE = "Form expired"
 
 # Production start-up -----------------------------------------------------------------------
 _KEYS = generate_keys()
@@ -69,3 +78,81 @@ def test_production_refuses_to_start_without_site_url():
 )
 def test_production_refuses_a_site_url_that_is_not_https(value):
     _refused("SITE_URL", SITE_URL=value)
+
+
+# Cookies and the CSRF token ---------------------------------------------------------------
+def test_production_names_the_session_cookie_with_the_host_prefix():
+    shown = (
+        "from django.conf import settings as s; print(s.SESSION_COOKIE_NAME, "
+        "s.SESSION_COOKIE_SECURE, s.SESSION_COOKIE_PATH, s.SESSION_COOKIE_DOMAIN, "
+        "s.CSRF_USE_SESSIONS)"
+    )
+    result = manage("shell", "--no-imports", "-c", shown, env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["__Host-sessionid", "True", "/", "None", "True"]
+
+
+def test_the_embedded_mode_over_http_sets_only_a_plain_session_cookie(db):
+    # A browser would drop a __Host- cookie sent over http: `make run` must keep working.
+    page = Client().get(LOGIN)
+    assert set(page.cookies) == {"sessionid"}
+
+
+@override_settings(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-sessionid")
+def test_signing_in_over_https_sets_one_host_cookie_that_ends_with_the_browser(volunteer):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(LOGIN, secure=True)
+    signed_in = client.post(
+        LOGIN,
+        {
+            "username": volunteer.username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": form_token(page),
+        },
+        secure=True,
+        headers={"origin": "https://testserver"},
+    )
+    assert signed_in.status_code == 302, signed_in
+    for response in (page, signed_in):
+        assert set(response.cookies) == {"__Host-sessionid"}  # no csrftoken, no messages
+        cookie = response.cookies["__Host-sessionid"]
+        # What a browser demands of a __Host- cookie, and no lifetime beyond the browser's.
+        assert cookie["secure"] and cookie["httponly"]
+        assert cookie["path"] == "/" and not cookie["domain"]
+        assert cookie["samesite"] == "Lax"
+        assert not cookie["max-age"] and not cookie["expires"]
+
+
+def _enforcing(client: Client) -> Client:
+    strict = Client(enforce_csrf_checks=True)
+    strict.cookies = client.cookies
+    return strict
+
+
+def test_a_csrf_token_lifted_from_a_page_dies_when_its_owner_signs_out(volunteer):
+    client = _enforcing(verified_client(volunteer))
+    lifted = form_token(client.get(reverse("accounts:profile")))
+    signed_out = client.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": lifted})
+    assert signed_out.status_code == 302
+    # The same browser, later: whoever copied the token cannot post with it any more.
+    replay = client.post(
+        LOGIN,
+        {"username": volunteer.username, "password": PASSWORD, "csrfmiddlewaretoken": lifted},
+    )
+    assert replay.status_code == 403
+    assert CSRF_PAGE in replay.content.decode()
+
+
+def test_a_planted_csrf_cookie_is_not_read(volunteer):
+    # A sibling subdomain or a plain-http hop can set a cookie for this site; with the token
+    # in a cookie, planting one and posting the same value passed the check.
+    client = Client(enforce_csrf_checks=True)
+    planted = "p" * 32
+    client.cookies["csrftoken"] = planted
+    response = client.post(
+        LOGIN,
+        {"username": volunteer.username, "password": PASSWORD, "csrfmiddlewaretoken": planted},
+    )
+    assert response.status_code == 403
+    assert CSRF_PAGE in response.content.decode()
+    assert "_auth_user_id" not in client.session
