@@ -5,6 +5,7 @@ account, one form or one config file) would try it.
   or without an https SITE_URL refuses to start and names the variable;
 - the one cookie is a "__Host-" session cookie in production, and the CSRF token lives and
   dies with the session: no year-long token cookie to plant, lift or outlive a sign-out;
+- nothing of ours, pages or static files, may be loaded into another site's page;
 """
 
 import base64
@@ -156,3 +157,23 @@ def test_a_planted_csrf_cookie_is_not_read(volunteer):
     assert response.status_code == 403
     assert CSRF_PAGE in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+# Cross-Origin-Resource-Policy ----------------------------------------------------------------
+def test_static_files_refuse_to_be_loaded_by_another_site(client):
+    for path in ("/static/css/app.css", "/static/vendor/htmx-2.0.11.min.js"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response["Cross-Origin-Resource-Policy"] == "same-origin", path
+
+
+def test_pages_refuse_to_be_loaded_by_another_site(client, volunteer_client, admin_client_verified):
+    answers = [
+        client.get(LOGIN),
+        client.get(reverse("casework:dashboard")),  # the redirect to sign in
+        volunteer_client.get(reverse("casework:dashboard")),
+        volunteer_client.get("/C-2026-99999/nothing-here/"),
+        admin_client_verified.get(reverse("audit:export")),
+    ]
+    for response in answers:
+        assert response["Cross-Origin-Resource-Policy"] == "same-origin", response
