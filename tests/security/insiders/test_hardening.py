@@ -7,6 +7,7 @@ account, one form or one config file) would try it.
   dies with the session: no year-long token cookie to plant, lift or outlive a sign-out;
 - nothing of ours, pages or static files, may be loaded into another site's page;
 - a username or reference typed to look like a formula stays text in the audit CSV;
+- another row's ciphertext pasted into a form is refused with line breaks or spaces in it;
 """
 
 import base64
@@ -16,15 +17,17 @@ import io
 
 import pytest
 from cryptography.fernet import Fernet
+from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from audit import log
 from audit.models import Action
+from casework.models import Person
 from config.environment import generate_keys
 from tests.config.test_settings import manage, production_env
 from tests.conftest import form_token, verified_client
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, CaseFactory, PersonFactory, UserFactory
 
 LOGIN = reverse("accounts:login")
 CSRF_PAGE = "Form expired"
@@ -224,3 +227,55 @@ def test_plain_cells_of_the_audit_export_are_left_as_they_are(admin_client_verif
     log.record(Action.CASE_VIEWED, actor=volunteer, target_ref="C-2026-00042")
     row = next(row for row in _export(admin_client_verified) if row[4] == "C-2026-00042")
     assert row[2:5] == ["volunteer1", "case_viewed", "C-2026-00042"]
+
+
+# Pasted ciphertext ---------------------------------------------------------------------------
+def _stored_legal_name(person: Person) -> str:
+    """The column as a dump shows it: what an insider holding one would paste."""
+    table = connection.ops.quote_name(Person._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT legal_name FROM {table} WHERE id = %s", [person.pk])  # noqa: S608
+        return cursor.fetchone()[0]
+
+
+def _spread(token: str, separator: str, every: int = 16) -> str:
+    return separator.join(token[start : start + every] for start in range(0, len(token), every))
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["\n", "\r\n", " ", "\t", "\u200b", ". ", "/"],
+    ids=["newline", "crlf", "space", "tab", "zero-width-space", "dot-space", "slash"],
+)
+def test_another_rows_ciphertext_pasted_with_separators_is_refused(
+    volunteer_client, volunteer, team, other_team, separator
+):
+    theirs = PersonFactory(legal_name="Fakename Otherteamov")
+    CaseFactory(team=other_team, person=theirs)
+    mine = CaseFactory(team=team, assignee=volunteer)
+    pasted = _spread(_stored_legal_name(theirs), separator)
+    response = volunteer_client.post(
+        reverse("casework:case_edit", args=[mine.reference]),
+        {
+            "version": mine.version,
+            "person-preferred_language": "ru",
+            "person-notes": f"Copied from the old file:\n{pasted}",
+        },
+    )
+    assert response.status_code != 302
+    assert "looks like encrypted data copied from somewhere else" in response.content.decode()
+    assert Person.objects.get(pk=mine.person.pk).notes == ""
+
+
+def test_a_long_ordinary_note_is_not_mistaken_for_a_token(volunteer_client, volunteer, team):
+    mine = CaseFactory(team=team, assignee=volunteer)
+    note = (
+        "Позвонил в 21:40, просит перезвонить. Called back at 22:15: waiting for papers, "
+        "see https://example.org/a/b?c=d&e=f and +7 900 123-45-67; AAAAAAAAAAAAAAAAAAAA. "
+    ) * 20
+    response = volunteer_client.post(
+        reverse("casework:case_edit", args=[mine.reference]),
+        {"version": mine.version, "person-preferred_language": "ru", "person-notes": note},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Person.objects.get(pk=mine.person.pk).notes == note.strip()
