@@ -8,22 +8,26 @@ account, one form or one config file) would try it.
 - nothing of ours, pages or static files, may be loaded into another site's page;
 - a username or reference typed to look like a formula stays text in the audit CSV;
 - another row's ciphertext pasted into a form is refused with line breaks or spaces in it;
+- the break-glass reason asks for no names or contacts, and an admin reads one reason at a
+  time, by asking, each reading an audit event.
 """
 
 import base64
 import binascii
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from audit import log
-from audit.models import Action
-from casework.models import Person
+from audit.models import AccessEvent, Action
+from casework.models import BreakGlass, Person
 from config.environment import generate_keys
 from tests.config.test_settings import manage, production_env
 from tests.conftest import form_token, verified_client
@@ -279,3 +283,103 @@ def test_a_long_ordinary_note_is_not_mistaken_for_a_token(volunteer_client, volu
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert Person.objects.get(pk=mine.person.pk).notes == note.strip()
+
+
+# Break-glass reasons -------------------------------------------------------------------------
+REVIEWS = reverse("casework:break_glass_reviews")
+
+
+def _grant(case, user, reason: str, *, reviewed_by=None) -> BreakGlass:
+    now = timezone.now()
+    return BreakGlass.objects.create(
+        case=case,
+        user=user,
+        reason=reason,
+        expires_at=now + timedelta(hours=1),
+        reviewed_at=now if reviewed_by else None,
+        reviewed_by=reviewed_by,
+        review_comment="ok" if reviewed_by else "",
+    )
+
+
+@pytest.fixture
+def grants(coordinator, other_team, admin_user):
+    waiting = _grant(CaseFactory(team=other_team), coordinator, "Qzwaiting: unit moved north")
+    done = _grant(
+        CaseFactory(team=other_team), coordinator, "Qzdone: night shift", reviewed_by=admin_user
+    )
+    return waiting, done
+
+
+def _reveal(client, grant: BreakGlass):
+    return client.post(reverse("casework:break_glass_reason", args=[grant.pk]))
+
+
+def test_the_break_glass_form_says_to_leave_names_and_contacts_out(coordinator_client):
+    page = coordinator_client.get(reverse("casework:break_glass")).content.decode()
+    assert "Do not write names or contacts: say why you need this case." in page
+
+
+def test_the_review_list_shows_no_reason(admin_client_verified, grants):
+    html = admin_client_verified.get(REVIEWS).content.decode()
+    assert all(grant.case.reference in html for grant in grants)
+    assert "Qzwaiting" not in html and "Qzdone" not in html
+    assert html.count("Show reason") == 2
+    assert not AccessEvent.objects.filter(action=Action.REASON_VIEWED).exists()
+
+
+@pytest.mark.parametrize("which", [0, 1], ids=["to-review", "reviewed"])
+def test_showing_a_reason_shows_that_one_and_writes_its_audit_event(
+    admin_client_verified, admin_user, grants, which
+):
+    grant, other = grants[which], grants[1 - which]
+    response = _reveal(admin_client_verified, grant)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert grant.reason in html
+    assert other.reason not in html
+    event = AccessEvent.objects.get(action=Action.REASON_VIEWED)
+    assert (event.actor, event.target_type, event.target_ref) == (
+        admin_user,
+        "case",
+        grant.case.reference,
+    )
+    assert event.team_id == grant.case.team_id
+
+
+def test_each_reading_of_a_reason_is_its_own_audit_event(admin_client_verified, grants):
+    for grant in (*grants, grants[0]):
+        _reveal(admin_client_verified, grant)
+    targets = AccessEvent.objects.filter(action=Action.REASON_VIEWED).values_list(
+        "target_ref", flat=True
+    )
+    assert sorted(targets) == sorted(g.case.reference for g in (*grants, grants[0]))
+
+
+def test_no_reason_is_shown_when_its_audit_event_cannot_be_written(
+    admin_client_verified, grants, monkeypatch
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("audit log unavailable")
+
+    monkeypatch.setattr("casework.break_glass_review.record", broken)
+    admin_client_verified.raise_request_exception = False
+    response = _reveal(admin_client_verified, grants[0])
+    assert response.status_code == 500
+    assert "Qzwaiting" not in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["coordinator_client", "volunteer_client"])
+def test_only_admins_read_a_reason(request, persona, grants):
+    # The coordinator who wrote it included: the matrix covers every other role.
+    response = _reveal(request.getfixturevalue(persona), grants[0])
+    assert response.status_code == 403
+    assert not AccessEvent.objects.filter(action=Action.REASON_VIEWED).exists()
+
+
+def test_a_reason_is_not_read_by_a_get(admin_client_verified, grants):
+    response = admin_client_verified.get(
+        reverse("casework:break_glass_reason", args=[grants[0].pk])
+    )
+    assert response.status_code == 405
+    assert not AccessEvent.objects.filter(action=Action.REASON_VIEWED).exists()
