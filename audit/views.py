@@ -13,6 +13,7 @@ from audit import selectors
 from audit.forms import EventFilterForm
 from audit.log import record
 from audit.models import Action
+from audit.spreadsheet import spreadsheet_safe
 from config.step_up import require_step_up
 
 
@@ -78,17 +79,18 @@ def export(request: HttpRequest) -> HttpResponse:
         writer = csv.writer(buffer)
         yield writer.writerow(["seq", "time", "actor", "action", "target", "network", "request"])
         for event in rows.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    event.seq,
-                    event.created_at.isoformat(),
-                    event.actor.username if event.actor else "",
-                    event.action,
-                    event.target_ref,
-                    event.source_network,
-                    event.request_id,
-                ]
-            )
+            cells = [
+                event.seq,
+                event.created_at.isoformat(),
+                event.actor.username if event.actor else "",
+                event.action,
+                event.target_ref,
+                event.source_network,
+                event.request_id,
+            ]
+            # Usernames and references are typed by people: opened in a spreadsheet, none
+            # of them may run as a formula.
+            yield writer.writerow([spreadsheet_safe(cell) for cell in cells])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit.csv"'

@@ -1,7 +1,8 @@
 """The admins' review of break-glass opens: a queue, newest unreviewed first.
 
-Reasons are decrypted here and nowhere else for admins: they describe the coordinator's
-need, but may brush against the person, so they stay off every other admin page.
+Reasons are decrypted here and nowhere else for admins, and only one at a time on request,
+each reading audited: they describe the coordinator's need, but may brush against the
+person, so no list shows them and no admin reads them all unnoticed.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,12 +20,13 @@ from casework.models import BreakGlass
 
 QUEUE_LIMIT = 100
 REVIEWED_LIMIT = 50
-# Loaded for the lists: the grant, who opened it, the reference; nothing of the case else.
+# Loaded for the lists: the grant, who opened it, the reference; nothing of the case else,
+# and not the reason (break_glass_reason_reveal).
 FIELDS = (
     "case__reference",
+    "case__team",
     "user__username",
     "reviewed_by__username",
-    "reason",
     "created_at",
     "expires_at",
     "reviewed_at",
@@ -75,3 +77,24 @@ def break_glass_review(*, grant: BreakGlass, by: User, comment: str) -> None:
         target_ref=grant.case.reference,
         reason=comment.strip(),
     )
+
+
+@transaction.atomic
+def break_glass_reason_reveal(*, grant: BreakGlass, by: User) -> str:
+    """The reason given for one grant, for an admin; every reading is audited, so reading
+    them all is as visible as opening every case.
+
+    Recorded against the case (with its team): if the reason named the person after all, a
+    containment of the reading account lists the case for re-assessment.
+    """
+    if not permissions.can_review_break_glass(by):
+        raise PermissionDenied
+    reason = BreakGlass.objects.values_list("reason", flat=True).get(pk=grant.pk)
+    record(
+        Action.REASON_VIEWED,
+        actor=by,
+        target_type="case",
+        target_ref=grant.case.reference,
+        team_id=grant.case.team_id,
+    )
+    return reason

@@ -12,9 +12,14 @@ from casework import break_glass_review as review
 from casework.forms import BreakGlassReviewForm
 
 
-def _review_page(request, *, form=None, form_pk=None, status=200) -> HttpResponse:
+def _review_page(
+    request, *, form=None, form_pk=None, revealed: tuple[int, str] | None = None, status=200
+) -> HttpResponse:
     queue = list(review.break_glass_queue(request.user)[: review.QUEUE_LIMIT])
     context = {
+        # The one reason asked for, as (grant pk, reason); the lists carry none.
+        "revealed_pk": revealed[0] if revealed else None,
+        "revealed_reason": revealed[1] if revealed else "",
         "queue": queue,
         # Reviewed by someone else meanwhile: the grant left the queue, the words must not.
         "form_elsewhere": form is not None and form_pk not in {grant.pk for grant in queue},
@@ -49,3 +54,12 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("casework:break_glass_reviews")
     return _review_page(request, form=form, form_pk=grant.pk, status=400)
+
+
+@require_POST
+def break_glass_reason(request: HttpRequest, pk: int) -> HttpResponse:
+    """Shows one grant's reason, on a POST: reading it is recorded, so no link prefetch,
+    history reload or crawler reads it behind the admin's back."""
+    grant = review.break_glass_for_review(request.user, pk)
+    reason = review.break_glass_reason_reveal(grant=grant, by=request.user)
+    return _review_page(request, revealed=(grant.pk, reason))

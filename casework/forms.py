@@ -1,7 +1,7 @@
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
-from django.utils.text import capfirst
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
@@ -211,7 +211,12 @@ class BreakGlassForm(OffTheRecord, forms.Form):
         label=_("Why you need to open it"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Recorded and reviewed by admins. Access lasts one hour and is read-only."),
+        # The reason is stored, and read by admins who see no personal data otherwise.
+        help_text=format_lazy(
+            "{} {}",
+            _("Do not write names or contacts: say why you need this case."),
+            _("Recorded and reviewed by admins. Access lasts one hour and is read-only."),
+        ),
     )
 
     def clean_reference(self) -> str:

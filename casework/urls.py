@@ -40,6 +40,11 @@ urlpatterns = [
         break_glass_review_views.break_glass_review,
         name="break_glass_review",
     ),
+    path(
+        "break-glass/reviews/<int:pk>/reason/",
+        break_glass_review_views.break_glass_reason,
+        name="break_glass_reason",
+    ),
     path("legs/", route_views.leg_list, name="leg_list"),
     path("cases/", views.case_list, name="case_list"),
     path("cases/board/", views.board, name="board"),

@@ -11,6 +11,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
@@ -84,6 +85,74 @@ def parse_blind_index_key(raw: str) -> bytes:
             "Make one with `python manage.py generate_keys`."
         )
     return key
+
+
+# Django's own bar for a secret key (its check security.W009): shorter or plainer than this,
+# and sessions, password-reset links and signed values are within reach of a guess.
+SECRET_KEY_MIN_LENGTH = 50
+SECRET_KEY_MIN_UNIQUE = 5
+# 32 random bytes show about 30 different values; fewer than 16 is a key typed by hand.
+BLIND_INDEX_KEY_MIN_UNIQUE = 16
+
+
+def check_secret_key(secret_key: str) -> None:
+    if len(secret_key) < SECRET_KEY_MIN_LENGTH:
+        raise ConfigurationError(
+            f"SECRET_KEY is too short: use at least {SECRET_KEY_MIN_LENGTH} random characters."
+        )
+    if len(set(secret_key)) < SECRET_KEY_MIN_UNIQUE or secret_key.startswith("django-insecure-"):
+        raise ConfigurationError(
+            "SECRET_KEY is not random enough (too few different characters, or Django's "
+            "development key). Make one with `python manage.py generate_keys`."
+        )
+
+
+def check_keys_differ(secret_key: str, fernet_keys: list[str], blind_index_key: bytes) -> None:
+    """Each key does one job: whoever learns a key for one job must not hold the others.
+
+    (A Fernet key is 44 characters, so the length rule already keeps it out of SECRET_KEY.)
+    """
+    if secret_key.lower() == blind_index_key.hex():
+        raise ConfigurationError(
+            "SECRET_KEY equals BLIND_INDEX_KEY: give each its own key "
+            "(`python manage.py generate_keys`)."
+        )
+    if any(base64.urlsafe_b64decode(key) == blind_index_key for key in fernet_keys):
+        raise ConfigurationError(
+            "BLIND_INDEX_KEY holds the same bytes as a FIELD_ENCRYPTION_KEY key: "
+            "give each its own key (`python manage.py generate_keys`)."
+        )
+
+
+def check_blind_index_key(key: bytes) -> None:
+    if len(set(key)) < BLIND_INDEX_KEY_MIN_UNIQUE:
+        raise ConfigurationError(
+            "BLIND_INDEX_KEY is not random (all zeros, or a few digits repeated): anyone "
+            "could compute the search indexes of a stolen database. Make one with "
+            "`python manage.py generate_keys`."
+        )
+
+
+def check_allowed_hosts(hosts: list[str]) -> None:
+    if "*" in hosts:
+        raise ConfigurationError(
+            "ALLOWED_HOSTS must not contain '*': list the host names this site answers."
+        )
+
+
+def parse_site_url(raw: str) -> str:
+    """The https address people open the site at; links in e-mails start with it."""
+    parts = urlsplit(raw)
+    if not raw:
+        raise ConfigurationError(
+            "SITE_URL is not set: the https address of this site, for links in e-mails "
+            "(https://cases.example.org)."
+        )
+    if parts.scheme != "https" or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigurationError(
+            f"SITE_URL must be an https address such as https://cases.example.org, not {raw!r}."
+        )
+    return raw.rstrip("/")
 
 
 def generate_keys() -> dict[str, str]:

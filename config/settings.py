@@ -20,6 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 from config.environment import (
     ConfigurationError,
+    check_allowed_hosts,
+    check_blind_index_key,
+    check_keys_differ,
+    check_secret_key,
     env_bool,
     env_int,
     env_list,
@@ -27,6 +31,7 @@ from config.environment import (
     load_embedded_secrets,
     parse_blind_index_key,
     parse_fernet_keys,
+    parse_site_url,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,16 +61,21 @@ else:
 
 
 SECRET_KEY = _secret("SECRET_KEY")
-if len(SECRET_KEY) < 50:
-    raise ConfigurationError("SECRET_KEY is too short: use at least 50 random characters.")
+check_secret_key(SECRET_KEY)
 # Fernet keys, newest first: the first encrypts, all of them decrypt (rotation).
 FIELD_ENCRYPTION_KEY = parse_fernet_keys(_secret("FIELD_ENCRYPTION_KEY"))
 BLIND_INDEX_KEY = parse_blind_index_key(_secret("BLIND_INDEX_KEY"))
+if not EMBEDDED:
+    # A key pasted twice or typed by hand passes the shape checks above; refuse it here.
+    check_keys_differ(SECRET_KEY, FIELD_ENCRYPTION_KEY, BLIND_INDEX_KEY)
+    check_blind_index_key(BLIND_INDEX_KEY)
 
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if EMBEDDED else [])
 if not ALLOWED_HOSTS:
     raise ConfigurationError("ALLOWED_HOSTS is not set: list the host names this site answers.")
+if not EMBEDDED:
+    check_allowed_hosts(ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -89,6 +99,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, which answers static files without asking the middleware below.
+    "privacy.headers.PrivacyHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "audit.context.AuditContextMiddleware",
@@ -106,7 +118,6 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
-    "privacy.headers.PrivacyHeadersMiddleware",
 ]
 
 # Django's form renderer, with inputs, textareas and selects written in Python rather than
@@ -209,12 +220,19 @@ ACCOUNT_LINK_HOURS = env_int("ACCOUNT_LINK_HOURS", 24)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-CSRF_COOKIE_HTTPONLY = True
+# The CSRF token lives in the session, not in a cookie of its own that outlives it by a
+# year: signing out or timing out ends it, and no second cookie can be planted beside it.
+CSRF_USE_SESSIONS = True
+# Flash messages too, rather than in a "messages" cookie beside the session.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # HTTPS. The embedded default serves plain HTTP on 127.0.0.1; production sits behind TLS.
 _secure = not EMBEDDED
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _secure)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _secure)
+# A "__Host-" cookie is kept by browsers only when Secure, for Path=/ and with no Domain,
+# so neither a sibling subdomain nor anyone on a plain-http hop can set or replace it.
+# Browsers drop such cookies over http, so without secure cookies the name stays plain.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _secure)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 63072000 if _secure else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -408,8 +426,13 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
-# Links in e-mails point here.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+# Links in e-mails point here. Required in production: the worker that sends them has no
+# request to take an address from, and a default would send people to a dead address.
+SITE_URL = (
+    env_str("SITE_URL", "http://127.0.0.1:8000")
+    if EMBEDDED
+    else parse_site_url(env_str("SITE_URL", ""))
+)
 
 # Admin ---------------------------------------------------------------------------------
 ADMIN_URL = env_str("ADMIN_URL", "admin/")

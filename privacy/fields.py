@@ -24,7 +24,10 @@ from privacy.keys import crypter
 
 # A Fernet token is url-safe base64 of 0x80 + timestamp + IV + ciphertext + HMAC: it always
 # starts "gAAAAA" and is at least 100 characters long.
-TOKEN_SHAPE = re.compile(r"gAAAAA[A-Za-z0-9_\-]{80,}={0,2}")
+TOKEN_SHAPE = re.compile(r"gAAAAA[A-Za-z0-9_\-]{80,}")
+# Looked for after dropping everything outside that alphabet, "=" padding included: a token
+# broken by line breaks, spaces or other separators is whole again once someone removes them.
+NOT_TOKEN_ALPHABET = re.compile(r"[^A-Za-z0-9_\-]+")
 
 TOKEN_REFUSED = _(
     "This looks like encrypted data copied from somewhere else. It cannot be entered here."
@@ -39,7 +42,9 @@ class DecryptionError(Exception):
 
 
 def looks_like_token(value: object) -> bool:
-    return isinstance(value, str) and TOKEN_SHAPE.search(value) is not None
+    if not isinstance(value, str):
+        return False
+    return TOKEN_SHAPE.search(NOT_TOKEN_ALPHABET.sub("", value)) is not None
 
 
 def refuse_token(value: object) -> None:

@@ -1,6 +1,8 @@
 """Standing personas: a volunteer and a coordinator of one team, a volunteer of another
 team, and an admin. Each `*_client` is signed in with a verified second factor."""
 
+import re
+
 import pytest
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -18,6 +20,17 @@ def current_code(device: AuthenticatorDevice, offset_steps: int = 0) -> str:
     device.refresh_from_db()
     value = totp(device.bin_key, step=device.step, t0=0, digits=device.digits, drift=offset_steps)
     return f"{value:06d}"
+
+
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def form_token(response) -> str:
+    """The CSRF token a page's form carries: it lives in the session, not in a cookie
+    (CSRF_USE_SESSIONS), so a browser, and a test, learns it from the page."""
+    match = CSRF_FIELD.search(response.content.decode())
+    assert match, f"no form with a CSRF token on {response.request['PATH_INFO']}"
+    return match[1]
 
 
 def verified_client(user: User) -> Client:

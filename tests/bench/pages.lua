@@ -2,8 +2,8 @@
 --
 -- Read from the environment (set by the Python side):
 --   BENCH_PATH     path to request
---   BENCH_COOKIE   Cookie header of a signed-in session (sessionid and csrftoken)
---   BENCH_CSRF     the csrftoken, sent back as csrfmiddlewaretoken on POSTs
+--   BENCH_COOKIE   Cookie header of a signed-in session (the CSRF token lives in it)
+--   BENCH_CSRF     the token from the last page's form, sent back as csrfmiddlewaretoken
 --   BENCH_KIND     "get", "intake" (log a request) or "move" (toggle cases on and off hold)
 --   BENCH_MOVES    for "move": a file of lines "reference version stage held_from"
 --   BENCH_RECEIVED for "intake": the received_at value to post

@@ -12,6 +12,7 @@ signed in over HTTP with their password and a TOTP code, as a browser would.
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -58,6 +59,7 @@ PAGE_SIZE = 25
 # A coordinator of the demo team and the next: their lists merge two teams' rows, which a
 # one-team coordinator's never do (PostgreSQL walks one team's index in order, not two).
 TWO_TEAMS = "bench-two-teams"
+CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 def log(message: str) -> None:
@@ -301,11 +303,16 @@ def stop(server: subprocess.Popen) -> None:
 
 
 class Browser:
-    """Just enough of a browser: cookies, form posts with the CSRF token."""
+    """Just enough of a browser: cookies, form posts with the CSRF token.
+
+    The token lives in the session (CSRF_USE_SESSIONS), so it is read from the last page
+    that had a form, as a browser does; signing in changes it.
+    """
 
     def __init__(self, port: int):
         self.port = port
         self.cookies: dict[str, str] = {}
+        self.csrf_token = ""
 
     def send(self, method: str, path: str, form: dict | None = None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -314,7 +321,7 @@ class Browser:
             headers["Cookie"] = self.cookie_header()
         body = None
         if form is not None:
-            body = urlencode({**form, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")})
+            body = urlencode({**form, "csrfmiddlewaretoken": self.csrf_token})
             headers["Content-Type"] = "application/x-www-form-urlencoded"
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
@@ -324,6 +331,8 @@ class Browser:
                 self.cookies[name] = rest.split(";", 1)[0]
         result = (response.status, dict(response.getheaders()), response.read())
         connection.close()
+        if token := CSRF_FIELD.search(result[2].decode("utf-8", errors="replace")):
+            self.csrf_token = token[1]
         return result
 
     def cookie_header(self) -> str:
@@ -353,6 +362,7 @@ def sign_in(port: int, user: User, password: str) -> Browser:
     )
     if status != 302 or "/verify/" not in headers.get("Location", ""):
         raise SystemExit(f"{user.username}: password refused ({status}); check demo-password")
+    browser.send("GET", headers["Location"])  # signing in gave the session a new token
     status, headers, _ = browser.send("POST", "/account/verify/", {"code": fresh_code(user)})
     if status != 302:
         raise SystemExit(f"{user.username}: TOTP code refused ({status})")
@@ -372,7 +382,7 @@ def load(port: int, page: dict, browser: Browser, seconds: int, target: dict) ->
         "BENCH_PATH": page["path"],
         "BENCH_KIND": kind,
         "BENCH_COOKIE": browser.cookie_header(),
-        "BENCH_CSRF": browser.cookies.get("csrftoken", ""),
+        "BENCH_CSRF": browser.csrf_token,
         "BENCH_RECEIVED": received_at(),
     }
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as moves:

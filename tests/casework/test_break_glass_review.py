@@ -1,4 +1,5 @@
-"""Admins review every break-glass open: who, which case, when and why; then mark it."""
+"""Admins review every break-glass open: who, which case, when, and (one at a time, on
+request, audited) why; then mark it."""
 
 from datetime import timedelta
 
@@ -33,13 +34,16 @@ def opened(coordinator, other_team):
     return grant(CaseFactory(team=other_team), coordinator)
 
 
-def test_admin_sees_who_opened_which_case_when_and_why(admin_client_verified, opened):
+def test_admin_sees_who_opened_which_case_when_and_asks_for_why(admin_client_verified, opened):
     page = admin_client_verified.get(QUEUE)
     assert page.status_code == 200
     html = page.content.decode()
     assert "coordinator1" in html and opened.case.reference in html
-    assert "Their coordinator is unreachable tonight" in html
-    assert opened.case.person.codename not in html
+    # The reason only when asked for (tests/security/insiders/test_hardening.py).
+    assert "Their coordinator is unreachable tonight" not in html
+    shown = admin_client_verified.post(reverse("casework:break_glass_reason", args=[opened.pk]))
+    assert "Their coordinator is unreachable tonight" in shown.content.decode()
+    assert opened.case.person.codename not in html + shown.content.decode()
 
 
 @pytest.mark.parametrize("persona", ["coordinator_client", "volunteer_client"])

@@ -5,6 +5,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from tests.conftest import form_token
 from tests.factories import PASSWORD
 
 LOGIN = reverse("accounts:login")
@@ -14,8 +15,7 @@ pytestmark = pytest.mark.django_db
 
 def post_login(volunteer, *, secure: bool, **headers):
     client = Client(enforce_csrf_checks=True)
-    client.get(LOGIN, secure=secure)
-    token = client.cookies["csrftoken"].value
+    token = form_token(client.get(LOGIN, secure=secure))
     return client.post(
         LOGIN,
         {"username": volunteer.username, "password": PASSWORD, "csrfmiddlewaretoken": token},

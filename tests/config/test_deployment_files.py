@@ -20,7 +20,13 @@ ENV_EXAMPLE = ROOT / ".env.example"
 APP_SERVICES = ("web", "worker", "beat")
 KEY_NAMES = ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY")
 # What settings.py refuses to start without in production mode.
-REQUIRED_IN_PRODUCTION = (*KEY_NAMES, "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL")
+REQUIRED_IN_PRODUCTION = (
+    *KEY_NAMES,
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+)
 
 
 def services() -> dict:
@@ -159,8 +165,13 @@ def test_docker_compose_accepts_the_file(tmp_path):
     for source in (COMPOSE_FILE, DOCKERFILE):
         shutil.copy(source, tmp_path / source.name)
     shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
-    # The compose file refuses an empty POSTGRES_PASSWORD, as .env.example leaves it.
-    environment = {**os.environ, "POSTGRES_PASSWORD": "placeholder-for-config-check"}
+    # The compose file refuses an empty POSTGRES_PASSWORD and SITE_URL, as .env.example
+    # leaves them.
+    environment = {
+        **os.environ,
+        "POSTGRES_PASSWORD": "placeholder-for-config-check",
+        "SITE_URL": "https://cases.example.org",
+    }
     result = subprocess.run(
         ["docker", "compose", "-f", "docker-compose.yml", "config", "--quiet"],
         cwd=tmp_path,

@@ -28,6 +28,7 @@ def production_env(**overrides) -> dict[str, str]:
         "DATABASE_URL": "sqlite:////tmp/safe-passage-settings-test.sqlite3",
         "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
         "ALLOWED_HOSTS": "casework.example.org",
+        "SITE_URL": "https://casework.example.org",
         **generate_keys(),
     }
     env.update(overrides)

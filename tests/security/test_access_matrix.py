@@ -233,6 +233,8 @@ EXPECTED: dict[str, dict] = {
     "casework:break_glass_review": post_only(
         only("admin", "302 casework:break_glass_reviews", "403")
     ),
+    # A grant's reason, one at a time on a POST, audited: admins only.
+    "casework:break_glass_reason": post_only(only("admin", "200", "403")),
     # Signing in. The sign-in page is the one public page; signed-in people are sent on to
     # the second step (which sends the verified on to the dashboard).
     "accounts:login": {

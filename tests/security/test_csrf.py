@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import resolve
 
 from audit.models import AccessEvent
+from tests.conftest import form_token
 from tests.security.conftest import ROLES, World, body, rolled_back
 from tests.security.test_access_matrix import POST_DATA, expected_for, observed
 from tests.security.urlconf import Unfillable, all_patterns, variants
@@ -40,14 +41,15 @@ def enforcing(client: Client) -> Client:
     return strict
 
 
-# A page with a form for each kind of session: rendering it sets the CSRF cookie.
+# A page with a form for each kind of session: the token lives in the session (no CSRF
+# cookie), and the page's form is where a browser learns it.
 FORM_PAGE = {"anonymous": "/account/login/", "password_only": "/account/verify/"}
 
 
 def token_for(client: Client, role: str = "volunteer_a") -> str:
     response = client.get(FORM_PAGE.get(role, "/account/"))
     assert response.status_code == 200, response
-    return client.cookies["csrftoken"].value
+    return form_token(response)
 
 
 @pytest.mark.parametrize("pattern", PATTERNS, ids=lambda pattern: pattern.key)

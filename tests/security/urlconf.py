@@ -107,7 +107,7 @@ def _variants_casework(world: World, pattern: Pattern):
         ]
     if pattern.key == "casework:containment_detail":
         return [("", {"pk": world.containment.pk})]
-    if pattern.key == "casework:break_glass_review":
+    if pattern.key in {"casework:break_glass_review", "casework:break_glass_reason"}:
         return [("", {"pk": world.break_glass.pk})]
     if pattern.arguments == ("reference", "pk") and pattern.key.startswith("casework:leg_"):
         return [
