@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 # A sign-in code field that also takes a backup code: those have letters, which a phone's
 # number pad (inputmode=numeric) could not type.
-TAKES_BACKUP_CODES = {("accounts.forms.CodeForm", "code")}
+TAKES_BACKUP_CODES = {("accounts.forms.CodeForm", "code"), ("accounts.forms.StepUpForm", "code")}
 # The password manager's hints, by the names Django gives these fields.
 CURRENT_PASSWORD = {"password", "old_password"}
 NEW_PASSWORD = {"new_password1", "new_password2", "password1", "password2"}

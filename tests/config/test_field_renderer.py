@@ -13,7 +13,6 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
-from accounts import admin as account_admin
 from accounts import forms as account_forms
 from accounts.models import Team, User
 from audit.forms import EventFilterForm
@@ -81,10 +80,14 @@ FORMS = {
     ),
     "accounts.forms.ProfileForm": lambda **kw: account_forms.ProfileForm(**kw),
     "audit.forms.EventFilterForm": lambda **kw: EventFilterForm(**kw),
-    "accounts.admin.UserCreationForm": lambda **kw: account_admin.UserCreationForm(**kw),
-    "accounts.admin.UserEditForm": lambda **kw: account_admin.UserEditForm(
-        instance=User(username="someone"), **kw
+    "accounts.forms.StepUpForm": lambda **kw: account_forms.StepUpForm(**kw),
+    "accounts.forms.AccessChangeForm": lambda **kw: account_forms.AccessChangeForm(
+        teams=Team.objects.order_by("pk"), **kw
     ),
+    "accounts.forms.InviteForm": lambda **kw: account_forms.InviteForm(
+        teams=Team.objects.order_by("pk"), **kw
+    ),
+    "accounts.forms.RefuseForm": lambda **kw: account_forms.RefuseForm(**kw),
 }
 # The same forms in their other shapes.
 MORE_FORMS = {

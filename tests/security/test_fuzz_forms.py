@@ -162,6 +162,12 @@ def _leg_form(world: World):
     return LegForm(members=assignable_members(world.case_b))
 
 
+def _teams():
+    from accounts.models import Team
+
+    return Team.objects.order_by("pk")
+
+
 def _form(dotted: str, **kwargs) -> Callable[[World], forms.BaseForm]:
     module, name = dotted.rsplit(".", 1)
     return lambda world: getattr(importlib.import_module(module), name)(**kwargs)
@@ -304,21 +310,27 @@ TARGETS: dict[str, Target] = {
     "audit.forms.EventFilterForm": Target(
         "admin", lambda w: "/audit/", _form("audit.forms.EventFilterForm"), method="GET"
     ),
-    "accounts.admin.UserCreationForm": Target(
-        "admin",
-        lambda w: "/admin/accounts/user/add/",
-        _form("accounts.admin.UserCreationForm"),
-        context=("adminform",),
+    "accounts.forms.StepUpForm": Target(
+        "volunteer_a", lambda w: "/account/confirm/", _form("accounts.forms.StepUpForm")
     ),
-    "accounts.admin.UserEditForm": Target(
+    "accounts.forms.AccessChangeForm": Target(
         "admin",
-        lambda w: f"/admin/accounts/user/{w.users['volunteer_a'].pk}/change/",
-        lambda w: _form("accounts.admin.UserEditForm", instance=w.users["volunteer_a"])(w),
-        context=("adminform",),
+        lambda w: f"/members/{w.users['volunteer_a'].pk}/change/",
+        lambda w: _form("accounts.forms.AccessChangeForm", teams=_teams())(w),
+        init=frozenset({"teams"}),
+    ),
+    "accounts.forms.InviteForm": Target(
+        "admin",
+        lambda w: "/members/invite/",
+        lambda w: _form("accounts.forms.InviteForm", teams=_teams())(w),
+        init=frozenset({"teams"}),
     ),
 }
-# Forms that are only ever used through their subclasses.
-ABSTRACT = {"casework.forms.VersionedForm": "the base of MoveForm and AssignForm"}
+# Forms that are only ever used through their subclasses, or never rendered as a form.
+ABSTRACT = {
+    "casework.forms.VersionedForm": "the base of MoveForm and AssignForm",
+    "accounts.forms.RefuseForm": "a reason box written out on the list of changes",
+}
 # Views of ours that post Django's own forms.
 EXTRA_TARGETS: dict[str, Target] = {
     "admin team form": Target(
@@ -528,6 +540,13 @@ HAND_READ = {
     ),
     "admin login ?next": Parameter(
         "accounts/admin_site.py", "next", "anonymous", "GET", lambda w: "/admin/login/"
+    ),
+    "access change decision": Parameter(
+        "casework/access_change_views.py",
+        "decision",
+        "admin",
+        "POST",
+        lambda w: f"/access-changes/{w.access_change.pk}/decide/",
     ),
 }
 # Found by this fuzz (each was a 500), fixed since; kept with what was found.
