@@ -20,8 +20,6 @@ def notify(
 ) -> list[int]:
     """One notification per active user (each once), in the caller's transaction; returns
     their ids."""
-    from casework.reminders import queue_emails
-
     unique = {user.pk: user for user in users if user is not None and user.is_active}
     now = timezone.now()
     made = Notification.objects.bulk_create(
@@ -39,3 +37,14 @@ def notify(
     if ids:
         transaction.on_commit(lambda: queue_emails(ids))
     return ids
+
+
+def queue_emails(notification_ids: list[int]) -> None:
+    """E-mail copies for those who asked for them, one task per notification, by id."""
+    from casework.tasks import notification_email
+
+    wanted = Notification.objects.filter(
+        pk__in=notification_ids, user__email_notifications=True
+    ).values_list("pk", flat=True)
+    for pk in wanted:
+        notification_email.delay(pk)

@@ -18,7 +18,7 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import lost_contact, notifications
+from casework import lost_contact
 from casework.models import (
     Case,
     Heartbeat,
@@ -28,6 +28,7 @@ from casework.models import (
     ReminderState,
     Stage,
 )
+from casework.notifications import notify, queue_emails
 
 CHECK_IN_KINDS = (ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN)
 DISPATCH_BATCH = 500
@@ -117,24 +118,17 @@ def check_ins_cancelled(case: Case, by: User | None, dropped: list[Reminder], ho
     longer one of them, or it made the change; never the one who made it, so a coordinator
     cannot quietly silence an alarm either. With nobody else to tell, the audit event stays.
     """
-    now = timezone.now()
     current = team_coordinators({case.team_id})[case.team_id]
     others = [user for user in current if user.pk != getattr(by, "pk", None)]
     told = [user for user in others if user.pk == case.coordinator_id] or others
-    notifications = Notification.objects.bulk_create(
-        # Linked to the check-in, so it goes with the case's reminders when they are purged.
-        Notification(
-            user=user,
-            reminder=dropped[0],
-            kind=ReminderKind.CHECK_IN_CANCELLED,
-            subject=case.reference,
-            urgent=True,
-            created_at=now,
-        )
-        for user in told
+    # Linked to the check-in, so it goes with the case's reminders when they are purged.
+    notify(
+        told,
+        kind=ReminderKind.CHECK_IN_CANCELLED,
+        subject=case.reference,
+        urgent=True,
+        reminder=dropped[0],
     )
-    if ids := [notification.pk for notification in notifications]:
-        transaction.on_commit(lambda: queue_emails(ids))
     kinds = ", ".join(sorted({reminder.kind for reminder in dropped}))
     record(
         Action.CHECK_IN_CANCELLED,
@@ -310,16 +304,6 @@ def _notify_security_alerts(now: datetime) -> list[int]:
     return [notification.pk for notification in notifications]
 
 
-def queue_emails(notification_ids: list[int]) -> None:
-    from casework.tasks import notification_email
-
-    wanted = Notification.objects.filter(
-        pk__in=notification_ids, user__email_notifications=True
-    ).values_list("pk", flat=True)
-    for pk in wanted:
-        notification_email.delay(pk)
-
-
 def duplicate_matches_told(request_reference: str, cases: list[Case]) -> set[int]:
     """Those of these cases whose coordinators were already told this request matches."""
     told = Reminder.objects.filter(kind=ReminderKind.DUPLICATE_MATCH, case__in=cases)
@@ -350,7 +334,7 @@ def on_duplicate_match(cases: list[Case], request_reference: str, by: User) -> l
             note=request_reference,
             created_by=by,
         )
-        made += notifications.notify(
+        made += notify(
             coordinators[case.team_id],
             kind=ReminderKind.DUPLICATE_MATCH,
             subject=case.reference,
