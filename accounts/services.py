@@ -18,13 +18,18 @@ from audit.log import record
 from audit.models import Action
 
 
+def audit_account(action: str, *, target: User, by: User | None) -> None:
+    """An account event in the chain: the account by its id, never by anything else."""
+    record(action, actor=by, target_type="user", target_ref=str(target.pk))
+
+
 def sessions_end_all(*, target: User, by: User) -> None:
     """Logs the user out everywhere: every session they hold stops authenticating."""
     if not permissions.can_end_sessions(by, target):
         raise PermissionDenied
     with transaction.atomic():
         _bump_session_generation(target)
-        record(Action.SESSIONS_ENDED, actor=by, target_type="user", target_ref=str(target.pk))
+        audit_account(Action.SESSIONS_ENDED, target=target, by=by)
 
 
 def second_factor_reset(*, target: User, by: User) -> None:
@@ -37,7 +42,7 @@ def second_factor_reset(*, target: User, by: User) -> None:
     with transaction.atomic():
         devices_remove(user=target)
         _bump_session_generation(target)
-        record(Action.DEVICE_RESET, actor=by, target_type="user", target_ref=str(target.pk))
+        audit_account(Action.DEVICE_RESET, target=target, by=by)
 
 
 def _bump_session_generation(user: User) -> None:
@@ -50,7 +55,7 @@ def password_change(*, user: User, new_password: str) -> None:
     with transaction.atomic():
         user.set_password(new_password)
         user.save(update_fields=["password"])
-        record(Action.PASSWORD_CHANGED, actor=user, target_type="user", target_ref=str(user.pk))
+        audit_account(Action.PASSWORD_CHANGED, target=user, by=user)
 
 
 def profile_save(*, form, by: User) -> None:
@@ -59,7 +64,7 @@ def profile_save(*, form, by: User) -> None:
         changed_email = form.changes_email
         form.save()
         if changed_email:
-            record(Action.ACCOUNT_CHANGED, actor=by, target_type="user", target_ref=str(by.pk))
+            audit_account(Action.ACCOUNT_CHANGED, target=by, by=by)
 
 
 LINK_SPENT = _lazy("This link does not work any more: it was used, or it expired. Ask for another.")
@@ -88,12 +93,9 @@ def link_issue(*, target: User, by: User, purpose: str) -> str:
             target.save(update_fields=["password"])
             devices_remove(user=target)
             _bump_session_generation(target)
-        action = Action.MEMBER_INVITED if purpose == AccountLink.Purpose.INVITE else None
-        record(
-            action or Action.PASSWORD_RESET,
-            actor=by,
-            target_type="user",
-            target_ref=str(target.pk),
+        invite = purpose == AccountLink.Purpose.INVITE
+        audit_account(
+            Action.MEMBER_INVITED if invite else Action.PASSWORD_RESET, target=target, by=by
         )
     return token
 
@@ -134,11 +136,8 @@ def link_use(*, token: str, new_password: str) -> User:
         devices_remove(user=user)
         _bump_session_generation(user)
         invited = link.purpose == AccountLink.Purpose.INVITE
-        record(
-            Action.INVITE_COMPLETED if invited else Action.PASSWORD_CHANGED,
-            actor=user,
-            target_type="user",
-            target_ref=str(user.pk),
+        audit_account(
+            Action.INVITE_COMPLETED if invited else Action.PASSWORD_CHANGED, target=user, by=user
         )
     return user
 
@@ -151,7 +150,7 @@ def member_deactivate(*, target: User, by: User) -> None:
         User.objects.filter(pk=target.pk).update(is_active=False)
         target.is_active = False
         _bump_session_generation(target)
-        record(Action.ACCOUNT_DEACTIVATED, actor=by, target_type="user", target_ref=str(target.pk))
+        audit_account(Action.ACCOUNT_DEACTIVATED, target=target, by=by)
 
 
 def lockout_clear(*, target: User, by: User) -> int:
@@ -162,5 +161,5 @@ def lockout_clear(*, target: User, by: User) -> int:
         raise PermissionDenied
     with transaction.atomic():
         cleared, _kinds = AccessAttempt.objects.filter(username=target.username).delete()
-        record(Action.LOCKOUT_CLEARED, actor=by, target_type="user", target_ref=str(target.pk))
+        audit_account(Action.LOCKOUT_CLEARED, target=target, by=by)
     return cleared

@@ -47,7 +47,6 @@ from accounts.second_factor import (
     second_factor_verify,
     throttled_until,
 )
-from audit.log import record
 from audit.models import Action
 from config.step_up import mark_step_up, require_step_up, step_up_is_fresh, step_up_url
 
@@ -113,7 +112,7 @@ def _complete_sign_in(request: HttpRequest, device: Device, action=Action.SECOND
     otp_login(request, device)
     # Password and code were typed just now: that is a fresh confirmation too.
     mark_step_up(request.session)
-    record(action, actor=request.user, target_type="user", target_ref=str(request.user.pk))
+    services.audit_account(action, target=request.user, by=request.user)
     AxesProxyHandler.reset_attempts(
         ip_address=client_address(request), username=request.user.username
     )
@@ -164,7 +163,7 @@ def step_up(request: HttpRequest) -> HttpResponse:
         if device is not None:
             request.session.cycle_key()
             mark_step_up(request.session)
-            record(Action.STEP_UP, actor=user, target_type="user", target_ref=str(user.pk))
+            services.audit_account(Action.STEP_UP, target=user, by=user)
             return redirect(next_url)
         _record_failure(request, sender="accounts.step_up")
         form.add_error(None, _("That password and code do not match. Try the newest code."))
@@ -382,7 +381,7 @@ def member_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if request.method == "POST":
         token = services.password_reset_issue(target=member, by=request.user)
-        return _show_link(request, member, token)
+        return link_issued(request, member, token)
     question = _(
         "Make a password-reset link for %(username)s? Their password and second factor stop "
         "working now and every session ends; the link lets them choose a new password and "
@@ -391,7 +390,8 @@ def member_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "accounts/member_confirm.html", {"member": member, "question": question})
 
 
-def _show_link(request: HttpRequest, member, token: str) -> HttpResponse:
+def link_issued(request: HttpRequest, member, token: str) -> HttpResponse:
+    """The page that shows a new invitation or reset link, once."""
     link = request.build_absolute_uri(reverse("accounts:link", args=[token]))
     context = {"member": member, "link": link, "hours": settings.ACCOUNT_LINK_HOURS}
     return render(request, "accounts/link_issued.html", context)

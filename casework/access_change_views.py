@@ -1,6 +1,5 @@
 """Pages for role and team changes (two people each) and for inviting a member."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -14,6 +13,7 @@ from accounts import permissions as account_permissions
 from accounts import selectors as account_selectors
 from accounts.forms import AccessChangeForm, InviteForm, RefuseForm
 from accounts.models import Team
+from accounts.views import link_issued
 from casework import access_changes
 from config.step_up import require_step_up
 
@@ -125,9 +125,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            link = request.build_absolute_uri(reverse("accounts:link", args=[token]))
-            context = {"member": member, "link": link, "hours": settings.ACCOUNT_LINK_HOURS}
-            return render(request, "accounts/link_issued.html", context)
+            return link_issued(request, member, token)
     return render(
         request, "casework/member_invite.html", {"form": form}, status=400 if form.errors else 200
     )
