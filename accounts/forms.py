@@ -129,7 +129,7 @@ ROLE_CHOICES = [("", "—"), *Role.choices]
 class AccessChangeForm(forms.Form):
     """One proposed change of role or team; a second person approves it."""
 
-    kind = forms.ChoiceField(label=_("Change"), choices=AccessChange.Kind.choices[:4])
+    kind = forms.ChoiceField(label=_("Change"), choices=AccessChange.Kind.choices)
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES, required=False)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
 
@@ -148,6 +148,8 @@ class AccessChangeForm(forms.Form):
             if not cleaned.get("team"):
                 self.add_error("team", _("Choose a team."))
             cleaned["role"] = ""
+        else:
+            cleaned["role"], cleaned["team"] = "", None
         return cleaned
 
 

@@ -235,3 +235,20 @@ def test_deactivating_ends_every_session(admin_user, volunteer, volunteer_client
     assert not User.objects.get(pk=volunteer.pk).is_active
     assert volunteer_client.get(reverse("casework:dashboard")).status_code == 302
     assert AccessEvent.objects.filter(action=Action.ACCOUNT_DEACTIVATED).exists()
+
+
+def test_a_contained_account_comes_back_only_with_two_admins_and_its_own_password(
+    admin_user, volunteer
+):
+    second = UserFactory(username="admin2", role=Role.ADMIN, is_staff=True)
+    User.objects.filter(pk=volunteer.pk).update(is_active=False)
+    first = verified_client(admin_user)
+    first.post(reverse("casework:access_change_new", args=[volunteer.pk]), {"kind": "reactivate"})
+    change = AccessChange.objects.get(kind=AccessChange.Kind.REACTIVATE)
+    decide = reverse("casework:access_change_decide", args=[change.pk])
+    assert first.post(decide, {"decision": "approve"}).status_code == 403
+    assert not User.objects.get(pk=volunteer.pk).is_active
+    verified_client(second).post(decide, {"decision": "approve"})
+    assert User.objects.get(pk=volunteer.pk).is_active
+    response = first.post(reverse("accounts:member_password_reset", args=[volunteer.pk]))
+    assert "/account/link/" in response.content.decode()
