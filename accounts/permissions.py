@@ -56,8 +56,9 @@ def can_propose_change(actor: User, target: User, kind: str, team_id: int | None
 def can_decide_change(actor: User, change: AccessChange) -> bool:
     """The second person: never the one who proposed it, never the account it changes.
 
-    A volunteer's team is decided by that team's coordinator; a coordinator's role or team
-    by another admin or a coordinator of the team; the admin role by another admin.
+    A volunteer's team is decided by that team's coordinator; a coordinator's team by
+    another admin or a coordinator of the team; a role by another admin or a coordinator
+    of every team of the account; the admin role by another admin.
     """
     if not actor.is_active or not change.is_pending:
         return False
@@ -72,12 +73,14 @@ def can_decide_change(actor: User, change: AccessChange) -> bool:
             return True
         # Taking someone out of a team gives nothing; a coordinator's team is theirs to run.
         return admin and (change.kind == Kind.REMOVE_TEAM or target.has_role(Role.COORDINATOR))
-    if coordinates_a_team_of(actor, target):
+    # A role counts in every team of the account, so a coordinator decides it only for an
+    # account all of whose teams they coordinate: a coordinator of one team must not make
+    # someone a coordinator of another. An invitation's role waits beside its team.
+    teams = target.team_ids or (
+        frozenset(_teams_on_the_way(target)) if change.role == Role.VOLUNTEER else frozenset()
+    )
+    if teams and all(coordinates_team(actor, team_id) for team_id in teams):
         return True
-    if change.role == Role.VOLUNTEER and any(
-        coordinates_team(actor, team_id) for team_id in _teams_on_the_way(target)
-    ):
-        return True  # an invitation: the role and the team wait side by side
     # The volunteer role of someone in no team yet opens nothing: another admin will do.
     return admin and (change.role == Role.COORDINATOR or not target.team_ids)
 

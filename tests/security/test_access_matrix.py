@@ -308,9 +308,7 @@ EXPECTED: dict[str, dict] = {
         },
     },
     "casework:access_change_decide": post_only(
-        roles(
-            "404", coordinator_b="302 casework:access_changes", admin="302 casework:access_changes"
-        )
+        roles("404", coordinator_b="403", admin="302 casework:access_changes")
     ),
     "casework:member_invite": {
         "GET": only("admin", "200", "403"),

@@ -252,3 +252,22 @@ def test_a_contained_account_comes_back_only_with_two_admins_and_its_own_passwor
     assert User.objects.get(pk=volunteer.pk).is_active
     response = first.post(reverse("accounts:member_password_reset", args=[volunteer.pk]))
     assert "/account/link/" in response.content.decode()
+
+
+def test_a_coordinator_of_one_team_cannot_make_a_coordinator_of_another(
+    coordinator, team, other_team, admin_user
+):
+    """Roles count in every team: two coordinators of North made a shared member a
+    coordinator of South too, with nobody of South asked."""
+    shared = UserFactory(username="shared1", role=Role.VOLUNTEER, teams=[team, other_team])
+    second = UserFactory(username="coordinator9", role=Role.COORDINATOR, teams=[team])
+    verified_client(coordinator).post(
+        reverse("casework:access_change_new", args=[shared.pk]),
+        {"kind": "add_role", "role": "coordinator"},
+    )
+    change = AccessChange.objects.get()
+    decide = reverse("casework:access_change_decide", args=[change.pk])
+    assert verified_client(second).post(decide, {"decision": "approve"}).status_code == 403
+    assert Role.COORDINATOR not in User.objects.get(pk=shared.pk).roles
+    verified_client(admin_user).post(decide, {"decision": "approve"})
+    assert Role.COORDINATOR in User.objects.get(pk=shared.pk).roles
