@@ -223,8 +223,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # The CSRF token lives in the session, not in a cookie of its own that outlives it by a
 # year: signing out or timing out ends it, and no second cookie can be planted beside it.
 CSRF_USE_SESSIONS = True
-# Flash messages too, rather than in a "messages" cookie beside the session.
-MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# Flash messages in Django's signed cookie, named __Host- like the session's (privacy/messages.py).
+MESSAGE_STORAGE = "privacy.messages.MessageStorage"
 
 # HTTPS. The embedded default serves plain HTTP on 127.0.0.1; production sits behind TLS.
 _secure = not EMBEDDED

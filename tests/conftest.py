@@ -4,7 +4,9 @@ team, and an admin. Each `*_client` is signed in with a verified second factor."
 import re
 
 import pytest
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CSRF_SESSION_KEY
 from django.test import Client
+from django.utils.crypto import get_random_string
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 
@@ -44,6 +46,11 @@ def verified_client(user: User) -> Client:
     mark_session_start(session)
     # Signing in with password and code is a fresh confirmation (config.step_up), as here.
     mark_step_up(session)
+    # The sign-in form put a CSRF secret in the session (CSRF_USE_SESSIONS), and signing in
+    # keeps it: pages of a signed-in session do not write it again.
+    session[CSRF_SESSION_KEY] = get_random_string(
+        CSRF_SECRET_LENGTH, allowed_chars=CSRF_ALLOWED_CHARS
+    )
     session.save()
     return client
 

@@ -383,3 +383,16 @@ def test_a_reason_is_not_read_by_a_get(admin_client_verified, grants):
     )
     assert response.status_code == 405
     assert not AccessEvent.objects.filter(action=Action.REASON_VIEWED).exists()
+
+
+@override_settings(SESSION_COOKIE_SECURE=True, SESSION_COOKIE_NAME="__Host-sessionid")
+def test_a_flash_message_rides_in_a_host_cookie_too(volunteer):
+    from tests.conftest import verified_client
+
+    client = verified_client(volunteer)
+    saved = client.post("/account/", {"language": "en"}, secure=True)
+    assert saved.status_code == 302
+    assert set(saved.cookies) == {"__Host-messages"}
+    cookie = saved.cookies["__Host-messages"]
+    assert cookie["secure"] and cookie["path"] == "/" and not cookie["domain"]
+    assert "Settings saved." in client.get("/account/", secure=True).content.decode()
