@@ -168,6 +168,16 @@ class InviteForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams
 
+    def clean_username(self) -> str:
+        # As the account will store it: Unicode compatibility forms can lengthen a name or
+        # make it another account's.
+        username = User.normalize_username(self.cleaned_data["username"])
+        if len(username) > User._meta.get_field("username").max_length:
+            raise forms.ValidationError(_("That username is too long."))
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("That username is taken."))
+        return username
+
 
 class RefuseForm(forms.Form):
     reason = forms.CharField(
@@ -175,3 +185,11 @@ class RefuseForm(forms.Form):
         max_length=500,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name"]
+        widgets = {"name": forms.TextInput(attrs={"autocomplete": "off"})}
+        help_texts = {"name": _("A working name that says nothing about where the team is.")}

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import permissions
-from accounts.models import AccountLink, User
+from accounts.models import AccountLink, Team, User
 from accounts.second_factor import devices_remove
 from audit.log import record
 from audit.models import Action
@@ -163,3 +163,13 @@ def lockout_clear(*, target: User, by: User) -> int:
         cleared, _kinds = AccessAttempt.objects.filter(username=target.username).delete()
         audit_account(Action.LOCKOUT_CLEARED, target=target, by=by)
     return cleared
+
+
+def team_create(*, name: str, by: User) -> Team:
+    """A new team, with nobody in it: membership is a change two people make."""
+    if not permissions.can_manage_accounts(by):
+        raise PermissionDenied
+    with transaction.atomic():
+        team = Team.objects.create(name=name)
+        record(Action.ACCOUNT_CHANGED, actor=by, target_type="team", target_ref=str(team.pk))
+    return team

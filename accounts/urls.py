@@ -20,6 +20,7 @@ urlpatterns = [
         name="member_second_factor_reset",
     ),
     path("members/<int:pk>/end-sessions/", views.member_sessions_end, name="member_sessions_end"),
+    path("teams/new/", views.team_new, name="team_new"),
     path("members/<int:pk>/deactivate/", views.member_deactivate, name="member_deactivate"),
     path("members/<int:pk>/unlock/", views.member_unlock, name="member_unlock"),
     path(

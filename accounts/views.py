@@ -35,6 +35,7 @@ from accounts.forms import (
     PasswordChangeForm,
     ProfileForm,
     StepUpForm,
+    TeamForm,
 )
 from accounts.middleware import mark_session_start
 from accounts.models import AuthenticatorDevice
@@ -434,3 +435,21 @@ def link_set_password(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:login")
     context = {"form": form, "member": link.user}
     return render(request, "accounts/link_set.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def team_new(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_manage_accounts(request.user):
+        raise PermissionDenied
+    form = TeamForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        team = services.team_create(name=form.cleaned_data["name"], by=request.user)
+        messages.success(
+            request,
+            _("Team %(name)s added. Propose its first coordinator under Change role or team.")
+            % {"name": team.name},
+        )
+        return redirect("accounts:members")
+    return render(
+        request, "accounts/team_new.html", {"form": form}, status=400 if form.errors else 200
+    )

@@ -96,11 +96,6 @@ def built_forms(settings) -> dict[str, forms.BaseForm]:
     return {name: target.make(world) for name, target in {**TARGETS, **EXTRA_TARGETS}.items()}
 
 
-# Django's own admin pages keep Django's own choices (its add form focuses the username).
-def ours(name: str) -> bool:
-    return not name.startswith("accounts.admin.") and name != "admin team form"
-
-
 def controls(built_forms):
     """(form name, bound field, tag, attributes) of every field a person fills in."""
     for form_name, form in built_forms.items():
@@ -118,8 +113,6 @@ def test_every_field_has_the_input_type_and_hints_of_its_kind(built_forms):
         checked += 1
         name = bound_field.name
         for attribute, value in expected(form_name, name, bound_field.field).items():
-            if attribute == "autofocus" and not ours(form_name):
-                continue
             if value is None and attribute in attrs:
                 wrong.append(f"{form_name}.{name}: has {attribute}={attrs[attribute]!r}")
             elif value is not None and attrs.get(attribute) != value:
@@ -159,7 +152,7 @@ def test_nothing_typed_about_a_person_stays_in_the_browsers_history(built_forms)
     it is the account holder's own data."""
     remembered = []
     for form_name, bound_field, tag, attrs in controls(built_forms):
-        if not ours(form_name) or tag != "input" or attrs["type"] not in REMEMBERED_TYPES:
+        if tag != "input" or attrs["type"] not in REMEMBERED_TYPES:
             continue
         hint = attrs.get("autocomplete")
         if hint != "off" and hint not in OWN_DATA:

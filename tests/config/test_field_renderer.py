@@ -88,6 +88,7 @@ FORMS = {
         teams=Team.objects.order_by("pk"), **kw
     ),
     "accounts.forms.RefuseForm": lambda **kw: account_forms.RefuseForm(**kw),
+    "accounts.forms.TeamForm": lambda **kw: account_forms.TeamForm(**kw),
 }
 # The same forms in their other shapes.
 MORE_FORMS = {

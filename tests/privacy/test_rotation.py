@@ -17,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedMixin
 
-from accounts.models import Containment
+from accounts.models import AccessChange, Containment
 from audit.log import record, verify
 from audit.models import AccessEvent, Action
 from casework.models import BreakGlass, CaseEvent, Person, PersonIndex, Reminder, RouteLeg
@@ -150,6 +150,14 @@ def a_row_in_every_encrypted_table(volunteer):
     )
     Containment.objects.create(
         user=volunteer, by=volunteer, since=timezone.now(), reason="Phished.", audit_seq=0
+    )
+    AccessChange.objects.create(
+        target=volunteer,
+        kind=AccessChange.Kind.REMOVE_TEAM,
+        team=case.team,
+        proposed_by=volunteer,
+        state=AccessChange.State.REFUSED,
+        reason="Not vetted yet.",
     )
     Reminder.objects.create(
         kind="follow_up",

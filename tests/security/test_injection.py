@@ -18,6 +18,7 @@ from django.test import Client
 from django.utils import timezone
 from django.utils.html import escape
 
+from accounts.models import Team
 from accounts.roles import Role
 from audit.models import InsiderAlert
 from casework.models import Case, Person
@@ -102,7 +103,9 @@ def stored_xss(world: World) -> dict:
     )
     verified_client(odd).get(f"/cases/{b}/")  # an audited read with the odd name as actor
     InsiderAlert.objects.create(kind=InsiderAlert.Kind.MANY_CASES, actor=odd)
-    posted(admin, f"/admin/accounts/team/{world.team_a.pk}/change/", {"name": XSS})
+    posted(admin, "/account/teams/new/", {"name": XSS_SHORT})
+    # Teams are named once, when added: team A stands for an older row holding such a name.
+    Team.objects.filter(pk=world.team_a.pk).update(name=XSS)
     return {"intake": intake.reference, "odd": odd}
 
 
@@ -127,9 +130,8 @@ def pages(world: World, stored: dict) -> list[tuple[str, str, tuple[str, ...]]]:
         ("admin", "/account/members/", (XSS, XSS_SHORT)),
         ("admin", "/audit/", (XSS_SHORT,)),
         ("admin", "/audit/alerts/", (XSS_SHORT,)),
-        ("admin", "/admin/accounts/user/", (XSS_SHORT,)),
-        ("admin", f"/admin/accounts/user/{stored['odd'].pk}/change/", (XSS_SHORT,)),
-        ("admin", "/admin/accounts/team/", (XSS,)),
+        ("admin", "/access-changes/", ()),
+        ("admin", "/account/teams/new/", ()),
     ]
 
 

@@ -364,7 +364,7 @@ def walk_the_journey(journey: Journey) -> None:
     for url in ("/", "/audit/", "/audit/alerts/", "/account/members/", "/health/", "/inbox/"):
         go("admin", "GET", url, status=200)
     go("admin", "GET", "/audit/export.csv", status=200)
-    go("admin", "GET", "/admin/accounts/user/", status=200)
+    go("admin", "GET", "/access-changes/", status=200)
 
 
 @pytest.fixture
