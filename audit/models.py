@@ -136,6 +136,8 @@ class InsiderAlert(ChoiceLabelsMixin, models.Model):
         MANY_REQUESTS = "many_requests", _("Opened many requests within an hour")
         MANY_ROUTES = "many_routes", _("Opened many route legs within an hour")
         MANY_PROBES = "many_probes", _("Matched many contacts within an hour")
+        TAMPERED = "tampered", _("Encrypted value found out of its place")
+        CHECK_FAILED = "check_failed", _("Audit check could not run")
 
     kind = models.CharField(max_length=16, choices=Kind)
     actor = models.ForeignKey(
