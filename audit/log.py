@@ -1,10 +1,20 @@
-"""Appending to the audit log, and walking its hash chain.
+"""Appending to the audit log, and walking its keyed chain.
 
-Chain: every event stores the SHA-256 of the previous event and its own, computed over a
-canonical JSON encoding of its fields (the reason in clear, so re-encrypting under a new
-key does not break the chain). Appends lock the single ChainHead row first, inside the
-caller's transaction, so concurrent writers queue and the chain stays linear; a change
-whose audit write fails rolls back with it.
+Chain: every event stores the link of the previous event and its own, an HMAC-SHA256 under
+AUDIT_KEY over a canonical JSON encoding of its fields (the reason in clear, so
+re-encrypting under a new field key does not break the chain). The key is not in the
+database: whoever holds the database can delete or edit events but cannot link a
+rewritten chain again, and `verify` names the first event that does not verify. Cutting the
+end off (or everything) and setting the head back leaves a chain that verifies; the
+checkpoints kept outside the database name that (audit/checkpoints.py).
+
+AUDIT_KEY rotates like the field key: the new key in front links new events, the old ones
+behind it still verify the events linked before. Along the chain a key may only give way to
+a newer one, so an old key that leaked cannot link events after its successor took over.
+
+Appends lock the single ChainHead row first, inside the caller's transaction, so concurrent
+writers queue and the chain stays linear; a change whose audit write fails rolls back with
+it.
 
 No client address is hashed: what an event keeps of it (the network, and on a sign-in a
 keyed digest) lives outside the chain, so it can be blanked after ADDRESS_RETENTION_DAYS
@@ -12,19 +22,25 @@ without breaking a link (audit/addresses.py).
 """
 
 import hashlib
+import hmac
 import json
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from audit import addresses
+from audit import addresses, checkpoints
 from audit.context import current
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
+from privacy.fields import DecryptionError, decrypt
 
 GENESIS = "0" * 64
+logger = logging.getLogger(__name__)
 
 
 def canonical(event: AccessEvent) -> bytes:
@@ -43,8 +59,9 @@ def canonical(event: AccessEvent) -> bytes:
     return json.dumps(fields, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def digest(event: AccessEvent) -> str:
-    return hashlib.sha256(canonical(event)).hexdigest()
+def link(event: AccessEvent, key: bytes | None = None) -> str:
+    """The event's link under `key` (the newest AUDIT_KEY by default)."""
+    return hmac.new(key or settings.AUDIT_KEY[0], canonical(event), hashlib.sha256).hexdigest()
 
 
 # No savepoint: an audit write that fails must take the change it records down with it,
@@ -79,7 +96,7 @@ def record(
     if action == Action.SECOND_FACTOR:
         # Only a completed sign-in keeps a digest: the new-address rule compares no other.
         event.source_digest = addresses.digest_of(event.actor_id, address)
-    event.hash = digest(event)
+    event.hash = link(event)
     event.save()
     ChainHead.objects.filter(id=1).update(last_hash=event.hash)
     _check_insider_rules(event)
@@ -168,49 +185,204 @@ def _alert(kind: str, event: AccessEvent) -> None:
 @dataclass(frozen=True)
 class Verification:
     checked: int
+    # The first event that is missing, changed or unreadable; None when every event is.
     broken_seq: int | None
     problem: str
 
+    @property
+    def intact(self) -> bool:
+        return self.broken_seq is None and not self.problem
 
-def verify(batch: int = 5000) -> Verification:
-    """Walks the chain in order; names the first event whose link or hash is wrong."""
+
+# The columns the chain covers, read as stored: the reason as its ciphertext, decrypted
+# here one row at a time so a value that does not decrypt is a broken link, not a crash.
+CHAINED = (
+    "seq",
+    "created_at",
+    "actor_id",
+    "action",
+    "target_type",
+    "target_ref",
+    "team_id",
+    "request_id",
+    "prev_hash",
+    "hash",
+)
+
+
+class Unreadable(Exception):
+    """A stored event that cannot be turned back into what was chained."""
+
+
+def _stored_events(after: int, batch: int):
+    """Events after `after`, in order, as (seq, event or Unreadable). A batch that does not
+    load (a value no converter can read) is read again one row at a time, so the one bad row
+    is named and the rest still checked."""
+    rows = AccessEvent.objects.filter(seq__gt=after).order_by("seq")
+    rows = rows.annotate(stored_reason=Cast("reason", TextField()))
+    try:
+        loaded = list(rows.values_list(*CHAINED, "stored_reason")[:batch])
+    except DatabaseError:
+        raise
+    except Exception:  # a converter choking on what someone wrote into the row
+        seqs = list(rows.values_list("seq", flat=True)[:batch])
+        loaded = []
+        for seq in seqs:
+            try:
+                loaded.extend(rows.filter(seq=seq).values_list(*CHAINED, "stored_reason"))
+            except DatabaseError:
+                raise
+            except Exception as error:
+                loaded.append((seq, *(None,) * (len(CHAINED) - 1), error))
+    for values in loaded:
+        yield values[0], _rebuild(values)
+
+
+def _rebuild(values) -> AccessEvent | Unreadable:
+    *fields, stored_reason = values
+    if isinstance(stored_reason, Exception):
+        return Unreadable("a column does not parse")
+    event = AccessEvent(**dict(zip(CHAINED, fields, strict=True)))
+    if not isinstance(event.created_at, datetime):
+        return Unreadable("its time does not parse")
+    if stored_reason is not None:
+        try:
+            event.reason = decrypt(stored_reason)
+        except (DecryptionError, ValueError, TypeError):
+            return Unreadable("its reason does not decrypt")
+    return event
+
+
+def verify(
+    batch: int = 5000, extra_checkpoints: list[checkpoints.Checkpoint] | None = None
+) -> Verification:
+    """Walks the chain in order, then holds it against the checkpoints; names the first
+    event that is missing, changed, unreadable or not linked under AUDIT_KEY. Never raises
+    on what it finds in the table: whatever is there is a verdict."""
+    keys = list(settings.AUDIT_KEY)
+    # Index into `keys` (newest first) of the oldest key still allowed to link.
+    oldest_allowed = len(keys) - 1
+    marks, file_problems = checkpoints.read()
+    marks.extend(extra_checkpoints or [])
+    wanted = {mark.seq for mark in marks}
+    links_at: dict[int, str] = {}
     previous = GENESIS
     expected_seq = 1
     checked = 0
-    last_seq = 0
     while True:
-        rows = list(AccessEvent.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])
-        if not rows:
-            break
-        for event in rows:
-            if event.seq != expected_seq:
+        walked = 0
+        for seq, event in _stored_events(expected_seq - 1, batch):
+            walked += 1
+            if seq != expected_seq:
                 return Verification(checked, expected_seq, "missing event")
+            if isinstance(event, Unreadable):
+                return Verification(checked, seq, f"unreadable event: {event}")
             if event.prev_hash != previous:
-                return Verification(checked, event.seq, "link to the previous event broken")
-            if digest(event) != event.hash:
-                return Verification(checked, event.seq, "contents changed after writing")
+                return Verification(checked, seq, "link to the previous event broken")
+            matched = next(
+                (
+                    index
+                    for index in range(oldest_allowed, -1, -1)
+                    if hmac.compare_digest(link(event, keys[index]), event.hash or "")
+                ),
+                None,
+            )
+            if matched is None:
+                return Verification(
+                    checked,
+                    seq,
+                    "contents changed after writing, or linked without AUDIT_KEY",
+                )
+            oldest_allowed = matched
+            if seq in wanted:
+                links_at[seq] = event.hash
             previous = event.hash
             expected_seq += 1
             checked += 1
-        last_seq = rows[-1].seq
+        if walked < batch:
+            break
     head = ChainHead.objects.filter(id=1).first()
-    if head and head.seq != checked:
+    if head and head.seq > checked:
         return Verification(checked, checked + 1, "events missing at the end")
+    if result := _against_checkpoints(marks, links_at, checked):
+        return result
+    if head and head.seq < checked:
+        return Verification(checked, None, f"the chain head was set back to #{head.seq}")
+    if file_problems:
+        return Verification(checked, None, "; ".join(file_problems))
     return Verification(checked, None, "")
 
 
-def verify_and_record() -> Verification:
+def _against_checkpoints(
+    marks: list[checkpoints.Checkpoint], links_at: dict[int, str], checked: int
+) -> Verification | None:
+    """The first checkpoint the chain no longer agrees with: the events after the last one
+    it does agree with are where it was cut or rewritten."""
+    last_good = 0
+    for mark in sorted(marks, key=lambda item: item.seq):
+        if mark.seq > checked:
+            return Verification(
+                checked,
+                checked + 1,
+                f"events missing: the checkpoint of {mark.at or 'an e-mail'} ({mark.source}) "
+                f"names event #{mark.seq}, the chain ends at #{checked}",
+            )
+        if not hmac.compare_digest(links_at.get(mark.seq, ""), mark.link):
+            return Verification(
+                checked,
+                last_good + 1,
+                f"event #{mark.seq} is not the one the checkpoint of "
+                f"{mark.at or 'an e-mail'} ({mark.source}) names: the chain was cut and "
+                "written again",
+            )
+        last_good = mark.seq
+    return None
+
+
+WRONG_AUDIT_KEY = (
+    "AUDIT_KEY does not verify the newest audit event: the key is wrong, or the key the "
+    "chain was linked with was removed from the list (keys are comma-separated, newest "
+    "first: put it back behind the new one). New events would not link to the chain."
+)
+
+
+def key_problem() -> str | None:
+    """None when a configured AUDIT_KEY verifies the newest event (or there is none yet)."""
+    if AccessEvent._meta.db_table not in connection.introspection.table_names():
+        return None
+    newest = AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    if newest is None:
+        return None
+    event = next(_stored_events(newest - 1, 1))[1]
+    if isinstance(event, Unreadable):
+        return f"The newest audit event (#{newest}) cannot be read: {event}."
+    for key in settings.AUDIT_KEY:
+        if hmac.compare_digest(link(event, key), event.hash or ""):
+            return None
+    return WRONG_AUDIT_KEY
+
+
+def verify_and_record(
+    extra_checkpoints: list[checkpoints.Checkpoint] | None = None,
+) -> Verification:
     """Verifies the chain and writes the verdict where admins look: an intact chain as an
-    "audit chain verified" event (naming how many events were checked), a broken one as an
-    insider alert."""
-    result = verify()
-    if result.broken_seq is not None:
-        alert_chain_broken(result)
+    "audit chain verified" event (naming how many events were checked) and a checkpoint,
+    anything else as an insider alert; a check that could not run at all as one too."""
+    try:
+        result = verify(extra_checkpoints=extra_checkpoints)
+    except Exception:
+        # Its own failure is a verdict as well: the admins hear of it, the caller sees it.
+        logger.exception("The audit chain could not be verified.")
+        alert(InsiderAlert.Kind.CHECK_FAILED)
+        raise
+    if not result.intact:
+        alert(InsiderAlert.Kind.CHAIN_BROKEN, seq=result.broken_seq)
     else:
         with transaction.atomic():
             record(Action.AUDIT_VERIFIED, target_type="chain", target_ref=str(result.checked))
+        checkpoints.write()
     return result
 
 
-def alert_chain_broken(result: Verification) -> None:
-    InsiderAlert.objects.create(kind=InsiderAlert.Kind.CHAIN_BROKEN, event_seq=result.broken_seq)
+def alert(kind: str, *, seq: int | None = None) -> None:
+    InsiderAlert.objects.create(kind=kind, event_seq=seq)

@@ -62,6 +62,7 @@ class Action(models.TextChoices):
     REASON_VIEWED = "reason_viewed", _("Break-glass reason read")
     CHECK_IN_CANCELLED = "check_in_cancelled", _("Urgent check-in cancelled")
     CHAIN_REHASHED = "chain_rehashed", _("Clear addresses removed, audit chain re-hashed")
+    CHAIN_KEYED = "chain_keyed", _("Audit chain linked again under the audit key")
 
 
 # An event that still keeps where it came from: the nightly purge looks for these only.
@@ -69,7 +70,7 @@ ADDRESS_KEPT = ~Q(source_network="") | ~Q(source_digest="")
 
 
 class AccessEvent(ChoiceLabelsMixin, models.Model):
-    """One line of the append-only, hash-chained access log.
+    """One line of the append-only access log, chained by HMAC links under AUDIT_KEY.
 
     Targets are named by reference (C-2026-00042, R-…, a user id), never by anything
     personal; a break-glass reason, which may be, is encrypted (and hashed in clear).

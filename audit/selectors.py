@@ -192,7 +192,9 @@ def audit_health() -> AuditHealth:
         .only("seq", "created_at")
         .order_by("-seq")
         .first(),
-        last_broken=InsiderAlert.objects.filter(kind=InsiderAlert.Kind.CHAIN_BROKEN)
+        last_broken=InsiderAlert.objects.filter(
+            kind__in=[InsiderAlert.Kind.CHAIN_BROKEN, InsiderAlert.Kind.CHECK_FAILED]
+        )
         .only("created_at", "event_seq")
         .order_by("-created_at", "-pk")
         .first(),

@@ -1,14 +1,22 @@
 from celery import shared_task
 
-from audit import addresses, log
+from audit import addresses, checkpoints, log
 
 
 @shared_task(name="audit.tasks.verify_chain")
 def verify_chain() -> dict:
-    """Nightly: walk the chain; a broken link becomes an urgent alert for admins, an intact
-    one an event the dashboard's audit health shows."""
+    """Nightly: walk the chain; anything but intact becomes an urgent alert for admins, and
+    so does the check failing to run; an intact one an event the dashboard's audit health
+    shows, and a checkpoint."""
     result = log.verify_and_record()
-    return {"checked": result.checked, "broken_seq": result.broken_seq}
+    return {"checked": result.checked, "broken_seq": result.broken_seq, "intact": result.intact}
+
+
+@shared_task(name="audit.tasks.write_checkpoint")
+def write_checkpoint() -> int:
+    """Every AUDIT_CHECKPOINT_MINUTES: the head, appended to the file outside the database."""
+    checkpoint = checkpoints.write()
+    return checkpoint.seq if checkpoint else 0
 
 
 @shared_task(name="audit.tasks.purge_expired_addresses")

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -19,8 +19,15 @@ def ping() -> str:
 
 
 @worker_init.connect
-def refuse_a_key_that_cannot_read(**kwargs) -> None:
-    """A worker on the wrong FIELD_ENCRYPTION_KEY would fail on every row; it stops now."""
-    from privacy.canary import assert_keys_work
+def refuse_wrong_keys_in_worker(**kwargs) -> None:
+    """A worker on a wrong key leaves before it takes a task (config/key_checks.py)."""
+    from config.key_checks import exit_on_wrong_keys
 
-    assert_keys_work()
+    exit_on_wrong_keys("The Celery worker")
+
+
+@beat_init.connect
+def refuse_wrong_keys_in_beat(**kwargs) -> None:
+    from config.key_checks import exit_on_wrong_keys
+
+    exit_on_wrong_keys("Celery beat")

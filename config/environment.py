@@ -6,6 +6,7 @@ Kept apart from ``settings.py`` so the parsing rules can be tested on their own 
 
 import base64
 import binascii
+import fcntl
 import json
 import os
 import secrets
@@ -124,6 +125,41 @@ def check_keys_differ(secret_key: str, fernet_keys: list[str], blind_index_key: 
         )
 
 
+def parse_audit_keys(raw: str) -> list[bytes]:
+    """Comma-separated 32-byte HMAC keys, newest first: the first links new audit events,
+    the others verify the events linked before a rotation."""
+    keys = []
+    for position, item in enumerate((part.strip() for part in raw.split(",")), start=1):
+        if not item:
+            continue
+        try:
+            key = bytes.fromhex(item)
+        except ValueError:
+            key = b""
+        if len(key) != BLIND_INDEX_KEY_BYTES or len(set(key)) < BLIND_INDEX_KEY_MIN_UNIQUE:
+            raise ConfigurationError(
+                f"AUDIT_KEY key #{position} is not 64 random hex digits (32 bytes). "
+                "Make one with `python manage.py generate_keys`."
+            )
+        keys.append(key)
+    if not keys:
+        raise ConfigurationError("AUDIT_KEY is empty.")
+    return keys
+
+
+def check_audit_keys_differ(
+    audit_keys: list[bytes], fernet_keys: list[str], blind_index_key: bytes
+) -> None:
+    """Whoever holds the database and one other key must not be able to re-link the audit
+    chain: its key is its own."""
+    others = {blind_index_key, *(base64.urlsafe_b64decode(key) for key in fernet_keys)}
+    if any(key in others for key in audit_keys):
+        raise ConfigurationError(
+            "AUDIT_KEY holds the same bytes as BLIND_INDEX_KEY or a FIELD_ENCRYPTION_KEY "
+            "key: give each its own key (`python manage.py generate_keys`)."
+        )
+
+
 def check_blind_index_key(key: bytes) -> None:
     if len(set(key)) < BLIND_INDEX_KEY_MIN_UNIQUE:
         raise ConfigurationError(
@@ -160,6 +196,7 @@ def generate_keys() -> dict[str, str]:
         "SECRET_KEY": base64.urlsafe_b64encode(secrets.token_bytes(48)).decode(),
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "BLIND_INDEX_KEY": secrets.token_hex(BLIND_INDEX_KEY_BYTES),
+        "AUDIT_KEY": secrets.token_hex(BLIND_INDEX_KEY_BYTES),
     }
 
 
@@ -181,8 +218,25 @@ def load_embedded_secrets(path: Path) -> dict[str, str]:
             # Another process created the file a moment ago and is still writing it.
             time.sleep(0.1)
             continue
-        missing = set(generate_keys()) - set(stored)
-        if missing:
-            raise ConfigurationError(f"{path} lacks {', '.join(sorted(missing))}; delete it.")
+        if set(generate_keys()) - set(stored):
+            return _add_missing_keys(path)
         return stored
     raise ConfigurationError(f"{path} is not valid JSON; delete it to make new keys.")
+
+
+def _add_missing_keys(path: Path) -> dict[str, str]:
+    """A key this version needs and the file predates (AUDIT_KEY): made once and added,
+    never replacing a key the stored data depends on. The lock keeps web and worker,
+    starting together, from each adding their own."""
+    with open(path, "r+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        stored = json.load(handle)
+        added = {name: value for name, value in generate_keys().items() if name not in stored}
+        if added:
+            stored.update(added)
+            handle.seek(0)
+            handle.truncate()
+            json.dump(stored, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return stored

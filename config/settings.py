@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from config.environment import (
     ConfigurationError,
     check_allowed_hosts,
+    check_audit_keys_differ,
     check_blind_index_key,
     check_keys_differ,
     check_secret_key,
@@ -29,6 +30,7 @@ from config.environment import (
     env_list,
     env_str,
     load_embedded_secrets,
+    parse_audit_keys,
     parse_blind_index_key,
     parse_fernet_keys,
     parse_site_url,
@@ -65,9 +67,13 @@ check_secret_key(SECRET_KEY)
 # Fernet keys, newest first: the first encrypts, all of them decrypt (rotation).
 FIELD_ENCRYPTION_KEY = parse_fernet_keys(_secret("FIELD_ENCRYPTION_KEY"))
 BLIND_INDEX_KEY = parse_blind_index_key(_secret("BLIND_INDEX_KEY"))
+# HMAC keys of the audit chain, newest first: the first links new events (audit/log.py).
+# Kept out of the database, so whoever holds it cannot re-link a rewritten chain.
+AUDIT_KEY = parse_audit_keys(_secret("AUDIT_KEY"))
 if not EMBEDDED:
     # A key pasted twice or typed by hand passes the shape checks above; refuse it here.
     check_keys_differ(SECRET_KEY, FIELD_ENCRYPTION_KEY, BLIND_INDEX_KEY)
+    check_audit_keys_differ(AUDIT_KEY, FIELD_ENCRYPTION_KEY, BLIND_INDEX_KEY)
     check_blind_index_key(BLIND_INDEX_KEY)
 
 DEBUG = env_bool("DEBUG", False)
@@ -346,6 +352,23 @@ INSIDER_PROBES_PER_HOUR = env_int("INSIDER_PROBES_PER_HOUR", 5)
 CELERY_BEAT_SCHEDULE["verify-audit-chain"] = {
     "task": "audit.tasks.verify_chain",
     "schedule": timedelta(hours=24),
+}
+# Checkpoints of the chain's head (sequence number and link) kept outside the database, so a
+# truncated or reset chain is named (audit/checkpoints.py): appended to a file in a
+# directory of its own (its own volume in production, append-only if the file system can),
+# and e-mailed to the admins who receive e-mail. Written every AUDIT_CHECKPOINT_MINUTES and
+# on demand (`manage.py audit_checkpoint`).
+AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
+AUDIT_CHECKPOINT_MINUTES = env_int("AUDIT_CHECKPOINT_MINUTES", 60)
+if AUDIT_CHECKPOINT_MINUTES < 1:
+    raise ConfigurationError("AUDIT_CHECKPOINT_MINUTES must be a whole number, at least 1.")
+CELERY_BEAT_SCHEDULE["audit-checkpoint"] = {
+    "task": "audit.tasks.write_checkpoint",
+    "schedule": timedelta(minutes=AUDIT_CHECKPOINT_MINUTES),
+}
+CELERY_BEAT_SCHEDULE["email-audit-checkpoint"] = {
+    "task": "accounts.tasks.email_audit_checkpoint",
+    "schedule": crontab(hour=4, minute=0),
 }
 # Where volunteers sign in from: audit events keep the network (/24, /48) and, on a sign-in,
 # a keyed digest for the new-address alert, never the address; both are blanked this many

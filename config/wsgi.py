@@ -6,7 +6,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 application = get_wsgi_application()
 
-# Refuse to serve on a FIELD_ENCRYPTION_KEY that cannot read the stored data.
-from privacy.canary import assert_keys_work  # noqa: E402
+# Refuse to serve on a key that does not fit the stored data (config/key_checks.py).
+from config.key_checks import refuse_wrong_keys  # noqa: E402
 
-assert_keys_work()
+refuse_wrong_keys()

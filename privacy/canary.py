@@ -59,6 +59,25 @@ def blind_index_problem() -> str | None:
     return None if state.complete and state.fingerprint == key_fingerprint() else STALE_INDEXES
 
 
+WRONG_BLIND_INDEX_KEY = (
+    "BLIND_INDEX_KEY is not the key the stored blind indexes were made with (nor the one a "
+    "rotation is moving them to): every search and duplicate check would miss. Put the "
+    "right key back, or run `python manage.py rotate_keys --blind-index` first."
+)
+
+
+def blind_index_key_problem() -> str | None:
+    """Stricter than the warning above, for processes that write indexes (the worker):
+    None unless the configured key is another key altogether; a rotation under way to
+    this very key is fine."""
+    if BlindIndexKey._meta.db_table not in connection.introspection.table_names():
+        return None
+    state = BlindIndexKey.objects.filter(id=1).first()
+    if state is None or state.fingerprint == key_fingerprint():
+        return None
+    return WRONG_BLIND_INDEX_KEY
+
+
 def assert_keys_work() -> None:
     """For process start (web and worker): refuse to run on a key that cannot read."""
     from django.core.exceptions import ImproperlyConfigured

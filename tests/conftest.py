@@ -64,6 +64,13 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _own_checkpoint_file(settings, tmp_path):
+    """Each test keeps its audit checkpoints apart: a checkpoint another test's database
+    wrote would name events this one never had."""
+    settings.AUDIT_CHECKPOINT_DIR = tmp_path / "audit-checkpoints"
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request for a Russian page switches
     the worker's thread to Russian, and it would stay so for whatever the next test

@@ -7,7 +7,6 @@ bulk inserts, times `audit.log.verify()`, then times the case-detail page in-pro
 auditing on and with the audit write replaced by a no-op, and drops the database.
 """
 
-import hashlib
 import os
 import statistics
 import sys
@@ -28,7 +27,7 @@ REQUESTS = int(os.environ.get("BENCH_REQUESTS", 300))
 
 
 def fill_chain(count: int) -> None:
-    from audit.log import GENESIS, canonical
+    from audit.log import GENESIS, link
     from audit.models import AccessEvent, ChainHead
 
     previous = GENESIS
@@ -46,7 +45,7 @@ def fill_chain(count: int) -> None:
             request_id=f"{seq:032x}",
             prev_hash=previous,
         )
-        event.hash = hashlib.sha256(canonical(event)).hexdigest()
+        event.hash = link(event)
         previous = event.hash
         batch.append(event)
         if len(batch) == 10_000:

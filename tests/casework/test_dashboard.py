@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Containment
 from accounts.roles import Role
-from audit.log import Verification, alert_chain_broken, record
-from audit.models import AccessEvent, Action
+from audit.log import alert, record
+from audit.models import AccessEvent, Action, InsiderAlert
 from audit.tasks import verify_chain
 from casework.dashboard import week_starts
 from casework.models import (
@@ -453,7 +453,7 @@ def test_audit_health_reports_a_broken_chain(admin_client_verified, volunteer):
     assert fact(html, "Events in the log") == str(AccessEvent.objects.count())
     assert fact(html, "Chain check") == "no check recorded yet"
     # What the nightly check does when it finds a link broken.
-    alert_chain_broken(Verification(checked=1, broken_seq=2, problem="contents changed"))
+    alert(InsiderAlert.Kind.CHAIN_BROKEN, seq=2)
     html = section(page(admin_client_verified), "audit-health")
     assert "broken at event #2" in fact(html, "Chain check")
 

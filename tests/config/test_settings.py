@@ -1,5 +1,6 @@
 """Start-up fails closed: production needs every key; the embedded default makes its own."""
 
+import json
 import os
 import stat
 import subprocess
@@ -14,6 +15,7 @@ from config.environment import (
     env_bool,
     generate_keys,
     load_embedded_secrets,
+    parse_audit_keys,
     parse_blind_index_key,
     parse_fernet_keys,
 )
@@ -98,9 +100,42 @@ def test_generate_keys_works_without_any_settings():
     )
     assert result.returncode == 0, result.stderr
     values = dict(line.split("=", 1) for line in result.stdout.strip().splitlines())
-    assert set(values) == {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY"}
+    assert set(values) == {"SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "AUDIT_KEY"}
     parse_fernet_keys(values["FIELD_ENCRYPTION_KEY"])
     parse_blind_index_key(values["BLIND_INDEX_KEY"])
+    parse_audit_keys(values["AUDIT_KEY"])
+
+
+def test_audit_key_is_required_well_formed_and_its_own():
+    keys = generate_keys()
+    for bad in ("", "abc", "00" * 32, keys["BLIND_INDEX_KEY"] + ",zz"):
+        result = manage("check", env={**production_env(), "AUDIT_KEY": bad})
+        assert result.returncode != 0
+        assert "AUDIT_KEY" in result.stderr
+    reused = production_env()
+    reused["AUDIT_KEY"] = reused["BLIND_INDEX_KEY"]
+    result = manage("check", env=reused)
+    assert result.returncode != 0
+    assert "AUDIT_KEY holds the same bytes" in result.stderr
+
+
+def test_audit_keys_rotate_newest_first():
+    new, old = generate_keys()["AUDIT_KEY"], generate_keys()["AUDIT_KEY"]
+    assert parse_audit_keys(f"{new}, {old}") == [bytes.fromhex(new), bytes.fromhex(old)]
+
+
+def test_an_embedded_keys_file_from_before_the_audit_key_gains_one(tmp_path):
+    """`make run` on an existing var/ must not lose the field key the data is under."""
+    path = tmp_path / "var" / "secrets.json"
+    older = {name: value for name, value in generate_keys().items() if name != "AUDIT_KEY"}
+    path.parent.mkdir()
+    path.write_text(json.dumps(older))
+    path.chmod(0o600)
+    loaded = load_embedded_secrets(path)
+    assert {name: loaded[name] for name in older} == older
+    parse_audit_keys(loaded["AUDIT_KEY"])
+    assert load_embedded_secrets(path) == loaded
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
 def test_debug_is_off_unless_asked_for(settings, monkeypatch):

@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from config.celery import refuse_a_key_that_cannot_read
+from config.key_checks import refuse_wrong_keys
 from privacy.canary import assert_keys_work, check_blind_index_key
 from privacy.models import CANARY_TEXT, KeyCanary
 
@@ -39,7 +39,7 @@ def test_web_and_worker_refuse_to_start_on_a_wrong_key(settings):
     with pytest.raises(ImproperlyConfigured, match="FIELD_ENCRYPTION_KEY"):
         assert_keys_work()
     with pytest.raises(ImproperlyConfigured, match="FIELD_ENCRYPTION_KEY"):
-        refuse_a_key_that_cannot_read()
+        refuse_wrong_keys()
 
 
 def test_a_new_key_in_front_of_the_old_one_starts(settings):

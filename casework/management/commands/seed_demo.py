@@ -29,7 +29,7 @@ from faker import Faker
 from accounts.models import Team, User
 from accounts.roles import Role
 from audit.addresses import kept_since
-from audit.log import digest
+from audit.log import link
 from audit.models import AccessEvent, Action, ChainHead
 from casework import reminders
 from casework.models import (
@@ -545,7 +545,7 @@ class Seeder:
                 reason=None,
                 prev_hash=previous,
             )
-            event.hash = previous = digest(event)
+            event.hash = previous = link(event)
             batch.append(event)
             if len(batch) == AUDIT_BATCH or done == len(self.audit):
                 AccessEvent.objects.bulk_create(batch)

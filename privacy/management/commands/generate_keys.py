@@ -4,7 +4,10 @@ from config.environment import generate_keys
 
 
 class Command(BaseCommand):
-    help = "Prints fresh SECRET_KEY, FIELD_ENCRYPTION_KEY and BLIND_INDEX_KEY lines for .env."
+    help = (
+        "Prints fresh SECRET_KEY, FIELD_ENCRYPTION_KEY, BLIND_INDEX_KEY and AUDIT_KEY lines "
+        "for .env."
+    )
 
     def handle(self, *args, **options):
         for name, value in generate_keys().items():
