@@ -134,17 +134,22 @@ def test_the_migration_removes_every_clear_address_and_the_chain_verifies(before
         "2001:db8:1234::/48",
         "203.0.113.0/24",
         "",  # the migration's own event
+        "",  # and 0017's, linking the chain again under AUDIT_KEY
     ]
     home = addresses.digest_of(user.pk, ip_address(HOME))
-    assert [event.source_digest for event in events] == ["", home, "", "", ""]
+    assert [event.source_digest for event in events] == ["", home, "", "", "", ""]
+    keyed = events.pop()
+    assert (keyed.seq, keyed.action, keyed.target_ref) == (6, Action.CHAIN_KEYED, "5")
+    assert "5 events linked again under AUDIT_KEY" in keyed.reason
+    assert "Chain as found: intact." in keyed.reason
     rehashed = events[-1]
     assert (rehashed.seq, rehashed.action, rehashed.target_ref) == (5, Action.CHAIN_REHASHED, "4")
     assert "4 events re-hashed" in rehashed.reason
     assert "Chain as found: intact." in rehashed.reason
     assert events[2].reason is None and events[3].reason == "Assignee unreachable"
-    assert ChainHead.objects.get().seq == 5
+    assert ChainHead.objects.get().seq == 6
     call_command("verify_audit")
-    assert "Audit chain intact: 5 events" in capsys.readouterr().out
+    assert "Audit chain intact: 6 events" in capsys.readouterr().out
     assert not InsiderAlert.objects.exists()
 
 
