@@ -24,9 +24,9 @@ def email_audit_checkpoint() -> int:
 
     from accounts.models import User
     from accounts.roles import Role
-    from audit import checkpoints
+    from audit import log
 
-    checkpoint = checkpoints.write()
+    checkpoint = log.checkpoint()
     if checkpoint is None:
         return 0
     admins = User.objects.filter(is_active=True, groups__name=Role.ADMIN, email_notifications=True)

@@ -12,9 +12,13 @@ AUDIT_KEY rotates like the field key: the new key in front links new events, the
 behind it still verify the events linked before. Along the chain a key may only give way to
 a newer one, so an old key that leaked cannot link events after its successor took over.
 
-Appends lock the single ChainHead row first, inside the caller's transaction, so concurrent
-writers queue and the chain stays linear; a change whose audit write fails rolls back with
-it.
+Appending and chaining are apart, so audited reads never queue on one row. An append is a
+plain INSERT in the caller's transaction (a change whose audit write fails rolls back with
+it); the database numbers it (`seq`), no lock taken. The sealer (`seal`, every
+AUDIT_SEAL_SECONDS from beat, and before every verification and checkpoint) takes the one
+ChainHead row, and gives the events written since, in the order they were numbered, their
+chain position, the previous link and their own. Positions have no gaps, whatever
+transactions rolled back or committed late; the checkpoints cover sealed events only.
 
 No client address is hashed: what an event keeps of it (the network, and on a sign-in a
 keyed digest) lives outside the chain, so it can be blanked after ADDRESS_RETENTION_DAYS
@@ -46,6 +50,7 @@ logger = logging.getLogger(__name__)
 def canonical(event: AccessEvent) -> bytes:
     fields = [
         event.seq,
+        event.position,
         event.created_at.isoformat(),
         event.actor_id,
         event.action,
@@ -76,12 +81,11 @@ def record(
     team_id: int | None = None,
     reason: str = "",
 ) -> AccessEvent:
-    """Appends one event; call it inside the transaction of the change it records."""
+    """Appends one event; call it inside the transaction of the change it records. The
+    sealer chains it within seconds."""
     context = current()
     address = addresses.parse(context.address if context else None)
-    seq, prev_hash = _advance_head()
     event = AccessEvent(
-        seq=seq,
         created_at=timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
@@ -91,36 +95,56 @@ def record(
         source_network=addresses.network_of(address),
         request_id=context.request_id if context else "",
         reason=reason or None,
-        prev_hash=prev_hash,
     )
     if action == Action.SECOND_FACTOR:
         # Only a completed sign-in keeps a digest: the new-address rule compares no other.
         event.source_digest = addresses.digest_of(event.actor_id, address)
-    event.hash = link(event)
     event.save()
-    ChainHead.objects.filter(id=1).update(last_hash=event.hash)
     _check_insider_rules(event)
     return event
 
 
-def _advance_head() -> tuple[int, str]:
-    """Moves the head on by one: the new event's seq, and the hash it chains from.
+SEAL_BATCH = 5000
 
-    The UPDATE takes the row lock before the head is read (in the same statement): two
-    writers never chain from the same previous hash, on PostgreSQL and SQLite alike.
-    """
+
+def seal() -> int:
+    """Chains every event written since the last seal, in the order the database numbered
+    them; returns how many. One sealer at a time: the first statement takes the head's row
+    lock (PostgreSQL) or the write lock (SQLite) before anything is read."""
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            done = _seal_batch()
+        sealed += done
+        if done < SEAL_BATCH:
+            return sealed
+
+
+def _seal_batch() -> int:
     table = connection.ops.quote_name(ChainHead._meta.db_table)
-    sql = f"UPDATE {table} SET seq = seq + 1 WHERE id = 1 RETURNING seq, last_hash"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-        if row is None:
-            # An emptied database starts a new chain (the head row is made by audit's first
-            # migration); get_or_create survives a racing twin.
+        cursor.execute(f"UPDATE {table} SET seq = seq WHERE id = 1")  # noqa: S608
+        if cursor.rowcount == 0:
+            # An emptied database starts a new chain; get_or_create survives a racing twin.
             ChainHead.objects.get_or_create(id=1)
-            cursor.execute(sql)
-            row = cursor.fetchone()
-    return row[0], row[1]
+            cursor.execute(f"UPDATE {table} SET seq = seq WHERE id = 1")  # noqa: S608
+    head = ChainHead.objects.get(id=1)
+    pending = _stored_events(AccessEvent.objects.filter(position__isnull=True), SEAL_BATCH)
+    position, previous, written = head.seq, head.last_hash, []
+    for _seq, event in pending:
+        if isinstance(event, Unreadable):
+            # Written by someone else than the app (it cannot write such a row): chained as
+            # found would hide it. Left unsealed, it stops the chain here; verify names it.
+            logger.error("An unsealed audit event cannot be read; sealing stopped before it.")
+            break
+        position += 1
+        event.position, event.prev_hash = position, previous
+        event.hash = previous = link(event)
+        written.append(event)
+    if written:
+        AccessEvent.objects.bulk_update(written, ["position", "prev_hash", "hash"])
+        ChainHead.objects.filter(id=1).update(seq=position, last_hash=previous)
+    return len(written)
 
 
 # Reads that, over many distinct targets within an hour, look like someone collecting what
@@ -198,6 +222,7 @@ class Verification:
 # here one row at a time so a value that does not decrypt is a broken link, not a crash.
 CHAINED = (
     "seq",
+    "position",
     "created_at",
     "actor_id",
     "action",
@@ -214,12 +239,12 @@ class Unreadable(Exception):
     """A stored event that cannot be turned back into what was chained."""
 
 
-def _stored_events(after: int, batch: int):
-    """Events after `after`, in order, as (seq, event or Unreadable). A batch that does not
-    load (a value no converter can read) is read again one row at a time, so the one bad row
-    is named and the rest still checked."""
-    rows = AccessEvent.objects.filter(seq__gt=after).order_by("seq")
-    rows = rows.annotate(stored_reason=Cast("reason", TextField()))
+def _stored_events(rows, batch: int):
+    """The first `batch` of `rows` (a queryset of events) by position, unsealed ones by
+    number, as (seq, event or Unreadable). A batch that does not load (a value no converter
+    can read) is read again one row at a time, so the one bad row is named and the rest
+    still checked."""
+    rows = rows.order_by("position", "seq").annotate(stored_reason=Cast("reason", TextField()))
     try:
         loaded = list(rows.values_list(*CHAINED, "stored_reason")[:batch])
     except DatabaseError:
@@ -243,6 +268,7 @@ def _rebuild(values) -> AccessEvent | Unreadable:
     if isinstance(stored_reason, Exception):
         return Unreadable("a column does not parse")
     event = AccessEvent(**dict(zip(CHAINED, fields, strict=True)))
+    event._state.adding = False  # a stored row: bulk_update writes it back by its number
     if not isinstance(event.created_at, datetime):
         return Unreadable("its time does not parse")
     if stored_reason is not None:
@@ -256,9 +282,10 @@ def _rebuild(values) -> AccessEvent | Unreadable:
 def verify(
     batch: int = 5000, extra_checkpoints: list[checkpoints.Checkpoint] | None = None
 ) -> Verification:
-    """Walks the chain in order, then holds it against the checkpoints; names the first
-    event that is missing, changed, unreadable or not linked under AUDIT_KEY. Never raises
-    on what it finds in the table: whatever is there is a verdict."""
+    """Walks the sealed chain by position, then holds it against the checkpoints; names the
+    first position that is missing, changed, unreadable or not linked under AUDIT_KEY.
+    Never raises on what it finds in the table: whatever is there is a verdict. Events not
+    sealed yet are not part of it (`verify_and_record` seals first)."""
     keys = list(settings.AUDIT_KEY)
     # Index into `keys` (newest first) of the oldest key still allowed to link.
     oldest_allowed = len(keys) - 1
@@ -267,18 +294,21 @@ def verify(
     wanted = {mark.seq for mark in marks}
     links_at: dict[int, str] = {}
     previous = GENESIS
-    expected_seq = 1
+    expected = 1
     checked = 0
+    sealed = AccessEvent.objects.filter(position__isnull=False)
     while True:
         walked = 0
-        for seq, event in _stored_events(expected_seq - 1, batch):
+        for seq, event in _stored_events(sealed.filter(position__gte=expected), batch):
             walked += 1
-            if seq != expected_seq:
-                return Verification(checked, expected_seq, "missing event")
             if isinstance(event, Unreadable):
-                return Verification(checked, seq, f"unreadable event: {event}")
+                return Verification(checked, expected, f"unreadable event #{seq}: {event}")
+            if event.position != expected:
+                return Verification(checked, expected, "missing event")
             if event.prev_hash != previous:
-                return Verification(checked, seq, "link to the previous event broken")
+                return Verification(
+                    checked, expected, f"event #{seq}: link to the previous event broken"
+                )
             matched = next(
                 (
                     index
@@ -290,14 +320,14 @@ def verify(
             if matched is None:
                 return Verification(
                     checked,
-                    seq,
-                    "contents changed after writing, or linked without AUDIT_KEY",
+                    expected,
+                    f"event #{seq}: contents changed after writing, or linked without AUDIT_KEY",
                 )
             oldest_allowed = matched
-            if seq in wanted:
-                links_at[seq] = event.hash
+            if expected in wanted:
+                links_at[expected] = event.hash
             previous = event.hash
-            expected_seq += 1
+            expected += 1
             checked += 1
         if walked < batch:
             break
@@ -308,9 +338,29 @@ def verify(
         return result
     if head and head.seq < checked:
         return Verification(checked, None, f"the chain head was set back to #{head.seq}")
+    if stuck := _not_sealed_in_time():
+        return Verification(checked, None, stuck)
     if file_problems:
         return Verification(checked, None, "; ".join(file_problems))
     return Verification(checked, None, "")
+
+
+# Longer than the sealer's interval by far: an event this old and not sealed means the
+# sealer is not running, or stopped at a row it cannot read (`_seal_batch`).
+SEAL_OVERDUE = timedelta(minutes=10)
+
+
+def _not_sealed_in_time() -> str:
+    overdue = AccessEvent.objects.filter(
+        position=None, created_at__lt=timezone.now() - SEAL_OVERDUE
+    ).order_by("seq")
+    first = overdue.values_list("seq", flat=True).first()
+    if first is None:
+        return ""
+    return (
+        f"{overdue.count()} events written more than ten minutes ago are not chained, the "
+        f"first #{first}: the sealer is not running, or stopped at a row it cannot read"
+    )
 
 
 def _against_checkpoints(
@@ -350,12 +400,17 @@ def key_problem() -> str | None:
     """None when a configured AUDIT_KEY verifies the newest event (or there is none yet)."""
     if AccessEvent._meta.db_table not in connection.introspection.table_names():
         return None
-    newest = AccessEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    newest = (
+        AccessEvent.objects.filter(position__isnull=False)
+        .order_by("-position")
+        .values_list("position", flat=True)
+        .first()
+    )
     if newest is None:
         return None
-    event = next(_stored_events(newest - 1, 1))[1]
+    seq, event = next(_stored_events(AccessEvent.objects.filter(position=newest), 1))
     if isinstance(event, Unreadable):
-        return f"The newest audit event (#{newest}) cannot be read: {event}."
+        return f"The newest audit event (#{seq}) cannot be read: {event}."
     for key in settings.AUDIT_KEY:
         if hmac.compare_digest(link(event, key), event.hash or ""):
             return None
@@ -369,6 +424,7 @@ def verify_and_record(
     "audit chain verified" event (naming how many events were checked) and a checkpoint,
     anything else as an insider alert; a check that could not run at all as one too."""
     try:
+        seal()
         result = verify(extra_checkpoints=extra_checkpoints)
     except Exception:
         # Its own failure is a verdict as well: the admins hear of it, the caller sees it.
@@ -380,8 +436,14 @@ def verify_and_record(
     else:
         with transaction.atomic():
             record(Action.AUDIT_VERIFIED, target_type="chain", target_ref=str(result.checked))
-        checkpoints.write()
+        checkpoint()
     return result
+
+
+def checkpoint() -> checkpoints.Checkpoint | None:
+    """Seals what is pending, then appends the sealed head to the checkpoint file."""
+    seal()
+    return checkpoints.write()
 
 
 def alert(kind: str, *, seq: int | None = None) -> None:

@@ -78,7 +78,8 @@ class AccessEvent(ChoiceLabelsMixin, models.Model):
     the chain and blanked after ADDRESS_RETENTION_DAYS (audit/addresses.py).
     """
 
-    seq = models.BigIntegerField(unique=True)
+    # The event's number, given by the database as it is written: no lock, whoever writes.
+    seq = models.BigAutoField(primary_key=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -94,8 +95,11 @@ class AccessEvent(ChoiceLabelsMixin, models.Model):
     source_digest = models.CharField(max_length=64, blank=True)
     request_id = models.CharField(max_length=32, blank=True)
     reason = EncryptedTextField(null=True, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Set by the sealer (audit/log.py), seconds after the event is written: its place in the
+    # chain, the link of the event before it there, and its own.
+    position = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, unique=True, null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -108,6 +112,10 @@ class AccessEvent(ChoiceLabelsMixin, models.Model):
             models.Index(
                 fields=["created_at"], condition=ADDRESS_KEPT, name="audit_event_address_kept"
             ),
+            # What the sealer looks for: the few events not chained yet.
+            models.Index(
+                fields=["seq"], condition=Q(position__isnull=True), name="audit_event_unsealed"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -115,10 +123,11 @@ class AccessEvent(ChoiceLabelsMixin, models.Model):
 
 
 class ChainHead(models.Model):
-    """The one row every append locks first: it keeps the chain linear under concurrent
-    writers, on PostgreSQL (row lock) and SQLite (write lock) alike."""
+    """The chain's sealed end: the position and link of the last event sealed. Only the
+    sealer locks it, so one sealer at a time extends the chain; appends never touch it."""
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    # The position of the last sealed event (the number of events sealed).
     seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from audit import addresses, checkpoints, log
+from audit import addresses, log
 
 
 @shared_task(name="audit.tasks.verify_chain")
@@ -12,10 +12,17 @@ def verify_chain() -> dict:
     return {"checked": result.checked, "broken_seq": result.broken_seq, "intact": result.intact}
 
 
+@shared_task(name="audit.tasks.seal_events")
+def seal_events() -> int:
+    """Every AUDIT_SEAL_SECONDS: chain the events written since the last run."""
+    return log.seal()
+
+
 @shared_task(name="audit.tasks.write_checkpoint")
 def write_checkpoint() -> int:
-    """Every AUDIT_CHECKPOINT_MINUTES: the head, appended to the file outside the database."""
-    checkpoint = checkpoints.write()
+    """Every AUDIT_CHECKPOINT_MINUTES: the sealed head, appended to the file outside the
+    database."""
+    checkpoint = log.checkpoint()
     return checkpoint.seq if checkpoint else 0
 
 

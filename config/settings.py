@@ -353,6 +353,14 @@ CELERY_BEAT_SCHEDULE["verify-audit-chain"] = {
     "task": "audit.tasks.verify_chain",
     "schedule": timedelta(hours=24),
 }
+# Events are chained by a sealer this often (audit/log.py): appends take no lock.
+AUDIT_SEAL_SECONDS = env_int("AUDIT_SEAL_SECONDS", 5)
+if AUDIT_SEAL_SECONDS < 1:
+    raise ConfigurationError("AUDIT_SEAL_SECONDS must be a whole number, at least 1.")
+CELERY_BEAT_SCHEDULE["seal-audit-events"] = {
+    "task": "audit.tasks.seal_events",
+    "schedule": timedelta(seconds=AUDIT_SEAL_SECONDS),
+}
 # Checkpoints of the chain's head (sequence number and link) kept outside the database, so a
 # truncated or reset chain is named (audit/checkpoints.py): appended to a file in a
 # directory of its own (its own volume in production, append-only if the file system can),

@@ -165,7 +165,7 @@ def test_an_event_edited_after_the_migration_is_still_caught(before_0011):
 def test_a_chain_broken_before_the_migration_stays_on_record(before_0011):
     user = UserFactory()
     write_old_chain(before_0011, with_actor(old_rows(user), user))
-    tamper(2, "target_ref", "C-2026-99999")
+    tamper(2, "target_ref", "C-2026-99999", where="seq")  # before chain positions existed
     migrate_to_latest()
     rehashed = AccessEvent.objects.get(action=Action.CHAIN_REHASHED)
     assert "Chain as found: broken at #2: contents changed after writing." in rehashed.reason

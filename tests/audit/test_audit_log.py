@@ -164,8 +164,10 @@ def test_a_change_whose_audit_write_fails_does_not_happen(case, coordinator, mon
 def test_the_chain_links_every_event_and_verifies(case, coordinator):
     for _ in range(5):
         services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
+    assert AccessEvent.objects.filter(position=None).count() == 5  # written, not chained yet
+    assert log.seal() == 5
     events = list(AccessEvent.objects.order_by("seq"))
-    assert [event.seq for event in events] == list(range(1, 6))
+    assert [event.position for event in events] == list(range(1, 6))
     for earlier, later in itertools.pairwise(events):
         assert later.prev_hash == earlier.hash
     assert log.verify().broken_seq is None
@@ -176,13 +178,16 @@ def test_the_chain_links_every_event_and_verifies(case, coordinator):
     assert log.verify().broken_seq is None
 
 
-def tamper(seq: int, column: str, value) -> None:
+def tamper(position: int, column: str, value, *, where: str = "position") -> None:
     table = AccessEvent._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # What a database superuser could do: switch triggers off for the session.
             cursor.execute("SET session_replication_role = replica")
-        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE seq = %s", [value, seq])  # noqa: S608
+        cursor.execute(
+            f"UPDATE {table} SET {column} = %s WHERE {where} = %s",  # noqa: S608
+            [value, position],
+        )
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = origin")
 
@@ -190,6 +195,7 @@ def tamper(seq: int, column: str, value) -> None:
 def test_verify_audit_names_a_row_changed_behind_the_triggers_back(case, coordinator):
     for _ in range(4):
         services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
+    log.seal()
     tamper(3, "target_ref", "C-2026-99999")
     result = log.verify()
     assert (result.broken_seq, result.checked) == (3, 2)
@@ -221,13 +227,29 @@ def test_postgresql_lets_through_only_a_reencrypted_reason(case, coordinator):
         target_ref=case.reference,
         reason="Assignee unreachable",
     )
+    log.seal()
+    event.refresh_from_db()
     event.reason = "Assignee unreachable"  # a fresh ciphertext of the same text
     event.save(update_fields=["reason"])
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AccessEvent.objects.filter(pk=event.pk).update(reason="x", target_ref="C-2026-00000")
     assert log.verify().broken_seq is None
     AccessEvent.objects.filter(pk=event.pk).update(reason="Curiosity")
-    assert log.verify().broken_seq == event.seq
+    assert log.verify().broken_seq == event.position
+
+
+@needs_postgres
+def test_postgresql_lets_the_sealer_seal_an_event_once(case, coordinator):
+    """The one other UPDATE the trigger allows: an event with no link gets its position and
+    links. A sealed event's links are never written again, nor other columns with them."""
+    event = log.record(Action.CASE_VIEWED, actor=coordinator, target_ref=case.reference)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AccessEvent.objects.filter(pk=event.pk).update(hash="1" * 64, target_ref="C-0")
+    log.seal()
+    for change in ({"hash": "2" * 64}, {"position": 99}, {"prev_hash": "3" * 64}):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AccessEvent.objects.filter(pk=event.pk).update(**change)
+    assert log.verify().intact
 
 
 @needs_postgres
@@ -239,9 +261,15 @@ def test_concurrent_writers_keep_the_chain_linear(volunteer):
         for _ in range(10):
             log.record(Action.CASE_VIEWED, actor=volunteer, target_ref="C-2026-00001")
 
-    run_together(write_ten, times=4)
+    def write_and_seal():
+        write_ten()
+        log.seal()
+
+    run_together(write_and_seal, times=4)
     assert AccessEvent.objects.count() == 40
-    assert log.verify().broken_seq is None
+    log.seal()
+    assert sorted(AccessEvent.objects.values_list("position", flat=True)) == list(range(1, 41))
+    assert log.verify().intact
 
 
 def test_the_insider_alert_fires_at_the_threshold(team, coordinator, settings, admin_user):

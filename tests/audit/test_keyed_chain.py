@@ -36,8 +36,10 @@ def as_owner(sql: str, params=()) -> None:
 
 
 def events(count: int, actor) -> None:
+    """`count` events, sealed into the chain as the sealer does every few seconds."""
     for number in range(count):
         log.record(Action.CASE_VIEWED, actor=actor, target_type="case", target_ref=f"C-{number}")
+    log.seal()
 
 
 def set_head(seq: int, link: str) -> None:
@@ -52,16 +54,15 @@ def test_a_chain_recomputed_without_the_key_is_named(coordinator):
     """Delete three events, renumber the rest, link them again with the old plain SHA-256
     and set the head: what made verify_audit say "intact" before."""
     events(10, coordinator)
-    as_owner(f"DELETE FROM {TABLE} WHERE seq BETWEEN 4 AND 6")  # noqa: S608
-    previous = AccessEvent.objects.get(seq=3).hash
-    for event in AccessEvent.objects.filter(seq__gt=6).order_by("seq"):
-        old_seq = event.seq
-        event.seq -= 3
+    as_owner(f"DELETE FROM {TABLE} WHERE position BETWEEN 4 AND 6")  # noqa: S608
+    previous = AccessEvent.objects.get(position=3).hash
+    for event in AccessEvent.objects.filter(position__gt=6).order_by("position"):
+        event.position -= 3
         event.prev_hash = previous
         event.hash = previous = hashlib.sha256(canonical(event)).hexdigest()
         as_owner(
-            f"UPDATE {TABLE} SET seq = %s, prev_hash = %s, hash = %s WHERE seq = %s",  # noqa: S608
-            [event.seq, event.prev_hash, event.hash, old_seq],
+            f"UPDATE {TABLE} SET position = %s, prev_hash = %s, hash = %s WHERE seq = %s",  # noqa: S608
+            [event.position, event.prev_hash, event.hash, event.seq],
         )
     set_head(7, previous)
     result = log.verify()
@@ -74,11 +75,11 @@ def test_a_chain_recomputed_without_the_key_is_named(coordinator):
 
 def test_a_chain_linked_under_a_guessed_key_is_named(coordinator, settings):
     events(3, coordinator)
-    event = AccessEvent.objects.get(seq=2)
+    event = AccessEvent.objects.get(position=2)
     event.target_ref = "C-forged"
     forged = log.link(event, bytes.fromhex(generate_keys()["AUDIT_KEY"]))
     as_owner(
-        f"UPDATE {TABLE} SET target_ref = 'C-forged', hash = %s WHERE seq = 2",  # noqa: S608
+        f"UPDATE {TABLE} SET target_ref = 'C-forged', hash = %s WHERE position = 2",  # noqa: S608
         [forged],
     )
     assert log.verify().broken_seq == 2
@@ -86,7 +87,7 @@ def test_a_chain_linked_under_a_guessed_key_is_named(coordinator, settings):
 
 def test_a_truncated_log_with_its_head_reset_is_named_by_the_checkpoint(coordinator):
     events(5, coordinator)
-    checkpoints.write()
+    log.checkpoint()
     as_owner(f"DELETE FROM {TABLE}")  # noqa: S608 - TRUNCATE, as far as the rows go
     set_head(0, log.GENESIS)
     result = log.verify()
@@ -99,21 +100,21 @@ def test_a_truncated_log_with_its_head_reset_is_named_by_the_checkpoint(coordina
 
 def test_a_cut_off_end_is_named_from_the_first_missing_event(coordinator):
     events(6, coordinator)
-    checkpoints.write()
-    as_owner(f"DELETE FROM {TABLE} WHERE seq > 4")  # noqa: S608
-    set_head(4, AccessEvent.objects.get(seq=4).hash)
+    log.checkpoint()
+    as_owner(f"DELETE FROM {TABLE} WHERE position > 4")  # noqa: S608
+    set_head(4, AccessEvent.objects.get(position=4).hash)
     result = log.verify()
     assert (result.broken_seq, result.checked) == (5, 4)
 
 
 def test_a_log_cut_and_written_again_is_named_from_the_last_good_checkpoint(coordinator):
     events(3, coordinator)
-    checkpoints.write()
+    log.checkpoint()
     events(3, coordinator)
-    checkpoints.write()
+    log.checkpoint()
     # Everything after the first checkpoint replaced by events the app wrote afterwards.
-    as_owner(f"DELETE FROM {TABLE} WHERE seq > 3")  # noqa: S608
-    set_head(3, AccessEvent.objects.get(seq=3).hash)
+    as_owner(f"DELETE FROM {TABLE} WHERE position > 3")  # noqa: S608
+    set_head(3, AccessEvent.objects.get(position=3).hash)
     events(3, coordinator)
     result = log.verify()
     assert result.broken_seq == 4
@@ -123,8 +124,8 @@ def test_a_log_cut_and_written_again_is_named_from_the_last_good_checkpoint(coor
 def test_a_checkpoint_from_an_email_names_a_cut_the_file_lost_too(coordinator, tmp_path):
     events(4, coordinator)
     seq, link = checkpoints.current_head()
-    as_owner(f"DELETE FROM {TABLE} WHERE seq > 2")  # noqa: S608
-    set_head(2, AccessEvent.objects.get(seq=2).hash)
+    as_owner(f"DELETE FROM {TABLE} WHERE position > 2")  # noqa: S608
+    set_head(2, AccessEvent.objects.get(position=2).hash)
     checkpoints.path().unlink(missing_ok=True)
     assert log.verify().intact  # nothing on the server remembers
     with pytest.raises(CommandError, match="#3"):
@@ -135,7 +136,7 @@ def test_a_checkpoint_from_an_email_names_a_cut_the_file_lost_too(coordinator, t
 
 def test_an_edited_or_forged_checkpoint_line_is_named(coordinator):
     events(2, coordinator)
-    checkpoints.write()
+    log.checkpoint()
     with open(checkpoints.path(), "a") as handle:
         handle.write(json.dumps({"seq": 9, "link": "0" * 64, "at": "x", "mac": "0" * 64}))
         handle.write("\nnot json at all\n")
@@ -151,7 +152,7 @@ def test_garbage_in_the_reason_is_a_broken_link_not_a_crash(coordinator):
     events(2, coordinator)
     log.record(Action.BREAK_GLASS, actor=coordinator, target_ref="C-1", reason="Unreachable")
     events(2, coordinator)
-    as_owner(f"UPDATE {TABLE} SET reason = %s WHERE seq = 3", ["garbage\x01 not a token"])  # noqa: S608
+    as_owner(f"UPDATE {TABLE} SET reason = %s WHERE position = 3", ["garbage\x01 not a token"])  # noqa: S608
     result = log.verify()
     assert (result.broken_seq, result.checked) == (3, 2)
     assert "unreadable" in result.problem
@@ -164,7 +165,7 @@ def test_garbage_in_the_reason_is_a_broken_link_not_a_crash(coordinator):
 )
 def test_a_time_that_does_not_parse_is_a_broken_link(coordinator):
     events(3, coordinator)
-    as_owner(f"UPDATE {TABLE} SET created_at = 'yesterday-ish' WHERE seq = 2")  # noqa: S608
+    as_owner(f"UPDATE {TABLE} SET created_at = 'yesterday-ish' WHERE position = 2")  # noqa: S608
     result = log.verify()
     assert (result.broken_seq, result.checked) == (2, 1)
 
@@ -189,7 +190,7 @@ def test_an_intact_check_writes_a_checkpoint(coordinator):
     assert problems == []
     assert [(mark.seq, mark.link) for mark in written] == [(head.seq, head.last_hash)]
     # The head did not move: no second line.
-    checkpoints.write()
+    log.checkpoint()
     assert len(checkpoints.read()[0]) == 1
 
 

@@ -37,7 +37,7 @@ def var_dir(tmp_path_factory) -> Path:
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "--no-input"], cwd=ROOT, env=env, check=True, timeout=300)
     subprocess.run(
-        [*manage, "shell", "-c", "from audit.log import record; record('login')"],
+        [*manage, "shell", "-c", "from audit.log import record, seal; record('login'); seal()"],
         cwd=ROOT,
         env=env,
         check=True,

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from audit import checkpoints
+from audit import checkpoints, log
 
 
 class Command(BaseCommand):
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        checkpoint = checkpoints.write()
+        checkpoint = log.checkpoint()
         if checkpoint is None:
             self.stdout.write("The audit log is empty: nothing to checkpoint yet.")
             return

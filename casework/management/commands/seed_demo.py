@@ -29,8 +29,8 @@ from faker import Faker
 from accounts.models import Team, User
 from accounts.roles import Role
 from audit.addresses import kept_since
-from audit.log import link
-from audit.models import AccessEvent, Action, ChainHead
+from audit.log import seal
+from audit.models import AccessEvent, Action
 from casework import reminders
 from casework.models import (
     Case,
@@ -521,19 +521,15 @@ class Seeder:
     # Audit ---------------------------------------------------------------------------------
 
     def append_audit(self) -> None:
-        """Appends the collected events to the hash chain, oldest first, under the chain
-        head's lock, exactly as audit.log.record would have one by one."""
-        head, _created = ChainHead.objects.select_for_update().get_or_create(id=1)
-        seq, previous = head.seq, head.last_hash
+        """Appends the collected events, oldest first, as audit.log.record would have one by
+        one, and seals them into the chain."""
         self.audit.sort(key=lambda row: row[0])
         progress = Progress("audit events", len(self.audit), self.stream)
         # What record() keeps of an address, and only for as long as the retention allows.
         networks_since = kept_since()
         batch = []
         for done, (when, action, actor_id, reference, team_id, kind) in enumerate(self.audit, 1):
-            seq += 1
             event = AccessEvent(
-                seq=seq,
                 created_at=when,
                 actor_id=actor_id,
                 action=action,
@@ -541,15 +537,13 @@ class Seeder:
                 target_ref=reference,
                 team_id=team_id,
                 source_network="198.51.100.0/24" if when >= networks_since else "",
-                request_id=f"{seq:032x}",
+                request_id=f"{done:032x}",
                 reason=None,
-                prev_hash=previous,
             )
-            event.hash = previous = link(event)
             batch.append(event)
             if len(batch) == AUDIT_BATCH or done == len(self.audit):
                 AccessEvent.objects.bulk_create(batch)
                 batch = []
                 progress.update(done)
-        ChainHead.objects.filter(id=1).update(seq=seq, last_hash=previous)
+        seal()
         self.audit = []
