@@ -18,7 +18,7 @@ from django.utils import timezone
 from encrypted_model_fields.fields import EncryptedMixin
 
 from accounts.models import AccessChange, Containment
-from audit.log import record, verify
+from audit.log import record, seal, verify
 from audit.models import AccessEvent, Action
 from casework.models import BreakGlass, CaseEvent, Person, PersonIndex, Reminder, RouteLeg
 from casework.services import case_update, person_digests
@@ -303,6 +303,7 @@ def test_rotation_is_audited_and_the_audit_chain_still_verifies(settings, old_ke
     assert event.target_ref == "FIELD_ENCRYPTION_KEY"
     assert "values re-encrypted" in event.reason
     assert AccessEvent.objects.get(pk=reasoned.pk).reason == "Urgent."
+    seal()
     result = verify()
     assert result.broken_seq is None
     assert result.checked == AccessEvent.objects.count()
