@@ -176,6 +176,28 @@ def check_allowed_hosts(hosts: list[str]) -> None:
         )
 
 
+def check_database_owner(app: dict, owner: dict) -> None:
+    """DATABASE_OWNER_URL is the same PostgreSQL database as DATABASE_URL, logged in as
+    another role: migrating some other database, or "restricting" the app to the owner
+    itself, would leave the audit log as open as before while looking done."""
+    postgresql = "django.db.backends.postgresql"
+    if app["ENGINE"] != postgresql or owner["ENGINE"] != postgresql:
+        raise ConfigurationError(
+            "DATABASE_OWNER_URL is for PostgreSQL only, and DATABASE_URL must then be "
+            "PostgreSQL too (postgres://user:pass@host:5432/name)."
+        )
+    if owner["NAME"] != app["NAME"]:
+        raise ConfigurationError(
+            f"DATABASE_OWNER_URL names the database {owner['NAME']!r}, DATABASE_URL "
+            f"{app['NAME']!r}: both must name the one database the app uses."
+        )
+    if not owner["USER"] or owner["USER"] == app["USER"]:
+        raise ConfigurationError(
+            "DATABASE_OWNER_URL and DATABASE_URL must log in as two different roles: the "
+            "owner of the tables, and the restricted role the app runs as."
+        )
+
+
 def parse_site_url(raw: str) -> str:
     """The https address people open the site at; links in e-mails start with it."""
     parts = urlsplit(raw)

@@ -23,6 +23,7 @@ from config.environment import (
     check_allowed_hosts,
     check_audit_keys_differ,
     check_blind_index_key,
+    check_database_owner,
     check_keys_differ,
     check_secret_key,
     env_bool,
@@ -163,6 +164,17 @@ try:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60)}
 except ValueError as error:
     raise ConfigurationError(f"DATABASE_URL is malformed: {error}") from None
+# The owner of the tables, which only `manage.py migrate` logs in as; the app, its worker
+# and beat run as DATABASE_URL's restricted role, which migrate grants what they need
+# (privacy/database_roles.py). Unset, everything runs as DATABASE_URL, as on SQLite.
+DATABASE_OWNER = None
+_database_owner_url = env_str("DATABASE_OWNER_URL", "")
+if _database_owner_url:
+    try:
+        DATABASE_OWNER = dj_database_url.parse(_database_owner_url)
+    except ValueError as error:
+        raise ConfigurationError(f"DATABASE_OWNER_URL is malformed: {error}") from None
+    check_database_owner(DATABASES["default"], DATABASE_OWNER)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A second process (the Celery worker) writes too: wait instead of failing at once.

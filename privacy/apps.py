@@ -5,4 +5,4 @@ class PrivacyConfig(AppConfig):
     name = "privacy"
 
     def ready(self):
-        from privacy import canary, csrf  # noqa: F401 (register their system checks)
+        from privacy import canary, csrf, database_roles  # noqa: F401 (register their checks)

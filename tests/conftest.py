@@ -2,8 +2,13 @@
 team, and an admin. Each `*_client` is signed in with a verified second factor."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import quote
 
 import pytest
+from django.conf import settings
+from django.db import connection
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CSRF_SESSION_KEY
 from django.test import Client
 from django.utils.crypto import get_random_string
@@ -14,7 +19,127 @@ from accounts.middleware import mark_session_start
 from accounts.models import AuthenticatorDevice, User
 from accounts.roles import Role
 from config.step_up import mark_step_up
+from privacy.database_roles import apply_grants
 from tests.factories import AuthenticatorFactory, TeamFactory, UserFactory
+
+# Two database roles (privacy/database_roles.py) --------------------------------------------
+# With DATABASE_OWNER_URL set (.ci/run sets it for the PostgreSQL run), the owner creates and
+# migrates the test database, the app's role (DATABASE_URL's user) is granted what
+# `manage.py migrate` grants it, and every test runs as the app's role: the default
+# connection logs in as the owner and at once assumes the app's role (Django's
+# OPTIONS["assume_role"], a SET ROLE), so each query the app makes is checked against the
+# app's privileges. The harness's own housekeeping, and a test that must act as the owner
+# (as_database_owner), step back with SET ROLE NONE. Without DATABASE_OWNER_URL the suite
+# runs as DATABASE_URL's role throughout, as it always has.
+OWNER = settings.DATABASE_OWNER
+# Who DATABASE_URL logs in as, kept before the harness below changes the settings.
+APP_LOGIN = {
+    key: settings.DATABASES["default"].get(key) for key in ("USER", "PASSWORD", "HOST", "PORT")
+}
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """With two roles, pytest-django creates and migrates the test database as the owner,
+    with a plain migrate: django_db_setup below grants the app's role afterwards."""
+    if OWNER is None:
+        return
+    settings.DATABASES["default"].update(
+        USER=OWNER["USER"],
+        PASSWORD=OWNER.get("PASSWORD") or "",
+        HOST=OWNER.get("HOST") or "",
+        PORT=OWNER.get("PORT") or "",
+    )
+    # Our migrate would log in as the owner again, to the database DATABASE_OWNER_URL names
+    # rather than the test database, and grant the owner to itself.
+    settings.DATABASE_OWNER = None
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as `manage.py migrate` leaves it: the app's role granted its
+    privileges; then every test connects as that role."""
+    if OWNER is None:
+        yield
+        return
+    with django_db_blocker.unblock():
+        apply_grants(connection=connection, role=APP_LOGIN["USER"])
+    settings.DATABASE_OWNER = OWNER
+    database = connection.settings_dict
+    login_options = database["OPTIONS"]
+    database["OPTIONS"] = {**login_options, "assume_role": APP_LOGIN["USER"]}
+    connection.close()
+    yield
+    # pytest-django drops the test database next, which only its owner may do.
+    database["OPTIONS"] = login_options
+    connection.close()
+
+
+@contextmanager
+def as_database_owner(db=None) -> Iterator[None]:
+    """Inside the block the connection acts as the owner of the tables: for what a test sets
+    up, or attacks, with powers the app's role lacks. Without two roles (the suite then runs
+    as the owner throughout) and on SQLite it changes nothing."""
+    db = db or connection
+    if OWNER is None or db.vendor != "postgresql":
+        yield
+        return
+    from psycopg2.extensions import TRANSACTION_STATUS_INERROR
+
+    with db.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (before,) = cursor.fetchone()
+        cursor.execute("SET ROLE NONE")
+    try:
+        yield
+    finally:
+        # A failed transaction is rolled back by its owner, and the SET ROLE with it; a
+        # connection closed inside the block assumes the app's role again when it reopens.
+        raw = db.connection
+        if raw is not None and raw.get_transaction_status() != TRANSACTION_STATUS_INERROR:
+            with db.cursor() as cursor:
+                cursor.execute("SET ROLE %s", [before])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_as_owner():
+    """Between transactional tests Django empties every table with one TRUNCATE. That is the
+    harness's housekeeping, not the app's: it runs as the owner, with triggers off for the
+    statement (session_replication_role, which needs a superuser) so that the audit log's
+    truncate trigger lets it through. The app's role still may not, and the trigger still
+    refuses everyone else."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    flush = DatabaseOperations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        with as_database_owner(self.connection), self.connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            try:
+                flush(self, sql_list)
+            finally:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DatabaseOperations, "execute_sql_flush", execute_sql_flush)
+        yield
+
+
+def child_database_env() -> dict[str, str]:
+    """The database settings for a child process (a Celery worker) sharing the test
+    database: logged in as the app's role, as production runs it. DATABASE_OWNER_URL is
+    blanked: only migrate uses it, and it names the database the tests do not use."""
+    user, password = quote(APP_LOGIN["USER"] or "", safe=""), APP_LOGIN["PASSWORD"]
+    login = f"{user}:{quote(password, safe='')}" if password else user
+    port = f":{APP_LOGIN['PORT']}" if APP_LOGIN["PORT"] else ""
+    name = connection.settings_dict["NAME"]
+    return {
+        "DATABASE_URL": f"postgres://{login}@{APP_LOGIN['HOST']}{port}/{name}",
+        "DATABASE_OWNER_URL": "",
+    }
 
 
 def current_code(device: AuthenticatorDevice, offset_steps: int = 0) -> str:

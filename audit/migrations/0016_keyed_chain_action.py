@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audit', '0013_alert_kinds_for_tampering'),
+        ('audit', '0014_refuse_truncate'),
     ]
 
     operations = [

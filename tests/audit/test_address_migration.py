@@ -17,6 +17,7 @@ from audit import addresses, log
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
 from tests.audit.test_audit_log import tamper
 from tests.concurrency import needs_postgres
+from tests.conftest import as_database_owner
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,12 +35,15 @@ def migrate_to_latest() -> None:
 
 @pytest.fixture
 def before_0011(settings):
-    """The audit tables as 0010 left them; back to the latest afterwards, whatever happens."""
+    """The audit tables as 0010 left them; back to the latest afterwards, whatever happens.
+    As the tables' owner, who runs migrations (`manage.py migrate`); the test too, which
+    writes and edits the log as it stood before the migration."""
     settings.ADDRESS_RETENTION_DAYS = DAYS
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    yield executor.loader.project_state(BEFORE).apps
-    migrate_to_latest()
+    with as_database_owner():
+        executor = MigrationExecutor(connection)
+        executor.migrate(BEFORE)
+        yield executor.loader.project_state(BEFORE).apps
+        migrate_to_latest()
 
 
 def old_hash(fields: list) -> str:

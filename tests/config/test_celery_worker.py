@@ -27,7 +27,12 @@ def redis_reachable(url: str) -> bool:
 
 # Celery lets these variables override any broker given in code; the worker and the
 # sending app get exactly the broker each test names.
-INHERITED_OUT = {"CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "DATABASE_URL"}
+INHERITED_OUT = {
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+    "DATABASE_URL",
+    "DATABASE_OWNER_URL",
+}
 
 
 def client_app(broker: str, backend: str, **options) -> Celery:

@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 ENV_EXAMPLE = ROOT / ".env.example"
+APP_ROLE_SCRIPT = ROOT / "deploy" / "postgres-init" / "10-app-role.sh"
 
+# The long-running processes, and the one-shot that migrates before them.
 APP_SERVICES = ("web", "worker", "beat")
+IMAGE_SERVICES = ("migrate", *APP_SERVICES)
 KEY_NAMES = ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY")
 # What settings.py refuses to start without in production mode.
 REQUIRED_IN_PRODUCTION = (
@@ -36,6 +39,21 @@ def services() -> dict:
 def command_of(service: dict) -> str:
     command = service.get("command", "")
     return " ".join(command) if isinstance(command, list) else command
+
+
+def environment_of(service: dict) -> dict[str, str]:
+    """A service's environment as a mapping, from either of compose's two forms."""
+    environment = service.get("environment") or {}
+    if isinstance(environment, dict):
+        return {name: "" if value is None else str(value) for name, value in environment.items()}
+    return dict(item.partition("=")[::2] for item in environment)
+
+
+def login_of(url: str) -> str:
+    """The role a postgres:// URL logs in as."""
+    match = re.match(r"postgres(?:ql)?://([^:@/]+)[:@]", url)
+    assert match, url
+    return match[1]
 
 
 def names(mapping_or_list) -> set[str]:
@@ -63,7 +81,7 @@ def dockerfile_instructions(keyword: str) -> list[str]:
 
 def test_compose_runs_the_production_shape():
     compose = services()
-    assert set(compose) == {"postgres", "redis", *APP_SERVICES}
+    assert set(compose) == {"postgres", "redis", *IMAGE_SERVICES}
     # Official images: no registry or namespace in front of the name.
     assert compose["postgres"]["image"].startswith("postgres:")
     assert compose["redis"]["image"].startswith("redis:")
@@ -73,7 +91,7 @@ def test_compose_runs_the_production_shape():
 
 
 def test_app_services_build_from_the_dockerfile():
-    for name in APP_SERVICES:
+    for name in IMAGE_SERVICES:
         build = services()[name]["build"]
         context = build if isinstance(build, str) else build["context"]
         assert context == ".", name
@@ -85,25 +103,61 @@ def test_each_app_service_runs_its_own_process():
     compose = services()
     assert "celery -A config worker" in command_of(compose["worker"])
     assert "celery -A config beat" in command_of(compose["beat"])
-    web = command_of(compose["web"])
-    assert "gunicorn config.wsgi:application" in web
-    assert web.index("manage.py migrate") < web.index("gunicorn")
+    assert "gunicorn config.wsgi:application" in command_of(compose["web"])
+    # Migrations run once, in their own container, which then exits: not again on a restart.
+    assert "manage.py migrate" in command_of(compose["migrate"])
+    assert compose["migrate"]["restart"] == "no"
+    for name in APP_SERVICES:
+        assert "migrate" not in command_of(compose[name]), name
     # Only the TLS proxy on the same host reaches the app.
     assert all(port.startswith("127.0.0.1:") for port in compose["web"]["ports"])
 
 
-def test_app_services_wait_for_postgres_and_redis():
+def test_app_services_wait_for_postgres_and_redis_and_the_migrations():
     for name in APP_SERVICES:
         depends_on = services()[name]["depends_on"]
-        assert {"postgres", "redis"} <= names(depends_on), name
+        assert {"postgres", "redis", "migrate"} <= names(depends_on), name
         if isinstance(depends_on, dict):
             for backing in ("postgres", "redis"):
                 assert depends_on[backing]["condition"] == "service_healthy", (name, backing)
+            migrate = depends_on["migrate"]["condition"]
+            assert migrate == "service_completed_successfully", name
+    assert services()["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_only_the_migrate_service_logs_in_as_the_owner():
+    compose = services()
+    owner = environment_of(compose["postgres"])["POSTGRES_USER"]
+    migrate = environment_of(compose["migrate"])
+    assert login_of(migrate["DATABASE_OWNER_URL"]) == owner
+    assert "${POSTGRES_PASSWORD" in migrate["DATABASE_OWNER_URL"]
+    for name in IMAGE_SERVICES:
+        environment = environment_of(compose[name])
+        assert login_of(environment["DATABASE_URL"]) == "safe_passage_app", name
+        assert "${POSTGRES_APP_PASSWORD" in environment["DATABASE_URL"], name
+    for name in APP_SERVICES:
+        environment = environment_of(compose[name])
+        # Blanked: env_file hands the app every line of .env, the owner's password included.
+        assert environment["DATABASE_OWNER_URL"] == "", name
+        assert environment["POSTGRES_PASSWORD"] == "", name
+        assert not any("${POSTGRES_PASSWORD" in value for value in environment.values()), name
+
+
+def test_postgres_makes_the_app_role_on_first_start():
+    postgres = services()["postgres"]
+    mounts = [volume.split(":") for volume in postgres["volumes"]]
+    assert ["./deploy/postgres-init", "/docker-entrypoint-initdb.d", "ro"] in mounts
+    assert "POSTGRES_APP_PASSWORD" in environment_of(postgres)
+    assert APP_ROLE_SCRIPT.stat().st_mode & 0o111, "the image runs only executable scripts"
+    script = APP_ROLE_SCRIPT.read_text()
+    assert "CREATE ROLE safe_passage_app LOGIN PASSWORD :'app_password'" in script
+    assert "NOSUPERUSER NOCREATEDB NOCREATEROLE" in script
+    assert 'app_password="$POSTGRES_APP_PASSWORD"' in script
 
 
 def test_required_production_variables_reach_the_app_services():
     from_env_file = set(env_example_assignments())
-    for name in APP_SERVICES:
+    for name in IMAGE_SERVICES:
         service = services()[name]
         env_files = service.get("env_file", [])
         env_files = [env_files] if isinstance(env_files, str) else env_files
@@ -126,7 +180,7 @@ def test_env_example_holds_no_real_keys():
     assert not re.search(r"[A-Za-z0-9_-]{43}=", text), "looks like a Fernet key"
     assert not re.search(r"\b[0-9a-fA-F]{64}\b", text), "looks like a 64-hex key"
     assignments = env_example_assignments()
-    for name in (*KEY_NAMES, "POSTGRES_PASSWORD"):
+    for name in (*KEY_NAMES, "POSTGRES_PASSWORD", "POSTGRES_APP_PASSWORD"):
         assert assignments.get(name) == "", f"{name} must be left empty in .env.example"
 
 
@@ -165,11 +219,12 @@ def test_docker_compose_accepts_the_file(tmp_path):
     for source in (COMPOSE_FILE, DOCKERFILE):
         shutil.copy(source, tmp_path / source.name)
     shutil.copy(ENV_EXAMPLE, tmp_path / ".env")
-    # The compose file refuses an empty POSTGRES_PASSWORD and SITE_URL, as .env.example
-    # leaves them.
+    # The compose file refuses an empty POSTGRES_PASSWORD, POSTGRES_APP_PASSWORD and SITE_URL,
+    # as .env.example leaves them.
     environment = {
         **os.environ,
         "POSTGRES_PASSWORD": "placeholder-for-config-check",
+        "POSTGRES_APP_PASSWORD": "another-placeholder",
         "SITE_URL": "https://cases.example.org",
     }
     result = subprocess.run(

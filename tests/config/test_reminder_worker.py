@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from casework.models import Notification, Reminder, ReminderKind
 from tests.config.test_celery_worker import REDIS_URL, redis_reachable
+from tests.conftest import child_database_env
 from tests.factories import CaseFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,8 +37,6 @@ def test_a_worker_with_beat_turns_a_due_reminder_into_a_notification(volunteer, 
         subject=case.reference,
         recipient=volunteer,
     )
-    db = connection.settings_dict
-    database_url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -62,7 +61,8 @@ def test_a_worker_with_beat_turns_a_due_reminder_into_a_notification(volunteer, 
             **os.environ,
             "SAFE_PASSAGE_MODE": "embedded",
             "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
-            "DATABASE_URL": database_url,
+            # The test database, as the app's role: what a production worker logs in as.
+            **child_database_env(),
             "CELERY_BROKER_URL": REDIS_URL,
             "REMINDER_DISPATCH_SECONDS": "1",
             # The worker must hold the same keys as the app, or it refuses to read the rows.

@@ -82,6 +82,28 @@ def test_production_refuses_a_malformed_setting(name, value):
     assert name in result.stderr
 
 
+APP_URL = "postgres://safe_passage_app:secret@db.internal:5432/safe_passage"
+
+
+@pytest.mark.parametrize(
+    ("database_url", "owner_url", "says"),
+    [
+        ("sqlite:////tmp/x.sqlite3", "postgres://owner@db.internal/safe_passage", "PostgreSQL"),
+        (APP_URL, "postgres://owner@db.internal:5432/elsewhere", "'elsewhere'"),
+        (APP_URL, "postgres://safe_passage_app@db.internal:5432/safe_passage", "two different"),
+        (APP_URL, "nosuchdb://x", "malformed"),
+    ],
+    ids=["not-postgresql", "another-database", "same-role", "malformed"],
+)
+def test_production_refuses_an_owner_url_that_restricts_nothing(database_url, owner_url, says):
+    env = production_env(DATABASE_URL=database_url, DATABASE_OWNER_URL=owner_url)
+    result = manage("check", env=env)
+    assert result.returncode == 2
+    assert "DATABASE_OWNER_URL" in result.stderr
+    assert says in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_check_deploy_with_production_settings_prints_no_warnings():
     result = manage("check", "--deploy", env=production_env())
     assert result.returncode == 0, result.stderr
