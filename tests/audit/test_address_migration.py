@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from audit import addresses, log
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
+from privacy.database_roles import apply_grants
 from tests.audit.test_audit_log import tamper
 from tests.concurrency import needs_postgres
-from tests.conftest import as_database_owner
+from tests.conftest import APP_LOGIN, OWNER, as_database_owner
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,8 +30,13 @@ DAYS = 30
 
 
 def migrate_to_latest() -> None:
+    """As `manage.py migrate` does: migrations, then the app role's grants again (a column
+    migrated away and back has lost its column grants)."""
     executor = MigrationExecutor(connection)
     executor.migrate(executor.loader.graph.leaf_nodes())
+    if OWNER is not None and connection.vendor == "postgresql":
+        with as_database_owner():
+            apply_grants(connection=connection, role=APP_LOGIN["USER"])
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from audit.log import canonical
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
 from audit.tasks import verify_chain
 from config.environment import generate_keys
+from tests.conftest import as_database_owner
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +28,7 @@ TABLE = AccessEvent._meta.db_table
 
 def as_owner(sql: str, params=()) -> None:
     """What the database's owner (or a superuser) can do: triggers off for the session."""
-    with connection.cursor() as cursor:
+    with as_database_owner(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("SET session_replication_role = replica")
         cursor.execute(sql, params)
@@ -43,6 +44,7 @@ def events(count: int, actor) -> None:
 
 
 def set_head(seq: int, link: str) -> None:
+    """Within the app's own role: it moves the head with every seal."""
     ChainHead.objects.filter(id=1).update(seq=seq, last_hash=link)
 
 
