@@ -31,6 +31,7 @@ COPY locale/ ./locale/
 RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \
     FIELD_ENCRYPTION_KEY="$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')" \
     BLIND_INDEX_KEY="$(python -c 'import secrets; print(secrets.token_hex(32))')" \
+    AUDIT_KEY="$(python -c 'import secrets; print(secrets.token_hex(32))')" \
     DATABASE_URL="postgres://build:build@localhost:5432/build" \
     CELERY_BROKER_URL="redis://localhost:6379/0" \
     ALLOWED_HOSTS="build.invalid" \
@@ -38,6 +39,9 @@ RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(64))')"
 
 # The code and collected static files stay owned by root: the app can read, not change them.
 RUN useradd --system --no-create-home --shell /usr/sbin/nologin --uid 10001 app
+# The audit checkpoints' directory (AUDIT_CHECKPOINT_DIR): its own volume in compose, which
+# takes this owner and mode when it is first made.
+RUN mkdir -m 700 /checkpoints && chown app /checkpoints
 USER app
 
 EXPOSE 8000

@@ -21,7 +21,7 @@ APP_ROLE_SCRIPT = ROOT / "deploy" / "postgres-init" / "10-app-role.sh"
 # The long-running processes, and the one-shot that migrates before them.
 APP_SERVICES = ("web", "worker", "beat")
 IMAGE_SERVICES = ("migrate", *APP_SERVICES)
-KEY_NAMES = ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY")
+KEY_NAMES = ("SECRET_KEY", "FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "AUDIT_KEY")
 # What settings.py refuses to start without in production mode.
 REQUIRED_IN_PRODUCTION = (
     *KEY_NAMES,
@@ -123,6 +123,21 @@ def test_app_services_wait_for_postgres_and_redis_and_the_migrations():
             migrate = depends_on["migrate"]["condition"]
             assert migrate == "service_completed_successfully", name
     assert services()["migrate"]["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+
+def test_audit_checkpoints_live_on_a_volume_of_their_own():
+    """Outside the database, and apart from its volume: what names a cut audit log."""
+    volumes = yaml.safe_load(COMPOSE_FILE.read_text())["volumes"]
+    assert "audit-checkpoints" in volumes
+    for name in IMAGE_SERVICES:
+        service = services()[name]
+        directory = environment_of(service)["AUDIT_CHECKPOINT_DIR"]
+        assert f"audit-checkpoints:{directory}" in service["volumes"], name
+    assert not any("checkpoints" in volume for volume in services()["postgres"]["volumes"])
+    assert any(
+        "mkdir -m 700 /checkpoints && chown app /checkpoints" in line
+        for line in dockerfile_instructions("RUN")
+    ), "the volume must be the app user's, or no checkpoint can be written"
 
 
 def test_only_the_migrate_service_logs_in_as_the_owner():
