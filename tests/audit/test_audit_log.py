@@ -1,4 +1,5 @@
 import itertools
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
 from casework import reminder_services, reminders, services
 from casework.models import EventKind, Notification, Stage
 from intake.services import intake_accept, intake_log
+from privacy.fields import bound_to
 from tests.concurrency import needs_postgres, run_together
 from tests.conftest import current_code, verified_client
 from tests.factories import PASSWORD, AuthenticatorFactory, CaseFactory
@@ -224,9 +226,14 @@ def test_postgresql_lets_through_only_a_reencrypted_reason(case, coordinator):
     event.reason = "Assignee unreachable"  # a fresh ciphertext of the same text
     event.save(update_fields=["reason"])
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        AccessEvent.objects.filter(pk=event.pk).update(reason="x", target_ref="C-2026-00000")
+        AccessEvent.objects.filter(pk=event.pk).update(
+            reason=bound_to(event, "x"), target_ref="C-2026-00000"
+        )
+    # Nor the seal the reason is bound to (privacy.seal).
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AccessEvent.objects.filter(pk=event.pk).update(seal=uuid.uuid4())
     assert log.verify().broken_seq is None
-    AccessEvent.objects.filter(pk=event.pk).update(reason="Curiosity")
+    AccessEvent.objects.filter(pk=event.pk).update(reason=bound_to(event, "Curiosity"))
     assert log.verify().broken_seq == event.seq
 
 
