@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import task_failure, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -24,3 +24,14 @@ def refuse_a_key_that_cannot_read(**kwargs) -> None:
     from privacy.canary import assert_keys_work
 
     assert_keys_work()
+
+
+@task_failure.connect
+def report_a_refused_value(exception=None, **kwargs) -> None:
+    """A task that met an encrypted value moved or planted by SQL fails, as before; the
+    admins are alerted as they are when a page meets one (privacy.tampering)."""
+    from privacy.fields import DecryptionError
+    from privacy.tampering import report
+
+    if isinstance(exception, DecryptionError):
+        report(exception)
