@@ -72,6 +72,7 @@ class DecryptionError(Exception):
         super().__init__(message)
         self.place, self.problem, self.pk, self.origin = place, problem, pk, origin
         self.stored = stored
+        self.reported = None  # set by privacy.tampering.report: each error is told once
 
 
 def looks_like_token(value: object) -> bool:
