@@ -18,6 +18,7 @@ from django_otp.oath import TOTP
 from accounts.grants import Grants, load_grants
 from accounts.roles import ROLE_ORDER, Role
 from privacy.fields import EncryptedCharField, EncryptedEmailField, EncryptedTextField
+from privacy.models import Sealed
 
 
 class Team(models.Model):
@@ -49,7 +50,7 @@ class UserManager(BaseUserManager):
         return self.create_user(username, password, **extra)
 
 
-class User(PermissionsMixin, AbstractBaseUser):
+class User(Sealed, PermissionsMixin, AbstractBaseUser):
     """A volunteer, coordinator or admin.
 
     Deliberately no name or e-mail in clear: the username is a working pseudonym, and
@@ -152,7 +153,7 @@ def random_totp_key() -> str:
     return secrets.token_hex(20)
 
 
-class AuthenticatorDevice(TimestampMixin, ThrottlingMixin, Device):
+class AuthenticatorDevice(Sealed, TimestampMixin, ThrottlingMixin, Device):
     """A TOTP authenticator app; its secret is encrypted at rest.
 
     django-otp's own TOTPDevice keeps the secret in clear, so a database dump would clone
@@ -248,7 +249,7 @@ class BackupCode(models.Model):
         return "used backup code" if self.used_at else "unused backup code"
 
 
-class Containment(models.Model):
+class Containment(Sealed):
     """One "contain account" action: the account locked, its sessions and second factor
     gone, and the cases and requests it touched handed to their coordinators.
 
@@ -305,7 +306,7 @@ class AccountLink(models.Model):
         return f"{self.purpose} link for {self.user_id}"
 
 
-class AccessChange(models.Model):
+class AccessChange(Sealed):
     """A proposed change of someone's role or team. It takes effect only when a second
     person approves it (accounts.permissions.can_decide_change says who)."""
 

@@ -41,7 +41,8 @@ from django.utils import timezone
 from audit import addresses, checkpoints
 from audit.context import current
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
-from privacy.fields import DecryptionError, decrypt
+from privacy.fields import DecryptionError
+from privacy.seal import as_uuid
 
 GENESIS = "0" * 64
 logger = logging.getLogger(__name__)
@@ -246,7 +247,7 @@ def _stored_events(rows, batch: int):
     still checked."""
     rows = rows.order_by("position", "seq").annotate(stored_reason=Cast("reason", TextField()))
     try:
-        loaded = list(rows.values_list(*CHAINED, "stored_reason")[:batch])
+        loaded = list(rows.values_list(*CHAINED, "seal", "stored_reason")[:batch])
     except DatabaseError:
         raise
     except Exception:  # a converter choking on what someone wrote into the row
@@ -254,17 +255,17 @@ def _stored_events(rows, batch: int):
         loaded = []
         for seq in seqs:
             try:
-                loaded.extend(rows.filter(seq=seq).values_list(*CHAINED, "stored_reason"))
+                loaded.extend(rows.filter(seq=seq).values_list(*CHAINED, "seal", "stored_reason"))
             except DatabaseError:
                 raise
             except Exception as error:
-                loaded.append((seq, *(None,) * (len(CHAINED) - 1), error))
+                loaded.append((seq, *(None,) * len(CHAINED), error))
     for values in loaded:
         yield values[0], _rebuild(values)
 
 
 def _rebuild(values) -> AccessEvent | Unreadable:
-    *fields, stored_reason = values
+    *fields, row_seal, stored_reason = values
     if isinstance(stored_reason, Exception):
         return Unreadable("a column does not parse")
     event = AccessEvent(**dict(zip(CHAINED, fields, strict=True)))
@@ -272,10 +273,15 @@ def _rebuild(values) -> AccessEvent | Unreadable:
     if not isinstance(event.created_at, datetime):
         return Unreadable("its time does not parse")
     if stored_reason is not None:
+        # As the field reads it, place checked; then the row, as Sealed.from_db would.
+        field = AccessEvent._meta.get_field("reason")
         try:
-            event.reason = decrypt(stored_reason)
+            reason = field.from_db_value(stored_reason, None, connection)
         except (DecryptionError, ValueError, TypeError):
             return Unreadable("its reason does not decrypt")
+        if reason is not None and getattr(reason, "sealed_to", None) != as_uuid(row_seal):
+            return Unreadable("its reason was sealed for another event")
+        event.reason = None if reason is None else str.__str__(reason)
     return event
 
 

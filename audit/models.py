@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.choice_labels import ChoiceLabelsMixin
 from privacy.fields import EncryptedTextField
+from privacy.models import Sealed
 
 
 class Action(models.TextChoices):
@@ -69,7 +70,7 @@ class Action(models.TextChoices):
 ADDRESS_KEPT = ~Q(source_network="") | ~Q(source_digest="")
 
 
-class AccessEvent(ChoiceLabelsMixin, models.Model):
+class AccessEvent(ChoiceLabelsMixin, Sealed):
     """One line of the append-only access log, chained by HMAC links under AUDIT_KEY.
 
     Targets are named by reference (C-2026-00042, R-…, a user id), never by anything
@@ -154,6 +155,8 @@ class InsiderAlert(ChoiceLabelsMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     event_seq = models.BigIntegerField(null=True, blank=True)
+    # Where a refused encrypted value was found (model, field, row), never the value.
+    detail = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     notified_at = models.DateTimeField(null=True, blank=True, db_index=True)
 

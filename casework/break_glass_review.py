@@ -17,12 +17,14 @@ from audit.log import record
 from audit.models import Action
 from casework import permissions
 from casework.models import BreakGlass
+from privacy.fields import bound_to
 
 QUEUE_LIMIT = 100
 REVIEWED_LIMIT = 50
 # Loaded for the lists: the grant, who opened it, the reference; nothing of the case else,
 # and not the reason (break_glass_reason_reveal).
 FIELDS = (
+    "seal",
     "case__reference",
     "case__team",
     "user__username",
@@ -64,7 +66,7 @@ def break_glass_review(*, grant: BreakGlass, by: User, comment: str) -> None:
     now = timezone.now()
     # Conditional: two admins reviewing at once cannot both record a review.
     updated = BreakGlass.objects.filter(pk=grant.pk, reviewed_at__isnull=True).update(
-        reviewed_at=now, reviewed_by=by, review_comment=comment.strip()
+        reviewed_at=now, reviewed_by=by, review_comment=bound_to(grant, comment.strip())
     )
     if not updated:
         raise ValidationError(_("Someone reviewed this break-glass already."))
@@ -89,7 +91,8 @@ def break_glass_reason_reveal(*, grant: BreakGlass, by: User) -> str:
     """
     if not permissions.can_review_break_glass(by):
         raise PermissionDenied
-    reason = BreakGlass.objects.values_list("reason", flat=True).get(pk=grant.pk)
+    # Through an instance, so the reason is checked against its row (Sealed.from_db).
+    reason = BreakGlass.objects.only("seal", "reason").get(pk=grant.pk).reason
     record(
         Action.REASON_VIEWED,
         actor=by,

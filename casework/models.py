@@ -11,6 +11,7 @@ from privacy.fields import (
     EncryptedEmailField,
     EncryptedTextField,
 )
+from privacy.models import Sealed
 
 
 class Stage(models.TextChoices):
@@ -67,7 +68,7 @@ class ReferenceCounter(models.Model):
         return f"{self.prefix}-{self.year}: {self.last}"
 
 
-class Person(ChoiceLabelsMixin, models.Model):
+class Person(ChoiceLabelsMixin, Sealed):
     """The one who asked for help. Everything identifying is encrypted; search goes
     through PersonIndex (blind indexes), never through these columns."""
 
@@ -76,16 +77,24 @@ class Person(ChoiceLabelsMixin, models.Model):
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, default="ru", blank=True
     )
-    legal_name = EncryptedCharField(_("legal name"), max_length=200, blank=True)
+    # Purgeable: the retention purge blanks them (casework.retention.BLANK_PERSON).
+    legal_name = EncryptedCharField(_("legal name"), max_length=200, blank=True, purgeable=True)
     birth_date = EncryptedDateField(_("date of birth"), null=True, blank=True)
-    phone = EncryptedCharField(_("phone"), max_length=40, blank=True)
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True, purgeable=True)
     messenger_handles = EncryptedTextField(
-        _("messenger handles"), blank=True, help_text=_("One per line, e.g. @handle.")
+        _("messenger handles"),
+        blank=True,
+        purgeable=True,
+        help_text=_("One per line, e.g. @handle."),
     )
-    email = EncryptedEmailField(_("e-mail"), max_length=200, blank=True)
-    current_location = EncryptedCharField(_("current location"), max_length=200, blank=True)
-    military_unit = EncryptedCharField(_("military unit"), max_length=200, blank=True)
-    notes = EncryptedTextField(_("notes"), blank=True)
+    email = EncryptedEmailField(_("e-mail"), max_length=200, blank=True, purgeable=True)
+    current_location = EncryptedCharField(
+        _("current location"), max_length=200, blank=True, purgeable=True
+    )
+    military_unit = EncryptedCharField(
+        _("military unit"), max_length=200, blank=True, purgeable=True
+    )
+    notes = EncryptedTextField(_("notes"), blank=True, purgeable=True)
     created_at = models.DateTimeField(default=timezone.now)
     # Set when the last of the person's cases lost its personal data (casework.retention).
     purged_at = models.DateTimeField(null=True, blank=True)
@@ -134,7 +143,7 @@ RISK_FLAGS = (
 )
 
 
-class Case(ChoiceLabelsMixin, models.Model):
+class Case(ChoiceLabelsMixin, Sealed):
     reference = models.CharField(_("reference"), max_length=16, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
@@ -157,7 +166,7 @@ class Case(ChoiceLabelsMixin, models.Model):
         blank=True,
         help_text=_("Two-letter country code, e.g. GE or DE."),
     )
-    route_summary = EncryptedTextField(_("route summary"), blank=True)
+    route_summary = EncryptedTextField(_("route summary"), blank=True, purgeable=True)
     readiness_confirmed = models.BooleanField(
         _("documents, tickets, money and housing ready"), default=False
     )
@@ -196,7 +205,7 @@ class Case(ChoiceLabelsMixin, models.Model):
     legal_hold_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    legal_hold_reason = EncryptedTextField(_("legal hold reason"), blank=True)
+    legal_hold_reason = EncryptedTextField(_("legal hold reason"), blank=True, purgeable=True)
     # When the personal data was removed, and why; what is left is anonymous statistics.
     purged_at = models.DateTimeField(_("personal data removed"), null=True, blank=True)
     purge_kind = models.CharField(max_length=16, choices=PurgeKind, blank=True)
@@ -211,7 +220,9 @@ class Case(ChoiceLabelsMixin, models.Model):
     provocation_flagged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    provocation_reason = EncryptedTextField(_("why a provocation is suspected"), blank=True)
+    provocation_reason = EncryptedTextField(
+        _("why a provocation is suspected"), blank=True, purgeable=True
+    )
 
     class Meta:
         verbose_name = _("case")
@@ -318,7 +329,7 @@ class EventKind(models.TextChoices):
     RISK_WARNING = "risk_warning", _("Destination warning seen")
 
 
-class CaseEvent(ChoiceLabelsMixin, models.Model):
+class CaseEvent(ChoiceLabelsMixin, Sealed):
     """One entry of a case's timeline. Free text is encrypted; `detail` holds only codes."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
@@ -332,7 +343,7 @@ class CaseEvent(ChoiceLabelsMixin, models.Model):
     # The case version this event produced: "what changed since you opened it" reads these.
     version = models.PositiveIntegerField(default=1)
     detail = models.CharField(max_length=200, blank=True)
-    text = EncryptedTextField(blank=True)
+    text = EncryptedTextField(blank=True, purgeable=True)
 
     class Meta:
         indexes = [
@@ -351,7 +362,7 @@ class CaseEvent(ChoiceLabelsMixin, models.Model):
         return f"{self.case_id} {self.kind}"
 
 
-class RouteLeg(models.Model):
+class RouteLeg(Sealed):
     """One leg of a case's route, in order. Compartmentalised: its details are for the
     team's coordinators and the leg's own volunteer (casework.selectors.route_for);
     everyone else on the case learns "leg 2 of 4, planned 12 Dec". Only the order and the
@@ -392,14 +403,14 @@ class RouteLeg(models.Model):
         return f"{self.case_id} leg {self.position}"
 
 
-class BreakGlass(models.Model):
+class BreakGlass(Sealed):
     """A coordinator's time-limited access to a case outside their teams, with a reason."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glass")
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="break_glass"
     )
-    reason = EncryptedTextField()
+    reason = EncryptedTextField(purgeable=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     # The admins' review of the grant: one review each, so it lives on the grant itself.
@@ -407,7 +418,7 @@ class BreakGlass(models.Model):
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    review_comment = EncryptedTextField(blank=True)
+    review_comment = EncryptedTextField(blank=True, purgeable=True)
 
     class Meta:
         indexes = [
@@ -448,7 +459,7 @@ class ReminderState(models.TextChoices):
     DONE = "done", _("Done")
 
 
-class Reminder(ChoiceLabelsMixin, models.Model):
+class Reminder(ChoiceLabelsMixin, Sealed):
     """Work that falls due, kept as a row: a broker can lose or replay a message, a row
     cannot. The dispatcher claims due rows and turns them into notifications."""
 

@@ -307,10 +307,11 @@ def _notify_security_alerts(now: datetime) -> list[int]:
 def duplicate_matches_told(request_reference: str, cases: list[Case]) -> set[int]:
     """Those of these cases whose coordinators were already told this request matches."""
     told = Reminder.objects.filter(kind=ReminderKind.DUPLICATE_MATCH, case__in=cases)
+    # Through instances, so each note is checked against its row (Sealed.from_db).
     return {
-        case_id
-        for case_id, note in told.values_list("case_id", "note")
-        if note == request_reference
+        reminder.case_id
+        for reminder in told.only("seal", "case_id", "note")
+        if reminder.note == request_reference
     }
 
 

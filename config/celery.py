@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import beat_init, task_failure, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -31,3 +31,14 @@ def refuse_wrong_keys_in_beat(**kwargs) -> None:
     from config.key_checks import exit_on_wrong_keys
 
     exit_on_wrong_keys("Celery beat")
+
+
+@task_failure.connect
+def report_a_refused_value(exception=None, **kwargs) -> None:
+    """A task that met an encrypted value moved or planted by SQL fails, as before; the
+    admins are alerted as they are when a page meets one (privacy.tampering)."""
+    from privacy.fields import DecryptionError
+    from privacy.tampering import report
+
+    if isinstance(exception, DecryptionError):
+        report(exception)

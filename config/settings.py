@@ -125,6 +125,9 @@ MIDDLEWARE = [
     "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last, so the first to see a view's exception: a refused encrypted value (moved or
+    # planted by SQL) gets a clear page and an alert for the admins, not a traceback.
+    "privacy.tampering.RefusedValueMiddleware",
 ]
 
 # Django's form renderer, with inputs, textareas and selects written in Python rather than

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy.fields import EncryptedTextField
+from privacy.models import Sealed
 
 
 class Extradites(models.TextChoices):
@@ -21,7 +22,7 @@ class Extradites(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-class DestinationRisk(models.Model):
+class DestinationRisk(Sealed):
     country = models.CharField(
         _("country code"),
         max_length=2,

@@ -7,6 +7,7 @@ from accounts.models import Team
 from casework.models import Case, Category
 from config.choice_labels import ChoiceLabelsMixin
 from privacy.fields import EncryptedCharField, EncryptedTextField
+from privacy.models import Sealed
 
 
 class Channel(models.TextChoices):
@@ -35,7 +36,7 @@ class IntakeRequestQuerySet(models.QuerySet):
         return self.update(contact="", message="", rejection_reason="", purged_at=now)
 
 
-class IntakeRequest(ChoiceLabelsMixin, models.Model):
+class IntakeRequest(ChoiceLabelsMixin, Sealed):
     """One incoming request as logged, before anyone decided what it is."""
 
     reference = models.CharField(_("reference"), max_length=16, unique=True)
@@ -45,9 +46,11 @@ class IntakeRequest(ChoiceLabelsMixin, models.Model):
     contact = EncryptedCharField(
         _("contact"),
         max_length=200,
+        purgeable=True,
         help_text=_("Phone number, @handle or e-mail the person wrote from."),
     )
-    message = EncryptedTextField(_("message"), blank=True)
+    # Purgeable, with the contact: IntakeRequestQuerySet.purge blanks them.
+    message = EncryptedTextField(_("message"), blank=True, purgeable=True)
     category_guess = models.CharField(
         _("category (a guess)"), max_length=16, choices=Category, blank=True
     )
@@ -62,7 +65,7 @@ class IntakeRequest(ChoiceLabelsMixin, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     triaged_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = EncryptedTextField(_("reason"), blank=True)
+    rejection_reason = EncryptedTextField(_("reason"), blank=True, purgeable=True)
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="intake_requests"
     )

@@ -19,6 +19,7 @@ from casework.services import case_open, person_contacts_add, timeline_add
 from intake import permissions, selectors
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
+from privacy.fields import bound_to
 
 
 @transaction.atomic
@@ -172,4 +173,6 @@ def intake_matches_report(*, request: IntakeRequest, by: User) -> selectors.Dupl
 def intake_reject(*, request: IntakeRequest, by: User, reason: str) -> None:
     if not reason.strip():
         raise ValidationError(_("Give a reason for rejecting the request."))
-    _close_request(request, by, TriageState.REJECTED, rejection_reason=reason.strip())
+    _close_request(
+        request, by, TriageState.REJECTED, rejection_reason=bound_to(request, reason.strip())
+    )

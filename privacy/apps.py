@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import got_request_exception
 
 
 class PrivacyConfig(AppConfig):
@@ -6,3 +7,6 @@ class PrivacyConfig(AppConfig):
 
     def ready(self):
         from privacy import canary, csrf, database_roles  # noqa: F401 (register their checks)
+        from privacy.tampering import report_unhandled
+
+        got_request_exception.connect(report_unhandled, dispatch_uid="privacy.refused_value")

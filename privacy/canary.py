@@ -6,13 +6,18 @@ from django.core import checks
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
 from privacy.blind_index import key_fingerprint
-from privacy.fields import DecryptionError
+from privacy.fields import DOES_NOT_DECRYPT, DecryptionError
 from privacy.models import CANARY_TEXT, BlindIndexKey, KeyCanary
 
 WRONG_KEY = (
     "FIELD_ENCRYPTION_KEY does not decrypt the data already stored (the key canary). "
     "The key is wrong, or the key the data was written with was removed from the list: "
     "put it back, after the new one (keys are comma-separated, newest first)."
+)
+MOVED_CANARY = (
+    "The key canary holds a value written around the application (moved there by SQL): "
+    "FIELD_ENCRYPTION_KEY reads it, but someone with the database changed the row. Find out "
+    "who; then delete the privacy_keycanary row, and the next start lays a new one."
 )
 
 
@@ -22,8 +27,8 @@ def problem() -> str | None:
         return None  # not migrated yet: nothing stored to protect
     try:
         canary = KeyCanary.objects.filter(id=1).first()
-    except DecryptionError:
-        return WRONG_KEY
+    except DecryptionError as error:
+        return WRONG_KEY if error.problem == DOES_NOT_DECRYPT else MOVED_CANARY
     except DatabaseError:
         return None
     if canary is None:

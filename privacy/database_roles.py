@@ -31,8 +31,7 @@ AUDIT_TABLE_GRANTS = {
     # reason: key rotation re-encrypts it; the network and digest: the nightly purge blanks
     # them; position and links: the sealer chains an event once. The trigger allows no more.
     "audit_accessevent": (
-        "SELECT, INSERT, "
-        "UPDATE (reason, source_network, source_digest, position, prev_hash, hash)"
+        "SELECT, INSERT, UPDATE (reason, source_network, source_digest, position, prev_hash, hash)"
     ),
     "audit_chainhead": "SELECT, INSERT, UPDATE (seq, last_hash)",
     "audit_insideralert": "SELECT, INSERT, UPDATE (notified_at)",

@@ -154,7 +154,7 @@ def _requests_batch(after: int, batch_size: int, counts: IndexCounts) -> tuple[l
         IntakeRequest.objects.select_for_update()
         .filter(pk__gt=after)
         .order_by("pk")
-        .only("pk", "contact")[:batch_size],
+        .only("pk", "seal", "contact")[:batch_size],
         "request",
         after,
     )

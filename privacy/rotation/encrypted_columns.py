@@ -5,6 +5,12 @@ instances and no save() logic runs. A token whose signature checks under the fir
 already current and left alone: that is what makes a run resumable without keeping any
 state, and what makes a second run a check that nothing was missed.
 
+Every value is also checked against its place (privacy.seal): its table's model and column
+and its row's seal. Re-encrypting keeps the bound text as it is, so it keeps the place; a
+value found out of its place (moved there by SQL) is not rotated but reported, by place
+and row, to the operator and as an alert to the admins. Left under the old key, it stops
+decrypting when that key is removed, as it should: nobody wrote it there.
+
 Each batch of rows, ordered by primary key, is its own transaction. Each value is written
 back with a conditional UPDATE of its column alone (``WHERE pk = … AND column = <old
 token>``): a value the application changed meanwhile (already under the new key) is not
@@ -13,7 +19,7 @@ through an UPDATE of ``reason`` and nothing else, accepts it.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
@@ -22,9 +28,17 @@ from django.db import connection, transaction
 
 from audit.log import record
 from audit.models import Action
-from privacy.fields import FailClosedMixin
+from privacy import seal
+from privacy.fields import (
+    ANOTHER_PLACE,
+    ANOTHER_ROW,
+    NOT_BOUND,
+    DecryptionError,
+    FailClosedMixin,
+)
 from privacy.keys import crypter
 from privacy.rotation import RotationError
+from privacy.tampering import report
 
 # Rows per UPDATE statement: three parameters each, well under SQLite's limit of 32,766.
 WRITE_CHUNK = 1000
@@ -38,6 +52,8 @@ class EncryptedTable:
     name: str
     pk: str
     columns: tuple[str, ...]
+    # The place each column's values are bound to: "app_label.model_name.field_name".
+    places: tuple[str, ...] = ()
 
 
 @dataclass
@@ -48,6 +64,9 @@ class ColumnCounts:
     columns: int = 0
     # Values the application rewrote between our read and our write: already current.
     changed_meanwhile: int = 0
+    # Values out of their place, left as they were: "casework_person.notes (primary key
+    # 42): sealed for another row".
+    out_of_place: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         text = (
@@ -56,6 +75,8 @@ class ColumnCounts:
         )
         if self.changed_meanwhile:
             text += f", {self.changed_meanwhile:,} rewritten by the application meanwhile"
+        if self.out_of_place:
+            text += f", {len(self.out_of_place):,} out of their place left as they were"
         return text
 
 
@@ -67,13 +88,18 @@ def encrypted_tables() -> list[EncryptedTable]:
         options = model._meta
         if options.proxy:
             continue
-        columns = tuple(
-            field.column
-            for field in options.local_concrete_fields
-            if isinstance(field, FailClosedMixin)
-        )
-        if columns:
-            tables.append(EncryptedTable(options.db_table, options.pk.column, columns))
+        fields = [
+            field for field in options.local_concrete_fields if isinstance(field, FailClosedMixin)
+        ]
+        if fields:
+            tables.append(
+                EncryptedTable(
+                    options.db_table,
+                    options.pk.column,
+                    tuple(field.column for field in fields),
+                    tuple(field.place for field in fields),
+                )
+            )
     return sorted(tables, key=lambda table: table.name)
 
 
@@ -93,7 +119,7 @@ def rotate_encrypted_columns(
     """Re-encrypts every stored value not yet under the first key; audited once at the end.
 
     Raises RotationError, after committing the batches before it, at the first value that
-    no configured key decrypts.
+    no configured key decrypts. Values out of their place are listed in the counts.
     """
     first = Fernet(settings.FIELD_ENCRYPTION_KEY[0])
     every = crypter()
@@ -125,41 +151,70 @@ def _rotate_batch(table, after, batch_size, first, every, counts) -> list[tuple]
     pk = quote(table.pk)
     selected = ", ".join(quote(column) for column in table.columns)
     where = "" if after is None else f"WHERE {pk} > %s"
-    query = f"SELECT {pk}, {selected} FROM {quote(table.name)} {where} ORDER BY {pk} LIMIT %s"  # noqa: S608
+    query = (
+        f"SELECT {pk}, {quote('seal')}, {selected} FROM {quote(table.name)} {where} "  # noqa: S608
+        f"ORDER BY {pk} LIMIT %s"
+    )
     params = [batch_size] if after is None else [after, batch_size]
+    refused = []
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
         changes = {column: [] for column in table.columns}
         changed_rows = set()
-        for row in rows:
-            for column, token in zip(table.columns, row[1:], strict=True):
-                if token is None:
-                    continue
-                fresh = _rotated(token, first, every, table, column, row[0])
-                if fresh is None:
+        for pk_value, row_seal, *tokens in rows:
+            for column, place, token in zip(table.columns, table.places, tokens, strict=True):
+                if not token:
+                    continue  # NULL, or blanked by a purge: no token
+                data = _decrypted(token, every, table, column, pk_value)
+                problem = _out_of_place(data, place, seal.as_uuid(row_seal))
+                if problem:
+                    counts.out_of_place.append(
+                        f"{table.name}.{column} (primary key {pk_value}): {problem}"
+                    )
+                    refused.append(
+                        DecryptionError(problem, place=place, problem=problem, pk=pk_value)
+                    )
+                elif _is_current(token, first):
                     counts.current += 1
                 else:
-                    changes[column].append((row[0], fresh, token))
-                    changed_rows.add(row[0])
+                    changes[column].append((pk_value, first.encrypt(data).decode(), token))
+                    changed_rows.add(pk_value)
         for column, params in changes.items():
             if params:
                 written = _write(cursor, table, column, params)
                 counts.rotated += written
                 counts.changed_meanwhile += len(params) - written
         counts.rows_changed += len(changed_rows)
+    for error in refused:  # after the batch's commit: the alerts are not rolled back with it
+        report(error)
     return rows
 
 
-def _rotated(token: str, first: Fernet, every: MultiFernet, table, column, pk) -> str | None:
-    """The token re-encrypted under the first key, or None when it already is."""
+def _is_current(token: str, first: Fernet) -> bool:
     try:
         first.extract_timestamp(token)  # checks the signature under the first key only
-        return None
+        return True
     except InvalidToken:
-        pass
+        return False
+
+
+def _out_of_place(data: bytes, place: str, row) -> str:
+    """What is wrong with where this decrypted value is stored, or "" when nothing is."""
     try:
-        return every.rotate(token).decode("ascii")
+        sealed_place, sealed_row, _text = seal.unwrap(data)
+    except (seal.NotBound, UnicodeDecodeError):
+        return NOT_BOUND
+    if sealed_place != place:
+        return f"{ANOTHER_PLACE} ({sealed_place})"
+    if sealed_row != row:
+        return ANOTHER_ROW
+    return ""
+
+
+def _decrypted(token: str, every: MultiFernet, table, column, pk) -> bytes:
+    try:
+        return every.decrypt(token)
     except (InvalidToken, TypeError):
         raise RotationError(
             f"{table.name}.{column} (primary key {pk}) holds a value that no key in "

@@ -1,4 +1,5 @@
 import itertools
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
 from casework import reminder_services, reminders, services
 from casework.models import EventKind, Notification, Stage
 from intake.services import intake_accept, intake_log
+from privacy.fields import bound_to
 from tests.concurrency import needs_postgres, run_together
 from tests.conftest import as_database_owner, current_code, verified_client
 from tests.factories import PASSWORD, AuthenticatorFactory, CaseFactory
@@ -240,9 +242,15 @@ def test_postgresql_lets_through_only_a_reencrypted_reason(case, coordinator):
     # The trigger's work, as the owner: the app's role may not even try (its grants).
     refused = pytest.raises(DatabaseError, match="append-only")
     with as_database_owner(), refused, transaction.atomic():
-        AccessEvent.objects.filter(pk=event.pk).update(reason="x", target_ref="C-2026-00000")
+        AccessEvent.objects.filter(pk=event.pk).update(
+            reason=bound_to(event, "x"), target_ref="C-2026-00000"
+        )
+    # Nor the seal the reason is bound to (privacy.seal).
+    refused = pytest.raises(DatabaseError, match=r"append-only|permission denied")
+    with refused, transaction.atomic():
+        AccessEvent.objects.filter(pk=event.pk).update(seal=uuid.uuid4())
     assert log.verify().broken_seq is None
-    AccessEvent.objects.filter(pk=event.pk).update(reason="Curiosity")
+    AccessEvent.objects.filter(pk=event.pk).update(reason=bound_to(event, "Curiosity"))
     assert log.verify().broken_seq == event.position
 
 

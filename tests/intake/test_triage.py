@@ -127,7 +127,9 @@ def test_an_accepted_requests_page_reads_none_of_its_cases_secrets(
 ):
     request = logged(volunteer, team, "@quiet_fox")
     volunteer_client.post(detail(request), {"action": "accept"})
-    Case.objects.update(route_summary="Fake route via the north crossing")
+    case = Case.objects.get()
+    case.route_summary = "Fake route via the north crossing"
+    case.save(update_fields=["route_summary"])
     with CaptureQueriesContext(connection) as queries:
         page = volunteer_client.get(detail(request)).content.decode()
     assert Case.objects.get().reference in page

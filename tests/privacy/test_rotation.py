@@ -266,7 +266,9 @@ def test_an_edit_saved_during_the_rotation_is_not_overwritten(settings, old_keys
 
     def volunteer_saves_first(cursor, table, column, params):
         if column == "notes":
-            Person.objects.filter(pk=person.pk).update(notes="new note")
+            edited = Person.objects.get(pk=person.pk)
+            edited.notes = "new note"
+            edited.save(update_fields=["notes"])
         return write(cursor, table, column, params)
 
     monkeypatch.setattr(encrypted_columns, "_write", volunteer_saves_first)

@@ -77,6 +77,14 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         took = time.perf_counter() - started
         self.stdout.write(f"{counts.summary()}; {took:.1f} s.")
+        if getattr(counts, "out_of_place", None):
+            # Finished, but not clean: the operator must hear it, and a script must see it.
+            raise CommandError(
+                "These values are out of their place: written there around the application "
+                "(copied by SQL from another row or column), not rotated, and reported to "
+                "the admins as alerts. They stop decrypting once the old key is removed.\n"
+                + "\n".join(counts.out_of_place)
+            )
 
     def _encrypted_columns(self, batch_size: int):
         tables = encrypted_tables()
