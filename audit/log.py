@@ -41,7 +41,8 @@ from django.utils import timezone
 from audit import addresses, checkpoints
 from audit.context import current
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
-from privacy.fields import DecryptionError
+from privacy import tampering
+from privacy.fields import ANOTHER_ROW, DecryptionError
 from privacy.seal import as_uuid
 
 GENESIS = "0" * 64
@@ -273,14 +274,25 @@ def _rebuild(values) -> AccessEvent | Unreadable:
     if not isinstance(event.created_at, datetime):
         return Unreadable("its time does not parse")
     if stored_reason is not None:
-        # As the field reads it, place checked; then the row, as Sealed.from_db would.
+        # As the field reads it, place checked; then the row, as Sealed.from_db would. A
+        # refused value is reported as a page would report it: a log line, an alert.
         field = AccessEvent._meta.get_field("reason")
         try:
             reason = field.from_db_value(stored_reason, None, connection)
-        except (DecryptionError, ValueError, TypeError):
-            return Unreadable("its reason does not decrypt")
-        if reason is not None and getattr(reason, "sealed_to", None) != as_uuid(row_seal):
-            return Unreadable("its reason was sealed for another event")
+            sealed_to = getattr(reason, "sealed_to", None)  # none on a purged, empty reason
+            if sealed_to is not None and sealed_to != as_uuid(row_seal):
+                raise DecryptionError(
+                    f"{field.place} of row {event.seq} holds a value {ANOTHER_ROW}.",
+                    place=field.place,
+                    problem=ANOTHER_ROW,
+                    pk=event.seq,
+                    origin=(field.place, sealed_to),
+                )
+        except DecryptionError as error:
+            tampering.report(error)
+            return Unreadable(f"its reason is refused: {error.problem}")
+        except (ValueError, TypeError):
+            return Unreadable("its reason does not parse")
         event.reason = None if reason is None else str.__str__(reason)
     return event
 
@@ -346,6 +358,8 @@ def verify(
         return Verification(checked, None, f"the chain head was set back to #{head.seq}")
     if stuck := _not_sealed_in_time():
         return Verification(checked, None, stuck)
+    if unreadable := _unreadable_pending(batch):
+        return Verification(checked, None, unreadable)
     if file_problems:
         return Verification(checked, None, "; ".join(file_problems))
     return Verification(checked, None, "")
@@ -367,6 +381,16 @@ def _not_sealed_in_time() -> str:
         f"{overdue.count()} events written more than ten minutes ago are not chained, the "
         f"first #{first}: the sealer is not running, or stopped at a row it cannot read"
     )
+
+
+def _unreadable_pending(batch: int) -> str:
+    """An event not chained yet that cannot be read: the sealer stops before it, so it is
+    named now rather than in ten minutes."""
+    pending = AccessEvent.objects.filter(position=None)
+    for seq, event in _stored_events(pending, batch):
+        if isinstance(event, Unreadable):
+            return f"event #{seq}, not chained yet, is unreadable: {event}"
+    return ""
 
 
 def _against_checkpoints(

@@ -294,11 +294,13 @@ def _notify_security_alerts(now: datetime) -> list[int]:
         Notification(
             user=admin,
             kind=ReminderKind.SECURITY_ALERT,
-            subject=f"A-{seq or 0}"[:16],
+            # Named by the event it fired on; one that fired on none (a moved ciphertext, a
+            # check that could not run) by its own number, as on the alerts page.
+            subject=(f"A-{seq}" if seq else f"alert #{pk}")[:16],
             urgent=True,
             created_at=now,
         )
-        for _pk, seq in pending
+        for pk, seq in pending
         for admin in admins
     )
     return [notification.pk for notification in notifications]

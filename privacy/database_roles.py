@@ -156,4 +156,4 @@ def check_app_role(app_configs=None, **kwargs):
         message = privileged_role_problem(connection)
     except DatabaseError:
         return []  # no database to reach yet; migrate will say so
-    return [checks.Error(message, id="privacy.E002")] if message else []
+    return [checks.Error(message, id="privacy.E003")] if message else []

@@ -282,7 +282,7 @@ def test_migrate_logs_in_as_the_owner_and_grants_the_app_role(settings):
 @pytest.mark.django_db
 def test_migrate_refuses_to_start_when_the_app_runs_as_the_owner(settings):
     settings.EMBEDDED = False
-    with as_database_owner(), pytest.raises(SystemCheckError, match=r"privacy\.E002"):
+    with as_database_owner(), pytest.raises(SystemCheckError, match=r"privacy\.E003"):
         call_command("migrate", verbosity=0, skip_checks=False)
 
 
@@ -291,7 +291,7 @@ def test_production_refuses_a_superuser(settings):
     settings.EMBEDDED = False
     with as_database_owner():  # the owner: in CI, and most often, the superuser postgres
         (error,) = check_app_role()
-    assert error.id == "privacy.E002"
+    assert error.id == "privacy.E003"
     assert "DATABASE_OWNER_URL" in error.msg
 
 
@@ -304,7 +304,7 @@ def test_production_refuses_the_owner_of_the_audit_log(settings):
         cursor.execute(statement("ALTER TABLE audit_accessevent OWNER TO {}", role))
         cursor.execute(statement("SET ROLE {}", role))
         (error,) = check_app_role()
-    assert error.id == "privacy.E002"
+    assert error.id == "privacy.E003"
     assert "the owner of the audit log" in error.msg
 
 
