@@ -144,9 +144,27 @@ def _seal_batch() -> int:
         event.hash = previous = link(event)
         written.append(event)
     if written:
-        AccessEvent.objects.bulk_update(written, ["position", "prev_hash", "hash"])
+        _write_links(written)
         ChainHead.objects.filter(id=1).update(seq=position, last_hash=previous)
     return len(written)
+
+
+def _write_links(events: list[AccessEvent]) -> None:
+    """One UPDATE … FROM (VALUES …) for the batch, on PostgreSQL and SQLite alike: far
+    cheaper than bulk_update's CASE over thousands of rows."""
+    table = connection.ops.quote_name(AccessEvent._meta.db_table)
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(events))
+    sql = (
+        f"UPDATE {table} SET position = v.column2, prev_hash = v.column3, "  # noqa: S608
+        f"hash = v.column4 FROM (VALUES {values}) AS v WHERE {table}.seq = v.column1"
+    )
+    params = [
+        value
+        for event in events
+        for value in (event.seq, event.position, event.prev_hash, event.hash)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 # Reads that, over many distinct targets within an hour, look like someone collecting what
@@ -270,7 +288,6 @@ def _rebuild(values) -> AccessEvent | Unreadable:
     if isinstance(stored_reason, Exception):
         return Unreadable("a column does not parse")
     event = AccessEvent(**dict(zip(CHAINED, fields, strict=True)))
-    event._state.adding = False  # a stored row: bulk_update writes it back by its number
     if not isinstance(event.created_at, datetime):
         return Unreadable("its time does not parse")
     if stored_reason is not None:

@@ -78,15 +78,19 @@ def wrong(name: str) -> str:
     )
 
 
+def exited(process: subprocess.Popen, failure: str) -> str:
+    """The output of a process that must stop by itself within 90 s."""
+    try:
+        return process.communicate(timeout=90)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail(f"{failure}:\n{process.communicate()[0][-3000:]}")
+
+
 @pytest.mark.parametrize("key", ["FIELD_ENCRYPTION_KEY", "BLIND_INDEX_KEY", "AUDIT_KEY"])
 def test_a_worker_on_a_wrong_key_exits_before_any_task(var_dir, key):
     process = worker(var_dir, **{key: wrong(key)})
-    try:
-        output, _ = process.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        pytest.fail(f"the worker kept running on a wrong {key}:\n{output[-3000:]}")
+    output = exited(process, f"the worker kept running on a wrong {key}")
     assert process.returncode == EXIT_WRONG_KEY, output[-3000:]
     assert key in output
     assert "ready." not in output  # Celery's line once it takes tasks
@@ -94,12 +98,7 @@ def test_a_worker_on_a_wrong_key_exits_before_any_task(var_dir, key):
 
 def test_beat_on_a_wrong_audit_key_exits_before_it_schedules(var_dir):
     process = beat(var_dir, AUDIT_KEY=wrong("AUDIT_KEY"))
-    try:
-        output, _ = process.communicate(timeout=90)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-        pytest.fail(f"beat kept running on a wrong AUDIT_KEY:\n{output[-3000:]}")
+    output = exited(process, "beat kept running on a wrong AUDIT_KEY")
     assert process.returncode == EXIT_WRONG_KEY, output[-3000:]
     assert "AUDIT_KEY" in output
 
