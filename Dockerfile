@@ -14,16 +14,9 @@ WORKDIR /app
 COPY pyproject.toml ./
 RUN pip install --no-cache-dir .
 
-COPY manage.py ./
-COPY config/ ./config/
-COPY accounts/ ./accounts/
-COPY casework/ ./casework/
-COPY intake/ ./intake/
-COPY audit/ ./audit/
-COPY privacy/ ./privacy/
-COPY templates/ ./templates/
-COPY static/ ./static/
-COPY locale/ ./locale/
+# The whole build context: what must stay out (keys, the venv, var/, tests) is listed in
+# .dockerignore, so a new app cannot be left out of the image by a forgotten line here.
+COPY . ./
 
 # Production settings refuse to import without their secrets, so this one step gets
 # throwaway values made on the spot. They live only in this RUN's environment: nothing is

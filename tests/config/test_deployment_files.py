@@ -199,6 +199,48 @@ def test_env_example_holds_no_real_keys():
         assert assignments.get(name) == "", f"{name} must be left empty in .env.example"
 
 
+def dockerignored(path: str) -> bool:
+    """Whether .dockerignore keeps `path` (relative, with /) out of the build context: a
+    pattern matches the path or one of its parents; a later `!pattern` takes it back."""
+    from fnmatch import fnmatch
+
+    parts = path.split("/")
+    prefixes = ["/".join(parts[: end + 1]) for end in range(len(parts))]
+    ignored = False
+    for line in (ROOT / ".dockerignore").read_text().splitlines():
+        pattern = line.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        negated, pattern = pattern.startswith("!"), pattern.lstrip("!").strip("/")
+        if any(fnmatch(prefix, pattern) for prefix in prefixes):
+            ignored = not negated
+    return ignored
+
+
+def test_the_image_gets_every_app_and_every_file_the_settings_read():
+    """Issue 19: `destinations/` was missing from a COPY list and collectstatic failed. The
+    image takes the whole context; .dockerignore must not drop what the app needs. No
+    docker needed: the context is this checkout minus what .dockerignore lists."""
+    from django.apps import apps
+    from django.conf import settings
+
+    assert any(line.split()[:1] == ["."] for line in dockerfile_instructions("COPY"))
+    needed = {"manage.py", "pyproject.toml", "config/settings.py", "config/wsgi.py"}
+    for app in apps.get_app_configs():
+        folder = Path(app.path)
+        if folder.is_relative_to(ROOT) and ".venv" not in folder.parts:
+            needed.add(folder.relative_to(ROOT).as_posix() + "/apps.py")
+    for folder in [*settings.TEMPLATES[0]["DIRS"], *settings.STATICFILES_DIRS]:
+        needed.add(Path(folder).relative_to(ROOT).as_posix())
+    needed |= {Path(path).relative_to(ROOT).as_posix() for path in settings.LOCALE_PATHS}
+    assert "destinations/apps.py" in needed
+    for path in sorted(needed):
+        assert (ROOT / path).exists(), path
+        assert not dockerignored(path), f"{path} is kept out of the image by .dockerignore"
+    for secret in (".env", "var/secrets.json", ".venv/bin/python", "tests/conftest.py"):
+        assert dockerignored(secret), f"{secret} would be copied into the image"
+
+
 def test_dockerfile_runs_gunicorn_as_a_non_root_user():
     users = dockerfile_instructions("USER")
     assert users, "the image would run as root"
