@@ -19,6 +19,11 @@ request removes them too: a coordinator erasing has satisfied themselves that th
 asking is real. A blind-index key rotation drops them as well (nothing is left to
 recompute them from), which ends the warning for those contacts.
 
+The clock runs from the case's last activity, not from its closing: a note, a contact, a
+check-in, an edit, a reminder set or pending, a request attached or marked as its duplicate,
+all restart it (a legal hold set or lifted does not: lifting one means "purge when due").
+A case worked after its closing keeps everything for RETENTION_DAYS after that work.
+
 A person can have more than one case. Their details serve every case, so they are blanked
 only with the last of them: purging one closed case never blanks the details a colleague
 is still using on an open one, or that a legal hold on another case must keep.
@@ -32,7 +37,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,6 +53,7 @@ from casework.models import (
     PersonIndex,
     PurgeKind,
     Reminder,
+    ReminderState,
     Stage,
 )
 from casework.services import audit_case, case_transition, timeline_add
@@ -128,19 +134,75 @@ PROVOCATION_KEPT_INDEXES = (
 )
 
 
+# Timeline entries that are not work on the case: they leave the retention clock alone.
+NOT_ACTIVITY = (EventKind.LEGAL_HOLD, EventKind.ANONYMISED)
+
+
 def retention_cutoff(now: datetime | None = None) -> datetime:
-    """Cases closed (and requests decided) before this have had their retention period."""
+    """Cases last worked (and requests decided) before this have had their retention period."""
     return (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
 
 
+def _requests_of_cases() -> QuerySet:
+    """The cases' requests, without importing intake (which depends on casework)."""
+    return Case._meta.get_field("intake_requests").related_model.objects.all()
+
+
+def _activity(since: datetime) -> tuple[Exists, Exists, Exists]:
+    """Work on the outer case at or after `since`: a timeline entry, a reminder set or sent
+    (or still pending, whenever set) and a request received or triaged onto it."""
+    case = OuterRef("pk")
+    events = CaseEvent.objects.filter(case=case, created_at__gte=since)
+    reminders = Reminder.objects.filter(
+        Q(created_at__gte=since) | Q(sent_at__gte=since) | Q(state=ReminderState.PENDING),
+        case=case,
+    )
+    requests = _requests_of_cases().filter(
+        Q(received_at__gte=since) | Q(triaged_at__gte=since), case=case
+    )
+    return (
+        Exists(events.exclude(kind__in=NOT_ACTIVITY)),
+        Exists(reminders),
+        Exists(requests),
+    )
+
+
 def expired_cases(now: datetime | None = None) -> QuerySet[Case]:
-    """Closed longer than RETENTION_DAYS ago, not on legal hold, not yet purged."""
+    """Closed, with no activity for RETENTION_DAYS, not on legal hold, not yet purged."""
+    cutoff = retention_cutoff(now)
+    events, reminders, requests = _activity(cutoff)
     return Case.objects.filter(
+        ~events,
+        ~reminders,
+        ~requests,
         stage=Stage.CLOSED,
-        stage_entered_at__lt=retention_cutoff(now),
+        stage_entered_at__lt=cutoff,
         legal_hold_at__isnull=True,
         purged_at__isnull=True,
     )
+
+
+def last_activity(case: Case) -> datetime:
+    """When the case was last worked: what its retention clock runs from."""
+    times = [
+        case.stage_entered_at,
+        case.events.exclude(kind__in=NOT_ACTIVITY).aggregate(at=Max("created_at"))["at"],
+        *case.reminders.aggregate(created=Max("created_at"), sent=Max("sent_at")).values(),
+        *case.intake_requests.aggregate(
+            received=Max("received_at"), triaged=Max("triaged_at")
+        ).values(),
+    ]
+    return max(time for time in times if time is not None)
+
+
+def purge_due(case: Case) -> datetime | None:
+    """From when the nightly purge will take this closed case, if nothing happens on it;
+    None while it is open, on hold, has a pending reminder, or is already purged."""
+    if not case.is_closed or case.on_legal_hold or case.is_purged:
+        return None
+    if case.reminders.filter(state=ReminderState.PENDING).exists():
+        return None
+    return last_activity(case) + timedelta(days=settings.RETENTION_DAYS)
 
 
 def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None:

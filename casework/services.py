@@ -22,6 +22,7 @@ from casework.models import (
     Case,
     CaseEvent,
     EventKind,
+    Outcome,
     Person,
     PersonIndex,
     Stage,
@@ -240,6 +241,43 @@ def case_transition(
     )
     # Last: the audit write locks the chain head until this transaction commits.
     audit_case(case, by, Action.CASE_MOVED)
+    return event
+
+
+def case_reopen(*, case: Case, by: User, because: str) -> CaseEvent:
+    """Takes a closed case up again because the person wrote again (`because` is the new
+    request's reference): back to New, its outcome cleared, on the timeline and audited; the
+    caller holds the transaction. The workflow has no move out of Closed: this is the one
+    way back, and only for a request that triage matched to the case.
+
+    A case closed as a suspected provocation stays closed: the request is marked as its
+    duplicate instead, so the warning at triage keeps working.
+    """
+    if not permissions.can_work_case(by, case):
+        raise PermissionDenied
+    if not case.is_closed:
+        raise ValidationError(_("This case is not closed."))
+    if case.outcome == Outcome.PROVOCATION:
+        raise ValidationError(
+            _(
+                "%(reference)s was closed as a suspected provocation and stays closed: mark the "
+                "request as its duplicate, or open a new case."
+            )
+            % {"reference": case.reference}
+        )
+    _claim_version(
+        case,
+        case.version,
+        stage=Stage.NEW,
+        stage_entered_at=timezone.now(),
+        outcome="",
+        held_from="",
+    )
+    reminders.on_stage_entered(case, by)
+    event = timeline_add(
+        case, by, EventKind.STAGE, from_stage=Stage.CLOSED, to_stage=Stage.NEW, detail=because
+    )
+    audit_case(case, by, Action.CASE_MOVED, reason=f"reopened by {because}")
     return event
 
 

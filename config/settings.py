@@ -444,8 +444,8 @@ if any(hours < 0 for hours in LOST_CONTACT_HOURS.values()):
     raise ConfigurationError("LOST_CONTACT_HOURS_* must be whole numbers of hours, 0 or more.")
 
 # Retention ------------------------------------------------------------------------------
-# Personal data of a case closed this many days ago (and of a request rejected this long
-# ago) is purged the next night, unless the case is on legal hold. A year by default: people
+# Personal data of a closed case with no work on it for this many days (and of a request
+# rejected this long ago) is purged the next night, unless the case is on legal hold. A year by default: people
 # come back (asylum papers, a relative writing, a repeat request that triage should match to
 # the old case), and "arrived" has turned into "detained" months later; every day longer is
 # more that a stolen database reveals.

@@ -15,7 +15,7 @@ from casework import permissions as case_permissions
 from casework import reminders
 from casework.models import Case, EventKind
 from casework.references import REQUEST_PREFIX, next_reference
-from casework.services import case_open, person_contacts_add, timeline_add
+from casework.services import case_open, case_reopen, person_contacts_add, timeline_add
 from intake import permissions, selectors
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
@@ -118,13 +118,19 @@ def intake_accept(*, request: IntakeRequest, by: User) -> Case:
 
 
 @transaction.atomic
-def intake_attach(*, request: IntakeRequest, case: Case, by: User) -> None:
-    """Adds this request to a case the user works: the same person wrote again."""
+def intake_attach(*, request: IntakeRequest, case: Case, by: User) -> bool:
+    """Adds this request to a case the user works: the same person wrote again. A closed
+    case is reopened (casework.services.case_reopen): the person needs us again, and its
+    retention clock starts over. Returns whether it was reopened."""
     if not case_permissions.can_work_case(by, case):
         raise PermissionDenied
+    reopened = case.is_closed
+    if reopened:
+        case_reopen(case=case, by=by, because=request.reference)
     _close_request(request, by, TriageState.ACCEPTED, case=case)
     person_contacts_add(case.person, _request_contacts(request))
     timeline_add(case, by, EventKind.INTAKE, detail=request.reference)
+    return reopened
 
 
 @transaction.atomic

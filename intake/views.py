@@ -95,8 +95,16 @@ def _triage(request: HttpRequest, intake, form: TriageForm) -> HttpResponse:
             raise ValidationError(
                 _("You do not work on that case: mark the request as a duplicate instead.")
             )
-        services.intake_attach(request=intake, case=case, by=user)
-        messages.success(request, _("Attached to %(reference)s.") % {"reference": case.reference})
+        if services.intake_attach(request=intake, case=case, by=user):
+            messages.success(
+                request,
+                _("Attached to %(reference)s, which was closed: it is open again, in New.")
+                % {"reference": case.reference},
+            )
+        else:
+            messages.success(
+                request, _("Attached to %(reference)s.") % {"reference": case.reference}
+            )
         return redirect("casework:case_detail", reference=case.reference)
     services.intake_mark_duplicate(request=intake, case=case, by=user)
     messages.success(

@@ -3,7 +3,7 @@ case page's view needs no change for it."""
 
 from django import template
 
-from casework import permissions
+from casework import permissions, retention
 
 register = template.Library()
 
@@ -15,4 +15,5 @@ def retention_panel(context) -> dict:
         "case": case,
         "can_hold": permissions.can_set_legal_hold(user, case),
         "can_erase": permissions.can_erase_case(user, case),
+        "purge_due": retention.purge_due(case),
     }

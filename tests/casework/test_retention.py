@@ -8,6 +8,7 @@ import time_machine
 from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
@@ -126,10 +127,21 @@ def close(case: Case, by, outcome=Outcome.SAFE, days_ago: int = 0) -> Case:
         case=case, to_stage=Stage.CLOSED, by=by, expected_version=case.version, outcome=outcome
     )
     if days_ago:
-        Case.objects.filter(pk=case.pk).update(
-            stage_entered_at=timezone.now() - timedelta(days=days_ago)
-        )
+        age(case, days=days_ago)
     return fresh(case)
+
+
+def age(case: Case, *, days: int) -> None:
+    """Moves the case's closing and everything that happened on it `days` into the past."""
+    ago = timedelta(days=days)
+    Case.objects.filter(pk=case.pk).update(stage_entered_at=timezone.now() - ago)
+    CaseEvent.objects.filter(case=case).update(created_at=F("created_at") - ago)
+    Reminder.objects.filter(case=case).update(
+        created_at=F("created_at") - ago, sent_at=F("sent_at") - ago
+    )
+    IntakeRequest.objects.filter(case=case).update(
+        received_at=F("received_at") - ago, triaged_at=F("triaged_at") - ago
+    )
 
 
 @pytest.fixture
@@ -732,3 +744,136 @@ def test_an_erasure_of_a_frozen_open_case_is_refused_with_the_reason(
     assert response.status_code == 400
     assert "frozen as a suspected provocation" in response.content.decode()
     assert not fresh(lived_case).is_purged
+
+
+# The retention clock runs from the last work on a case, not from its closing ---------------
+
+AGAIN = "Writing again: the asylum interview is next week"
+
+
+def purges_after(days: int) -> int:
+    """What the nightly purge takes `days` from now."""
+    with time_machine.travel(timezone.now() + timedelta(days=days)):
+        return retention.purge_expired_cases()
+
+
+def test_a_request_attached_to_a_case_closed_long_ago_reopens_it_and_nothing_is_purged(
+    lived_case, coordinator, volunteer, team, coordinator_client
+):
+    """The operator's report: the person wrote again, triage attached the request to their
+    old closed case, a contact and a follow-up were logged, and the next purge wiped it all."""
+    case = close(lived_case, coordinator, days_ago=RETENTION_DAYS + 100)
+    again = intake_log(
+        by=volunteer,
+        team=team,
+        channel="telegram",
+        received_at=timezone.now(),
+        contact=SECRETS["messenger_handles"],
+        message=AGAIN,
+    )
+    page = coordinator_client.get(reverse("intake:detail", args=[again.reference]))
+    assert "Attach and reopen this case" in page.content.decode()
+
+    response = coordinator_client.post(
+        reverse("intake:detail", args=[again.reference]),
+        {"action": "attach", "case_reference": case.reference},
+        follow=True,
+    )
+
+    assert "it is open again, in New" in response.content.decode()
+    case = fresh(case)
+    assert (case.stage, case.outcome) == (Stage.NEW, "")
+    reopened = case.events.get(kind=EventKind.STAGE, from_stage=Stage.CLOSED)
+    assert (reopened.to_stage, reopened.detail) == (Stage.NEW, again.reference)
+    moved = AccessEvent.objects.filter(action=Action.CASE_MOVED, target_ref=case.reference)
+    assert moved.latest("seq").reason == f"reopened by {again.reference}"
+    case_note_add(case=case, by=coordinator, kind=EventKind.CONTACT, text=NOTE)
+    follow_up_set(
+        case=case, by=coordinator, due_at=timezone.now() + timedelta(days=3), note=FOLLOW_UP
+    )
+
+    assert retention.purge_expired_cases() == 0
+    assert purge_expired_requests.apply().get() == 0
+    case = fresh(case)
+    assert not case.is_purged
+    assert case.person.legal_name == SECRETS["legal_name"]
+    assert IntakeRequest.objects.get(pk=again.pk).message == AGAIN
+    assert case.events.filter(kind=EventKind.CONTACT).exists()
+    assert case.reminders.filter(kind=ReminderKind.FOLLOW_UP, state="pending").exists()
+
+
+def test_work_on_a_closed_case_restarts_its_retention_clock(lived_case, coordinator):
+    case = close(lived_case, coordinator, days_ago=RETENTION_DAYS + 100)
+    case_note_add(case=case, by=coordinator, kind=EventKind.CONTACT, text=NOTE)
+
+    assert retention.purge_expired_cases() == 0
+    assert purges_after(RETENTION_DAYS - 1) == 0
+    assert fresh(case).person.phone == SECRETS["phone"]
+    assert purges_after(RETENTION_DAYS + 1) == 1
+    assert fresh(case).person.phone == ""
+
+
+def test_a_follow_up_set_after_the_closing_keeps_the_case_until_it_is_sent_and_past(
+    lived_case, coordinator
+):
+    case = close(lived_case, coordinator, days_ago=RETENTION_DAYS + 100)
+    reminder = follow_up_set(
+        case=case,
+        by=coordinator,
+        due_at=timezone.now() + timedelta(days=RETENTION_DAYS * 2),
+        note=FOLLOW_UP,
+    )
+    # Still pending long after it was set: the purge waits for it.
+    assert purges_after(RETENTION_DAYS + 10) == 0
+    sent = timezone.now() + timedelta(days=RETENTION_DAYS * 2)
+    Reminder.objects.filter(pk=reminder.pk).update(state="sent", sent_at=sent)
+    assert purges_after(RETENTION_DAYS * 3 - 1) == 0
+    assert purges_after(RETENTION_DAYS * 3 + 1) == 1
+
+
+def test_a_repeat_request_marked_as_a_duplicate_restarts_the_clock(
+    lived_case, coordinator, volunteer, team
+):
+    case = close(lived_case, coordinator, days_ago=RETENTION_DAYS + 100)
+    again = intake_log(
+        by=volunteer,
+        team=team,
+        channel="phone",
+        received_at=timezone.now(),
+        contact=SECRETS["phone"],
+        message=AGAIN,
+    )
+    intake_mark_duplicate(request=again, case=case, by=coordinator)
+    assert fresh(case).is_closed
+    assert retention.purge_expired_cases() == 0
+    assert purges_after(RETENTION_DAYS + 1) == 1
+
+
+def test_a_case_closed_as_a_provocation_is_not_reopened_by_a_request(
+    lived_case, coordinator, volunteer, team, coordinator_client
+):
+    case = close(lived_case, coordinator, outcome=Outcome.PROVOCATION)
+    again = intake_log(
+        by=volunteer,
+        team=team,
+        channel="telegram",
+        received_at=timezone.now(),
+        contact=SECRETS["messenger_handles"],
+        message=AGAIN,
+    )
+    response = coordinator_client.post(
+        reverse("intake:detail", args=[again.reference]),
+        {"action": "attach", "case_reference": case.reference},
+    )
+    assert response.status_code == 400
+    assert "stays closed: mark the request as its duplicate" in response.content.decode()
+    assert fresh(case).is_closed
+    assert IntakeRequest.objects.get(pk=again.pk).state == TriageState.NEW
+
+
+def test_the_case_page_says_from_when_a_closed_case_is_purged(lived_case, coordinator_client):
+    coordinator = lived_case.coordinator or lived_case.team.memberships.first().user
+    case = close(lived_case, coordinator, days_ago=10)
+    due = timezone.localtime(timezone.now() + timedelta(days=RETENTION_DAYS - 10))
+    page = coordinator_client.get(reverse("casework:case_detail", args=[case.reference]))
+    assert f"its personal data is purged from {due.day} {due:%b %Y}" in page.content.decode()
