@@ -149,6 +149,7 @@ class InsiderAlert(ChoiceLabelsMixin, models.Model):
         MANY_PROBES = "many_probes", _("Matched many contacts within an hour")
         TAMPERED = "tampered", _("Encrypted value found out of its place")
         CHECK_FAILED = "check_failed", _("Audit check could not run")
+        WORKER_SILENT = "worker_silent", _("Background worker silent")
 
     kind = models.CharField(max_length=16, choices=Kind)
     actor = models.ForeignKey(

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from casework import reminder_services, selectors
 from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
+from casework.health import silent_limit
 from casework.models import Heartbeat, Notification, Reminder, ReminderState
 from casework.views import case_page
 
@@ -95,7 +96,7 @@ def health(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     now = timezone.now()
     beats = {beat.name: beat for beat in Heartbeat.objects.all()}
-    stale = now - timedelta(minutes=3)
+    stale = now - silent_limit()
     context = {
         "dispatcher": beats.get("dispatcher"),
         "worker": beats.get("worker"),

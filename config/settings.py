@@ -148,6 +148,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
+                "casework.health.worker_banner",
             ],
             # Django's `date` filter, parsing each format string once (config/date_filter.py).
             "builtins": ["config.date_filter"],
@@ -339,6 +340,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker outage is waited out, however long (Celery gives up after 100 tries by default,
+# about 45 minutes, and the worker exits); whatever still exits is started again by
+# compose or bin/keep-running, and a silent worker is shown to the admins (casework.health).
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-lockouts": {
@@ -354,6 +360,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
     },
 }
+# The worker answers beat's heartbeat every minute; silent longer than this, the health page
+# and a banner on the admins' pages say so and an alert is raised (casework.health).
+WORKER_SILENT_MINUTES = env_int("WORKER_SILENT_MINUTES", 5)
+if WORKER_SILENT_MINUTES < 2:
+    raise ConfigurationError("WORKER_SILENT_MINUTES must be a whole number, at least 2.")
 
 # Audit ----------------------------------------------------------------------------------
 # One account opening more distinct cases than this within an hour alerts the admins.
@@ -445,10 +456,10 @@ if any(hours < 0 for hours in LOST_CONTACT_HOURS.values()):
 
 # Retention ------------------------------------------------------------------------------
 # Personal data of a closed case with no work on it for this many days (and of a request
-# rejected this long ago) is purged the next night, unless the case is on legal hold. A year by default: people
-# come back (asylum papers, a relative writing, a repeat request that triage should match to
-# the old case), and "arrived" has turned into "detained" months later; every day longer is
-# more that a stolen database reveals.
+# rejected this long ago) is purged the next night, unless the case is on legal hold. A year
+# by default: people come back (asylum papers, a relative writing, a repeat request that
+# triage should match to the old case), and "arrived" has turned into "detained" months
+# later; every day longer is more that a stolen database reveals.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 365)
 if RETENTION_DAYS < 1:
     raise ConfigurationError("RETENTION_DAYS must be a whole number of days, at least 1.")

@@ -104,13 +104,23 @@ def test_each_app_service_runs_its_own_process():
     assert "celery -A config worker" in command_of(compose["worker"])
     assert "celery -A config beat" in command_of(compose["beat"])
     assert "gunicorn config.wsgi:application" in command_of(compose["web"])
-    # Migrations run once, in their own container, which then exits: not again on a restart.
+    # Migrations run once, in their own container, which then exits: not again once they
+    # succeeded, a few more times if they failed.
     assert "manage.py migrate" in command_of(compose["migrate"])
-    assert compose["migrate"]["restart"] == "no"
+    assert compose["migrate"]["restart"] == "on-failure:5"
     for name in APP_SERVICES:
         assert "migrate" not in command_of(compose[name]), name
     # Only the TLS proxy on the same host reaches the app.
     assert all(port.startswith("127.0.0.1:") for port in compose["web"]["ports"])
+
+
+def test_every_service_is_started_again_when_it_exits():
+    """A worker that gave up on a lost broker stopped reminders until someone restarted it."""
+    compose = services()
+    long_running = [name for name in compose if name != "migrate"]
+    assert {"web", "worker", "beat", "postgres", "redis"} <= set(long_running)
+    for name in long_running:
+        assert compose[name]["restart"] == "unless-stopped", name
 
 
 def test_app_services_wait_for_postgres_and_redis_and_the_migrations():
