@@ -180,6 +180,22 @@ def verified_client(user: User) -> Client:
     return client
 
 
+# Argon2 costs ~50 ms a user and the suite makes thousands; a test about hashing asks for
+# `production_hashers` and gets the deployment's list back.
+PRODUCTION_HASHERS = list(settings.PASSWORD_HASHERS)
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture
+def production_hashers(_fast_password_hashing, settings):
+    settings.PASSWORD_HASHERS = PRODUCTION_HASHERS
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache (the dashboard keeps team figures a minute)."""

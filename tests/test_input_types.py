@@ -91,7 +91,6 @@ def expected(form_name: str, name: str, form_field: forms.Field) -> dict[str, st
 
 @pytest.fixture
 def built_forms(settings) -> dict[str, forms.BaseForm]:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     world = build_world()
     return {name: target.make(world) for name, target in {**TARGETS, **EXTRA_TARGETS}.items()}
 

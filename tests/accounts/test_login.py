@@ -1,11 +1,12 @@
 import re
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.urls import reverse
 
 from accounts.models import AuthenticatorDevice, BackupCode
 from tests.conftest import current_code
-from tests.factories import PASSWORD, AuthenticatorFactory
+from tests.factories import PASSWORD, AuthenticatorFactory, UserFactory
 
 LOGIN = reverse("accounts:login")
 VERIFY = reverse("accounts:verify")
@@ -229,3 +230,19 @@ def test_notification_email_needs_an_address_and_is_stored_encrypted(volunteer, 
     with connection.cursor() as cursor:
         cursor.execute("SELECT notification_email FROM accounts_user WHERE id = %s", [volunteer.pk])
         assert "example.org" not in cursor.fetchone()[0]
+
+
+def test_passwords_are_stored_with_argon2_and_old_hashes_upgraded(production_hashers, client):
+    """The suite hashes with MD5 for speed (tests/conftest.py); the deployment's list is
+    under test here: a stolen table holds Argon2 hashes only, and a PBKDF2 hash from before
+    is rehashed at the next sign-in."""
+    user = UserFactory(username="hashed1")
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")
+    user.password = make_password(PASSWORD, hasher="pbkdf2_sha256")
+    user.save(update_fields=["password"])
+    AuthenticatorFactory(user=user)
+
+    assert sign_in(client, "hashed1").status_code == 302
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$")

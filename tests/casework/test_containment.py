@@ -52,11 +52,6 @@ def contain(client, user, *, since, reason="Phished through a fake login page"):
     return client.post(contain_url(user), {"since": moment(since), "reason": reason})
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def since():
     return timezone.now() - timedelta(days=2)

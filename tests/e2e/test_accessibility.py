@@ -66,12 +66,6 @@ def page(request, browser):
     assert [text for text, url in errors if not (url in asked and text.startswith(status))] == []
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Argon2 costs ~50 ms a user; the hasher is not under test here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 class Findings:
     """What the sweep found, page by page, reported all at once at the end."""
 

@@ -54,12 +54,6 @@ MATRIX_CHECKED: set[tuple[str, str, str]] = set()
 MATRIX_REQUESTS: list[int] = [0]
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Argon2 costs ~50 ms a user and these tests make hundreds; the hasher is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @dataclass
 class World:
     team_a: Team
