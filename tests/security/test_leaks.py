@@ -439,9 +439,7 @@ def test_the_journey_wrote_what_it_seeded(journey: Journey):
     for label in ("legal_name", "current_location", "military_unit", "route_summary", "note"):
         assert journey.values[label] in page.replace("&#x27;", "'"), label
     assert journey.case.person.legal_name == journey.values["legal_name"]
-    assert any(
-        message["task"] == "casework.tasks.send_due_emails" for message in journey.published
-    )
+    assert any(message["task"] == "casework.tasks.send_due_emails" for message in journey.published)
     assert mail.outbox, "the dispatcher e-mailed nobody"
 
 
