@@ -526,8 +526,20 @@ class Reminder(ChoiceLabelsMixin, Sealed):
         return self.kind == ReminderKind.REASSESS
 
 
+class EmailState(models.TextChoices):
+    NOT_WANTED = "not_wanted", _("Not wanted")
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
 class Notification(ChoiceLabelsMixin, models.Model):
-    """What a person finds in their inbox: a kind and a reference, nothing personal."""
+    """What a person finds in their inbox: a kind and a reference, nothing personal.
+
+    Its e-mail copy is a state on the row, set pending in the transaction that makes it and
+    sent by a periodic task (casework.emails): a broker that is down delays the copy, and a
+    message the broker lost loses nothing.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -540,10 +552,24 @@ class Notification(ChoiceLabelsMixin, models.Model):
     urgent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
+    email_state = models.CharField(max_length=16, choices=EmailState, default=EmailState.NOT_WANTED)
+    # Tries so far; the next is due at email_next_try_at (casework.emails.backoff).
+    email_attempts = models.PositiveSmallIntegerField(default=0)
+    email_next_try_at = models.DateTimeField(null=True, blank=True)
+    # The last failure's exception class, never its message: that can quote the address.
+    email_error = models.CharField(max_length=64, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "read_at", "-created_at"])]
+        indexes = [
+            models.Index(fields=["user", "read_at", "-created_at"]),
+            # The sender's due copies and the health page's counts: a few rows among many.
+            models.Index(
+                fields=["email_state", "email_next_try_at"],
+                name="notification_email_open",
+                condition=models.Q(email_state__in=["pending", "failed"]),
+            ),
+        ]
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

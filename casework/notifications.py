@@ -1,13 +1,22 @@
 """Telling people what others did: one inbox row each, a kind and a reference, nothing
-personal; e-mail copies are queued by id once the transaction commits."""
+personal. An e-mail copy, for those who asked for copies, is a state on the same row, made
+in the same transaction and sent by casework.emails: never a message in the broker."""
 
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from casework.models import Notification, Reminder
+from casework.models import EmailState, Notification, Reminder
+
+
+def notification_for(user: User, **fields) -> Notification:
+    """An unsaved inbox row for the user, its e-mail copy pending if they want copies (the
+    address is checked when it is sent)."""
+    if user.is_active and user.email_notifications:
+        fields["email_state"] = EmailState.PENDING
+        fields["email_next_try_at"] = fields.get("created_at") or timezone.now()
+    return Notification(user=user, **fields)
 
 
 def notify(
@@ -23,28 +32,9 @@ def notify(
     unique = {user.pk: user for user in users if user is not None and user.is_active}
     now = timezone.now()
     made = Notification.objects.bulk_create(
-        Notification(
-            user=user,
-            kind=kind,
-            subject=subject,
-            urgent=urgent,
-            reminder=reminder,
-            created_at=now,
+        notification_for(
+            user, kind=kind, subject=subject, urgent=urgent, reminder=reminder, created_at=now
         )
         for user in unique.values()
     )
-    ids = [notification.pk for notification in made]
-    if ids:
-        transaction.on_commit(lambda: queue_emails(ids))
-    return ids
-
-
-def queue_emails(notification_ids: list[int]) -> None:
-    """E-mail copies for those who asked for them, one task per notification, by id."""
-    from casework.tasks import notification_email
-
-    wanted = Notification.objects.filter(
-        pk__in=notification_ids, user__email_notifications=True
-    ).values_list("pk", flat=True)
-    for pk in wanted:
-        notification_email.delay(pk)
+    return [notification.pk for notification in made]

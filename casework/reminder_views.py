@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from casework import reminder_services, selectors
+from casework import emails, reminder_services, selectors
 from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
 from casework.health import silent_limit
-from casework.models import Heartbeat, Notification, Reminder, ReminderState
+from casework.models import EmailState, Heartbeat, Notification, Reminder, ReminderState
 from casework.views import case_page
 
 
@@ -106,5 +106,15 @@ def health(request: HttpRequest) -> HttpResponse:
             state=ReminderState.PENDING, due_at__lt=now - timedelta(minutes=2)
         ).count(),
         "alarms": Reminder.objects.filter(state=ReminderState.SENT, urgent=True).count(),
+        # Only the open copies are read (a partial index holds them): not the whole inbox.
+        **Notification.objects.filter(
+            email_state__in=[EmailState.PENDING, EmailState.FAILED]
+        ).aggregate(
+            emails_late=Count(
+                "pk",
+                filter=Q(email_state=EmailState.PENDING, created_at__lt=now - emails.LATE_AFTER),
+            ),
+            emails_failed=Count("pk", filter=Q(email_state=EmailState.FAILED)),
+        ),
     }
     return render(request, "casework/health.html", context)

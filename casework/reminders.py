@@ -28,7 +28,7 @@ from casework.models import (
     ReminderState,
     Stage,
 )
-from casework.notifications import notify, queue_emails
+from casework.notifications import notification_for, notify
 
 CHECK_IN_KINDS = (ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN)
 DISPATCH_BATCH = 500
@@ -223,8 +223,9 @@ def recipients(reminder: Reminder, coordinators: list[User]) -> list[User]:
 def dispatch_due(now: datetime | None = None, batch: int = DISPATCH_BATCH) -> list[int]:
     """Sends every due reminder once; returns the ids of the notifications made.
 
-    Each batch is one transaction: claim, mark sent, notify. A crash rolls the batch back
-    whole and the next run takes it again.
+    Each batch is one transaction: claim, mark sent, notify (e-mail copies pending with
+    the notifications: casework.emails). A crash rolls the batch back whole and the next run
+    takes it again.
     """
     now = now or timezone.now()
     made = _dispatch_reminders(now, batch)
@@ -261,8 +262,8 @@ def _dispatch_reminders(now: datetime, batch: int) -> list[int]:
             )
             coordinators = team_coordinators({reminder.team_id for reminder in claimed})
             notifications = Notification.objects.bulk_create(
-                Notification(
-                    user=user,
+                notification_for(
+                    user,
                     reminder=reminder,
                     kind=reminder.kind,
                     subject=reminder.subject,
@@ -272,9 +273,7 @@ def _dispatch_reminders(now: datetime, batch: int) -> list[int]:
                 for reminder in claimed
                 for user in recipients(reminder, coordinators[reminder.team_id])
             )
-            ids = [notification.pk for notification in notifications]
-            made += ids
-            transaction.on_commit(lambda ids=ids: queue_emails(ids))
+            made += [notification.pk for notification in notifications]
     return made
 
 
@@ -295,8 +294,8 @@ def _notify_security_alerts(now: datetime) -> list[int]:
         User.objects.filter(is_active=True, groups__permissions__codename="review_audit").distinct()
     )
     notifications = Notification.objects.bulk_create(
-        Notification(
-            user=admin,
+        notification_for(
+            admin,
             kind=ReminderKind.SECURITY_ALERT,
             # Named by the event it fired on; one that fired on none (a moved ciphertext, a
             # check that could not run) by its own number, as on the alerts page.

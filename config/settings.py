@@ -483,6 +483,17 @@ EMAIL_BACKEND = env_str(
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "noreply@localhost")
+# A mail server that stops answering holds a sender this long per step, not for ever.
+EMAIL_TIMEOUT = 20
+# E-mail copies of notifications are rows (casework/emails.py), sent this often: a broker
+# outage delays them, and none is lost.
+EMAIL_SEND_SECONDS = env_int("EMAIL_SEND_SECONDS", 30)
+if EMAIL_SEND_SECONDS < 1:
+    raise ConfigurationError("EMAIL_SEND_SECONDS must be a whole number, at least 1.")
+CELERY_BEAT_SCHEDULE["send-due-emails"] = {
+    "task": "casework.tasks.send_due_emails",
+    "schedule": timedelta(seconds=EMAIL_SEND_SECONDS),
+}
 # Links in e-mails point here. Required in production: the worker that sends them has no
 # request to take an address from, and a default would send people to a dead address.
 SITE_URL = (

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework import reminders
-from casework.tasks import notification_email
+from casework.tasks import send_due_emails
 from tests.conftest import verified_client
 from tests.factories import CaseFactory
 
@@ -77,5 +77,6 @@ def test_email_copies_are_written_in_the_users_language(volunteer, team, setting
     volunteer.save()
     case = CaseFactory(team=team, assignee=volunteer)
     reminders.follow_up_schedule(case, volunteer, timezone.now(), "")
-    assert notification_email(reminders.dispatch_due()[0]) is True
+    reminders.dispatch_due()
+    assert send_due_emails() == 1
     assert mail.outbox[0].subject == f"[SP] Напоминание: {case.reference}"

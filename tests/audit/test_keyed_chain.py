@@ -5,9 +5,11 @@ switched off for the session, and without AUDIT_KEY, which is not in the databas
 
 import hashlib
 import json
+import smtplib
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend as MemoryBackend
 from django.core.management import call_command
 from django.core.management.base import CommandError, SystemCheckError
 from django.db import connection
@@ -242,3 +244,30 @@ def test_admins_get_the_checkpoint_by_email(coordinator, admin_user):
     assert message.to == ["watch@example.org"]
     assert f"{head.seq}:{head.last_hash}" in message.body
     assert checkpoints.read()[0][-1].link == head.last_hash
+
+
+class RefusingBackend(MemoryBackend):
+    """Delivers, except to one address it refuses."""
+
+    def send_messages(self, email_messages):
+        if any("gone@example.org" in message.to for message in email_messages):
+            raise smtplib.SMTPRecipientsRefused({"gone@example.org": (550, b"no such")})
+        return super().send_messages(email_messages)
+
+
+def test_an_admin_whose_address_is_refused_does_not_cost_the_others_their_checkpoint(
+    coordinator, admin_user, settings, caplog
+):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    events(2, coordinator)
+    # The refused address comes first: the admins after it used to get nothing, every day.
+    admin_user.email_notifications = True
+    admin_user.notification_email = "gone@example.org"
+    admin_user.save()
+    other = UserFactory(
+        username="admin2", email_notifications=True, notification_email="watch@example.org"
+    )
+    other.groups.set(admin_user.groups.all())
+    assert email_audit_checkpoint() == 1
+    assert [message.to for message in mail.outbox] == [["watch@example.org"]]
+    assert "SMTPRecipientsRefused" in caplog.text and "gone@" not in caplog.text

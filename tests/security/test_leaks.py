@@ -350,13 +350,11 @@ def walk_the_journey(journey: Journey) -> None:
     # What beat sends, then the dispatcher a month on: notifications, and e-mail tasks.
     for entry in settings.CELERY_BEAT_SCHEDULE.values():
         celery_app.send_task(entry["task"])
-    from casework.tasks import dispatch_reminders
+    from casework.tasks import dispatch_reminders, send_due_emails
 
     with time_machine.travel(timezone.now() + timedelta(days=31)):
         dispatch_reminders.apply()
-    for message in list(journey.published):
-        if message["task"] == "casework.tasks.notification_email":
-            celery_app.tasks[message["task"]].apply(args=message["args"])
+        send_due_emails.apply()
     go("volunteer_a", "GET", "/inbox/", status=200)
     go("volunteer_a", "GET", "/", status=200)
     go("coordinator_b", "GET", "/inbox/", status=200)
@@ -441,9 +439,7 @@ def test_the_journey_wrote_what_it_seeded(journey: Journey):
     for label in ("legal_name", "current_location", "military_unit", "route_summary", "note"):
         assert journey.values[label] in page.replace("&#x27;", "'"), label
     assert journey.case.person.legal_name == journey.values["legal_name"]
-    assert any(
-        message["task"] == "casework.tasks.notification_email" for message in journey.published
-    )
+    assert any(message["task"] == "casework.tasks.send_due_emails" for message in journey.published)
     assert mail.outbox, "the dispatcher e-mailed nobody"
 
 
@@ -488,7 +484,7 @@ def test_the_broker_holds_no_personal_value(journey: Journey):
         pytest.skip(f"Redis is not reachable at {REDIS_URL}")
     assert journey.broker_raw, "nothing reached Redis"
     text = "\n".join(raw.decode("utf-8", errors="replace") for raw in journey.broker_raw)
-    assert "notification_email" in text
+    assert "send_due_emails" in text
     found = leaks(text, journey.needles)
     assert not found, f"in Redis: {found}"
     # Message bodies are base64 inside the envelope: decode and look there too.
