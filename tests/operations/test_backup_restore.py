@@ -341,3 +341,23 @@ def test_reading_every_encrypted_value_names_one_moved_by_sql(db):
     else:
         pytest.fail("a value copied into another row was read")
     assert refused == ("casework.person.legal_name", second.pk)
+
+
+# Debian releases and the major version of their postgresql-client.
+POSTGRESQL_CLIENT_OF = {"bookworm": 15, "trixie": 17}
+
+
+def test_the_image_carries_the_postgresql_client_of_the_compose_database():
+    """backup and restore run in the app's image (`docker compose run migrate …`): its
+    pg_dump and pg_restore must be of the server's major version. A newer client writes
+    dumps an older server may refuse; an older one refuses to dump a newer server."""
+    import yaml
+
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    base = next(line.split()[1] for line in dockerfile.splitlines() if line.startswith("FROM "))
+    release = base.rsplit("-", 1)[-1]
+    assert release in POSTGRESQL_CLIENT_OF, f"{base}: pin the Debian release"
+    assert "postgresql-client" in dockerfile
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    server = compose["services"]["postgres"]["image"]
+    assert server == f"postgres:{POSTGRESQL_CLIENT_OF[release]}", (base, server)
