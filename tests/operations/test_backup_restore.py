@@ -24,9 +24,10 @@ from accounts.roles import Role
 from audit.log import record
 from audit.models import AccessEvent, Action, ChainHead
 from casework.models import BreakGlass, Case, Person, RouteLeg
+from config.environment import generate_keys
 from destinations.models import DestinationRisk, Extradites
 from operations import backup
-from privacy.canary import problem as lay_key_canary
+from privacy import canary
 from privacy.fields import DecryptionError
 from tests.conftest import APP_LOGIN, OWNER
 from tests.factories import AuthenticatorFactory, TeamFactory, role_group
@@ -40,7 +41,9 @@ def seed_every_encrypted_model() -> None:
     """The demo data, and a row of every model with encrypted fields that it leaves empty."""
     role_group(Role.ADMIN)  # the roles' groups, made again after another test's flush
     call_command("seed_demo", cases=12, teams=2, seed=1, stdout=StringIO(), stderr=StringIO())
-    lay_key_canary()
+    # What the first process to start lays: the key canary, the blind-index key's record.
+    canary.problem()
+    canary.blind_index_problem()
     case = Case.objects.order_by("pk").first()
     admin = User.objects.get(username="demo-admin")
     volunteer = User.objects.get(username="demo-volunteer")
@@ -210,6 +213,35 @@ def test_the_restore_drill_reads_every_encrypted_value_and_verifies_the_chain(ma
     verified = manage(new_database, "verify_audit")
     assert verified.returncode == 0, verified.stderr[-3000:]
     assert "Audit chain intact" in verified.stdout
+
+
+def test_a_restore_under_another_field_key_says_the_data_cannot_be_read(made, new_database):
+    from cryptography.fernet import Fernet
+
+    new_database["FIELD_ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    restored = manage(new_database, "restore", str(made))
+    assert restored.returncode == 1
+    assert "the configured keys do not fit it" in restored.stderr
+    assert "FIELD_ENCRYPTION_KEY does not decrypt" in restored.stderr
+    assert "Traceback" not in restored.stderr
+
+
+def test_a_lost_blind_index_key_is_rebuilt_after_the_restore(made, new_database):
+    """The search indexes are the one thing a new key can make again: the restore goes
+    through, says what to run, and rotate_keys --blind-index brings them to the new key."""
+    new_database["BLIND_INDEX_KEY"] = generate_keys()["BLIND_INDEX_KEY"]
+    restored = manage(new_database, "restore", str(made))
+    assert restored.returncode == 0, restored.stderr[-3000:]
+    assert "rotate_keys --blind-index" in restored.stderr
+    rebuilt = manage(new_database, "rotate_keys", "--blind-index")
+    assert rebuilt.returncode == 0, rebuilt.stderr[-3000:]
+    checked = manage(
+        new_database,
+        "shell",
+        "-c",
+        "from privacy.canary import blind_index_problem; print('PROBLEM', blind_index_problem())",
+    )
+    assert "PROBLEM None" in checked.stdout, checked.stderr[-3000:]
 
 
 def test_a_backup_is_a_dump_and_a_manifest_and_holds_no_key(made):

@@ -21,14 +21,6 @@ class Command(BaseCommand):
             action="store_true",
             help="Replace everything the database holds (every table in it).",
         )
-        parser.add_argument(
-            "--unverified",
-            action="store_true",
-            help=(
-                "Restore although no configured AUDIT_KEY verifies the manifest: only when "
-                "the audit key it was made under is lost."
-            ),
-        )
 
     def handle(self, *args, **options):
         started = time.perf_counter()
@@ -36,7 +28,6 @@ class Command(BaseCommand):
             restored = backup_restore(
                 directory=options["directory"],
                 replace=options["force"],
-                unverified=options["unverified"],
             )
         except BackupError as error:
             raise CommandError(str(error)) from None
@@ -58,6 +49,8 @@ class Command(BaseCommand):
                 f"The backup has {len(restored.unknown)} migrations this code does not know "
                 f"(the first {name}): it was made by a newer version; run that version."
             )
+        if restored.index_problem:
+            self.stderr.write(restored.index_problem)
         if restored.unapplied:
             self.stdout.write(
                 f"This code has {len(restored.unapplied)} migrations the backup had not run: "
