@@ -57,6 +57,9 @@ DUMPS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
 # chain link or a checkpoint line, which are MACs under the same key.
 MAC_LABEL = b"safe-passage backup manifest\x00"
 READ_CHUNK = 1 << 20
+CLIENT_MISSING = (
+    "install the PostgreSQL client of the server's major version (Debian: postgresql-client)."
+)
 
 
 class BackupError(Exception):
@@ -249,11 +252,14 @@ def _refuse_keys_in(directory: Path) -> None:
             with path.open("rb") as handle:
                 _refuse_keys_read(handle, path.name)
             continue
-        reader = subprocess.Popen(  # noqa: S603
-            ["pg_restore", "--file=-", str(path)],  # noqa: S607
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-        )
+        try:
+            reader = subprocess.Popen(  # noqa: S603
+                ["pg_restore", "--file=-", str(path)],  # noqa: S607
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except FileNotFoundError:
+            raise BackupError(f"pg_restore is not installed: {CLIENT_MISSING}") from None
         try:
             _refuse_keys_read(reader.stdout, path.name)
         except BaseException:
@@ -587,9 +593,6 @@ def _run_client(command: list[str], login: dict) -> None:
             [*arguments, *command[1:]], env=environment, capture_output=True, text=True, check=False
         )
     except FileNotFoundError:
-        raise BackupError(
-            f"{command[0]} is not installed: install the PostgreSQL client of the server's "
-            "major version (Debian: postgresql-client)."
-        ) from None
+        raise BackupError(f"{command[0]} is not installed: {CLIENT_MISSING}") from None
     if done.returncode != 0:
         raise BackupError(f"{command[0]} failed: {done.stderr.strip()[-2000:]}")
