@@ -1,6 +1,8 @@
 # Safe Passage production image: gunicorn serves the app; the same image runs the Celery
 # worker and beat (see docker-compose.yml). Configuration comes from the environment only.
-FROM python:3.11-slim
+# Debian 12 (bookworm), pinned: its postgresql-client is 15, the major version of the
+# database in docker-compose.yml, for `manage.py backup` and `restore` (pg_dump, pg_restore).
+FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -8,6 +10,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     SAFE_PASSAGE_MODE=production
 
 WORKDIR /app
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, so a code change does not reinstall them. pyproject.toml lists no
 # packages: `pip install .` installs the dependencies only; the code is copied in below.

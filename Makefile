@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The embedded default: SQLite and Celery's filesystem broker under var/, keys generated once.
 export SAFE_PASSAGE_MODE ?= embedded
 
-.PHONY: run test lint format migrations-check messages clean-venv bench-dispatcher bench-audit bench
+.PHONY: run test lint format migrations-check messages clean-venv bench-dispatcher bench-audit bench-restore bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ bench-dispatcher: $(VENV)/.installed-test
 # Needs DATABASE_URL pointing at PostgreSQL; see tests/bench/audit.py.
 bench-audit: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench.audit
+
+# Needs DATABASE_URL pointing at PostgreSQL (one role that may create databases); see
+# tests/bench/restore.py.
+bench-restore: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench.restore
 
 # Pages at 1,000 and 100,000 cases against a floor page, with gunicorn and wrk (apt-get
 # install wrk); needs PostgreSQL on 127.0.0.1:5432; see tests/bench/pages.py.

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "destinations",
     "casework",
     "intake",
+    "operations",
 ]
 
 MIDDLEWARE = [

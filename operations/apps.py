@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OperationsConfig(AppConfig):
+    """Tools for whoever runs the site that walk every app: backup and restore. No models."""
+
+    name = "operations"
