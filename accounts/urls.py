@@ -29,5 +29,5 @@ urlpatterns = [
         name="member_password_reset",
     ),
     path("link/set/", views.link_set_password, name="link_set"),
-    path("link/<str:token>/", views.link_open, name="link"),
+    path("link/<slug:token>/", views.link_open, name="link"),
 ]

@@ -123,6 +123,17 @@ def timeline_add(case: Case, by: User | None, kind: str, **fields) -> CaseEvent:
     return CaseEvent.objects.create(case=case, actor=by, kind=kind, version=case.version, **fields)
 
 
+def _conflict(case: Case, expected_version: int) -> CaseConflict:
+    """The case as it is now, with what happened to it since `expected_version`."""
+    fresh = Case.objects.get(pk=case.pk)
+    events = list(
+        fresh.events.filter(version__gt=expected_version)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    return CaseConflict(fresh, events)
+
+
 def _claim_version(case: Case, expected_version: int, **fields) -> None:
     """Moves the case to the next version, or raises CaseConflict if someone was first.
 
@@ -133,13 +144,7 @@ def _claim_version(case: Case, expected_version: int, **fields) -> None:
         version=F("version") + 1, updated_at=timezone.now(), **fields
     )
     if not claimed:
-        fresh = Case.objects.get(pk=case.pk)
-        events = list(
-            fresh.events.filter(version__gt=expected_version)
-            .select_related("actor")
-            .order_by("created_at", "id")
-        )
-        raise CaseConflict(fresh, events)
+        raise _conflict(case, expected_version)
     case.version = expected_version + 1
     for name, value in fields.items():
         setattr(case, name, value)
@@ -204,6 +209,11 @@ def case_transition(
     """
     if not permissions.can_work_case(by, case):
         raise PermissionDenied
+    if case.version != expected_version:
+        # Checked before the workflow: a move asked from an outdated page may look wrong
+        # only because someone moved the case since ("cannot move from On hold to On
+        # hold"). The UPDATE below still settles a race between two current pages.
+        raise _conflict(case, expected_version)
     problems = workflow.move_problems(
         case,
         to_stage,

@@ -1,8 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from config import floor
+from config.converters import CountryCodeConverter, ReferenceConverter
+
+# Registered before the apps' URLconfs below are included (and imported).
+register_converter(ReferenceConverter, "ref")
+register_converter(CountryCodeConverter, "country")
 
 urlpatterns = [
     path("", include("casework.urls")),

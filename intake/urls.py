@@ -7,5 +7,5 @@ app_name = "intake"
 urlpatterns = [
     path("", views.intake_queue, name="queue"),
     path("new/", views.intake_new, name="new"),
-    path("<str:reference>/", views.intake_detail, name="detail"),
+    path("<ref:reference>/", views.intake_detail, name="detail"),
 ]

@@ -17,6 +17,8 @@ BEFORE_SECOND_FACTOR = {"accounts:login", "accounts:verify", "accounts:enrol", "
 # A password link's pages: without a live link they answer 404, signed in or not.
 LINK_PAGES = {"accounts:link", "accounts:link_set"}
 SAMPLES = ["1", "accounts", "user", "team", "C-2026-00001", str(uuid.uuid4()), "x"]
+# Our path converters (config/converters.py) take nothing else.
+CONVERTER_SAMPLES = {"ref": "C-2026-00001", "country": "GE"}
 
 
 def walk(patterns, prefix="", namespace=""):
@@ -32,7 +34,7 @@ def sample_url(route: str) -> str:
     """A concrete path for a route, with each parameter filled by a value it accepts."""
     route = route.lstrip("^").rstrip("$").replace("\\Z", "").replace("$", "").replace("^", "")
     route = re.sub(r"<(?:int:)?\w+>", "1", route)
-    route = re.sub(r"<(?:\w+:)\w+>", "x", route)
+    route = re.sub(r"<(\w+):\w+>", lambda match: CONVERTER_SAMPLES.get(match[1], "x"), route)
 
     def fill(match: re.Match) -> str:
         body = match.group(2)

@@ -20,7 +20,7 @@ def case_url_names() -> list[str]:
     for entry in resolver.url_patterns:
         if getattr(entry, "namespace", None) == "casework":
             for pattern in entry.url_patterns:
-                if isinstance(pattern, URLPattern) and "<str:reference>" in str(pattern.pattern):
+                if isinstance(pattern, URLPattern) and "<ref:reference>" in str(pattern.pattern):
                     names.append(f"casework:{pattern.name}")
     return names
 

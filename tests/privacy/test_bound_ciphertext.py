@@ -258,6 +258,9 @@ def test_the_alert_becomes_an_urgent_notification_for_the_admins(
     assert "Encrypted value found out of its place" in html
     assert f"casework.person.legal_name row {my_case.person_id}" in html
     assert THEIRS not in html and MINE not in html
+    # The inbox links it to the alerts page (its subject is no case reference).
+    inbox = verified_client(admin_user).get(reverse("casework:inbox")).content.decode()
+    assert f'<a href="{reverse("audit:alerts")}">security alerts</a>' in inbox
 
 
 def test_opening_it_again_within_the_hour_raises_no_second_alert(
