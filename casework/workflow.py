@@ -1,50 +1,70 @@
-"""The case workflow as data, and the one function that judges a move.
+"""The case workflow as one table, and the one function that judges a move.
 
     new → screening → planning → preparation → in_transit → crossing → arrived → follow_up
-    any open stage ⇄ on_hold (from in_transit or crossing, by the coordinator only); any
-    stage → closed (with an outcome); a step back is allowed with a reason (plan failed:
-    crossing → planning, …)
+    any open stage ⇄ on_hold (back to the stage it was held from); any stage → closed (with
+    an outcome); a step back is allowed with a reason (plan failed: crossing → planning, …)
+
+`STAGES` holds one row per stage, to be read top to bottom like the group's policy:
+- `order`: the stage's place on the forward path (on hold and closed are off it);
+- `entry` / `exit`: what must hold on the case before it may enter the stage (any move),
+  and before it may leave it forward;
+- `approver`: who must make a move into the stage (the team's coordinator, or anyone who
+  may work the case);
+- `on_the_road`: the person is travelling. A hold from here needs the team's coordinator
+  (it would quiet the journey's alarms), and a case held from here is still watched as if
+  it were here: its pending check-ins stay (casework.reminders) and its silence limit runs
+  on (casework.lost_contact);
+- `warn_leaving`: a forward move out commits the person to the destination (tickets
+  bought, then the journey begun), so a wanted person headed for a country the register
+  marks as extraditing must confirm "I have seen the warning";
+- `time_limit`: how long a case may sit here before its assignee is reminded;
+- `silence_limit`: how long without a logged contact or check-in before the case is
+  flagged as lost contact. None turns a limit off.
+
+Settings change numbers only: `STAGE_TIME_LIMIT_HOURS` and `LOST_CONTACT_HOURS` hold the
+hours a deployment sets (`STAGE_TIME_LIMIT_HOURS_<STAGE>`, `LOST_CONTACT_HOURS_<STAGE>`;
+0 turns the limit off), and `rule(stage)` is the row with them applied. Read rows through
+`rule`, never `STAGES[...]` directly, where a limit matters.
 
 Views never decide transitions: they ask `move_problems` (or `moves_for`) and the service
 `case_transition` asks it again before saving.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import timedelta
 
+from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from casework.models import Case, EventKind, Outcome, Stage
 from destinations.models import DestinationRisk
 from destinations.selectors import warning_for
-
-FORWARD = (
-    Stage.NEW,
-    Stage.SCREENING,
-    Stage.PLANNING,
-    Stage.PREPARATION,
-    Stage.IN_TRANSIT,
-    Stage.CROSSING,
-    Stage.ARRIVED,
-    Stage.FOLLOW_UP,
-)
-OPEN_STAGES = frozenset(FORWARD)
-
-# Entering these needs the team's coordinator (the risky stages, and closing).
-COORDINATOR_ENTRY = frozenset({Stage.IN_TRANSIT, Stage.CROSSING, Stage.CLOSED})
-
-# The person is on the road. A hold from here needs the team's coordinator: it would quiet
-# the journey's alarms. A case held from here is still watched as if it were there: its
-# pending check-ins stay (casework.reminders) and its silence limit runs on
-# (casework.lost_contact).
-ON_THE_ROAD = frozenset({Stage.IN_TRANSIT, Stage.CROSSING})
 
 
 @dataclass(frozen=True)
 class Requirement:
     """Something that must hold on the case; `check` reads the case, never the request."""
 
-    label: str
-    check: object  # Callable[[Case], bool]; kept loose so the table reads as a table
+    label: str | Promise
+    check: Callable[[Case], bool]
+
+
+@dataclass(frozen=True)
+class StageRule:
+    """One row of the table; see the module's docstring for what each column means."""
+
+    stage: Stage
+    order: int | None
+    entry: tuple[Requirement, ...] = ()
+    exit: tuple[Requirement, ...] = ()
+    approver: Role | None = None
+    on_the_road: bool = False
+    warn_leaving: bool = False
+    time_limit: timedelta | None = None
+    silence_limit: timedelta | None = None
 
 
 def _has_arrival_check_in(case: Case) -> bool:
@@ -53,40 +73,115 @@ def _has_arrival_check_in(case: Case) -> bool:
     ).exists()
 
 
-# What must be done before a case may leave each stage (forward moves only).
-EXIT_REQUIREMENTS: dict[Stage, tuple[Requirement, ...]] = {
-    Stage.NEW: (Requirement(_("an assignee"), lambda case: case.assignee_id is not None),),
-    Stage.SCREENING: (
-        Requirement(_("a category"), lambda case: bool(case.person.category)),
-        Requirement(_("risk flags reviewed"), lambda case: case.risk_reviewed_at is not None),
-    ),
-    Stage.PLANNING: (
-        Requirement(_("a destination country"), lambda case: bool(case.destination_country)),
-        Requirement(_("a route summary"), lambda case: bool(case.route_summary)),
-    ),
-    Stage.PREPARATION: (
-        Requirement(_("the readiness checklist"), lambda case: case.readiness_confirmed),
-    ),
-    Stage.ARRIVED: (Requirement(_("an arrival check-in"), _has_arrival_check_in),),
-}
+def _has_crossing_window(case: Case) -> bool:
+    return case.crossing_window_start is not None and case.crossing_window_end is not None
 
-# What must hold before a case may enter a stage.
-ENTRY_REQUIREMENTS: dict[Stage, tuple[Requirement, ...]] = {
-    Stage.CROSSING: (
-        Requirement(
-            _("a planned crossing window"),
-            lambda case: (
-                case.crossing_window_start is not None and case.crossing_window_end is not None
-            ),
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+
+STAGES: dict[Stage, StageRule] = {
+    # Waits for triage and its own reminders: no silence limit.
+    Stage.NEW: StageRule(
+        Stage.NEW,
+        order=0,
+        exit=(Requirement(_("an assignee"), lambda case: case.assignee_id is not None),),
+        time_limit=24 * HOUR,
+    ),
+    Stage.SCREENING: StageRule(
+        Stage.SCREENING,
+        order=1,
+        exit=(
+            Requirement(_("a category"), lambda case: bool(case.person.category)),
+            Requirement(_("risk flags reviewed"), lambda case: case.risk_reviewed_at is not None),
         ),
+        time_limit=72 * HOUR,
+        silence_limit=14 * DAY,
     ),
+    Stage.PLANNING: StageRule(
+        Stage.PLANNING,
+        order=2,
+        exit=(
+            Requirement(_("a destination country"), lambda case: bool(case.destination_country)),
+            Requirement(_("a route summary"), lambda case: bool(case.route_summary)),
+        ),
+        warn_leaving=True,
+        time_limit=7 * DAY,
+        silence_limit=14 * DAY,
+    ),
+    Stage.PREPARATION: StageRule(
+        Stage.PREPARATION,
+        order=3,
+        exit=(Requirement(_("the readiness checklist"), lambda case: case.readiness_confirmed),),
+        warn_leaving=True,
+        time_limit=7 * DAY,
+        silence_limit=7 * DAY,
+    ),
+    Stage.IN_TRANSIT: StageRule(
+        Stage.IN_TRANSIT,
+        order=4,
+        approver=Role.COORDINATOR,
+        on_the_road=True,
+        time_limit=72 * HOUR,
+        silence_limit=24 * HOUR,
+    ),
+    Stage.CROSSING: StageRule(
+        Stage.CROSSING,
+        order=5,
+        entry=(Requirement(_("a planned crossing window"), _has_crossing_window),),
+        approver=Role.COORDINATOR,
+        on_the_road=True,
+        time_limit=48 * HOUR,
+        silence_limit=24 * HOUR,
+    ),
+    Stage.ARRIVED: StageRule(
+        Stage.ARRIVED,
+        order=6,
+        exit=(Requirement(_("an arrival check-in"), _has_arrival_check_in),),
+        time_limit=72 * HOUR,
+        silence_limit=72 * HOUR,
+    ),
+    Stage.FOLLOW_UP: StageRule(
+        Stage.FOLLOW_UP,
+        order=7,
+        time_limit=30 * DAY,
+        silence_limit=60 * DAY,
+    ),
+    # A deliberate pause: no silence limit of its own (one held from the road keeps that
+    # stage's, see on_the_road).
+    Stage.ON_HOLD: StageRule(Stage.ON_HOLD, order=None, time_limit=14 * DAY),
+    Stage.CLOSED: StageRule(Stage.CLOSED, order=None, approver=Role.COORDINATOR),
 }
 
 
-# Forward moves out of these stages commit the person to the destination (tickets bought,
-# then the journey begun): for a person on a wanted list headed for a country the register
-# marks as extraditing, each needs an explicit "I have seen the warning".
-WARN_LEAVING = frozenset({Stage.PLANNING, Stage.PREPARATION})
+def _hours(overrides: dict[str, int], stage: Stage, default: timedelta | None) -> timedelta | None:
+    hours = overrides.get(stage)
+    if hours is None:
+        return default
+    return timedelta(hours=hours) if hours else None
+
+
+def rule(stage: str) -> StageRule:
+    """The row for `stage` with this deployment's numbers (settings override only these)."""
+    row = STAGES[Stage(stage)]
+    return replace(
+        row,
+        time_limit=_hours(settings.STAGE_TIME_LIMIT_HOURS, row.stage, row.time_limit),
+        silence_limit=_hours(settings.LOST_CONTACT_HOURS, row.stage, row.silence_limit),
+    )
+
+
+# Read-only views of the table, for callers that want a sequence or a set.
+FORWARD: tuple[Stage, ...] = tuple(
+    row.stage
+    for row in sorted(
+        (row for row in STAGES.values() if row.order is not None), key=lambda row: row.order
+    )
+)
+OPEN_STAGES = frozenset(FORWARD)
+COORDINATOR_ENTRY = frozenset(
+    stage for stage, row in STAGES.items() if row.approver == Role.COORDINATOR
+)
+ON_THE_ROAD = frozenset(stage for stage, row in STAGES.items() if row.on_the_road)
 
 
 def destination_warning(case: Case) -> DestinationRisk | None:
@@ -105,7 +200,7 @@ def destination_warning(case: Case) -> DestinationRisk | None:
 def needs_warning_seen(case: Case, target: Stage) -> bool:
     current = Stage(case.stage)
     return (
-        current in WARN_LEAVING
+        STAGES[current].warn_leaving
         and is_forward(current, target)
         and destination_warning(case) is not None
     )
@@ -182,16 +277,16 @@ def move_problems(
                 "to": target.label,
             }
         ]
+    leaving, entering = STAGES[current], STAGES[target]
     problems = []
-    if target in COORDINATOR_ENTRY and not is_coordinator:
+    if entering.approver == Role.COORDINATOR and not is_coordinator:
         problems.append(str(_("Only the team's coordinator can approve this move.")))
-    if target == Stage.ON_HOLD and current in ON_THE_ROAD and not is_coordinator:
+    if target == Stage.ON_HOLD and leaving.on_the_road and not is_coordinator:
         problems.append(str(ROAD_HOLD_NEEDS_COORDINATOR))
+    requirements = entering.entry
     if is_forward(current, target):
-        for requirement in EXIT_REQUIREMENTS.get(current, ()):
-            if not requirement.check(case):
-                problems.append(str(_("Needs %(what)s first.")) % {"what": requirement.label})
-    for requirement in ENTRY_REQUIREMENTS.get(target, ()):
+        requirements = leaving.exit + requirements
+    for requirement in requirements:
         if not requirement.check(case):
             problems.append(str(_("Needs %(what)s first.")) % {"what": requirement.label})
     if needs_reason(case, target) and not reason.strip():
