@@ -2,7 +2,8 @@
 the next logged contact or check-in.
 
 Raised when either holds for an open case:
-- silence: no contact or check-in for `LOST_CONTACT_HOURS[stage]` hours, counted from the
+- silence: no contact or check-in for the stage's silence limit (the stage table in
+  casework/workflow.py, numbers overridden by `LOST_CONTACT_HOURS_<STAGE>`), counted from the
   last one logged, or from entering the stage if that is later (a stage move is made right
   after talking to the person; a case just moved on must not be flagged for the old silence).
   A case held from in transit or crossing is still on the road: it keeps that stage's limit;
@@ -15,9 +16,8 @@ urgent reminder that the dispatcher turns into notifications for the assignee an
 case's coordinator (the team's coordinators when it has none).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -26,6 +26,7 @@ from django.utils.translation import gettext_noop
 from accounts.models import User
 from audit.log import record
 from audit.models import Action
+from casework import workflow
 from casework.models import (
     Case,
     CaseEvent,
@@ -35,7 +36,6 @@ from casework.models import (
     ReminderState,
     Stage,
 )
-from casework.workflow import ON_THE_ROAD
 
 SWEEP_BATCH = 500
 CHECK_IN_KINDS = (ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN)
@@ -56,13 +56,14 @@ def silent_cases(now: datetime) -> Q:
     limit of its own, the shorter wins).
     """
     silent = Q(pk__in=[])
-    for stage, hours in settings.LOST_CONTACT_HOURS.items():
-        if not hours:
+    for stage in Stage:
+        row = workflow.rule(stage)
+        if row.silence_limit is None:
             continue
-        cutoff = now - timedelta(hours=hours)
+        cutoff = now - row.silence_limit
         quiet = Q(last_contact_at__isnull=True) | Q(last_contact_at__lte=cutoff)
         silent |= Q(stage=stage, stage_entered_at__lte=cutoff) & quiet
-        if stage in ON_THE_ROAD:
+        if row.on_the_road:
             entered_since = CaseEvent.objects.filter(
                 case=OuterRef("pk"), kind=EventKind.STAGE, to_stage=stage, created_at__gt=cutoff
             )

@@ -18,7 +18,7 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import lost_contact
+from casework import lost_contact, workflow
 from casework.models import (
     Case,
     Heartbeat,
@@ -35,8 +35,8 @@ DISPATCH_BATCH = 500
 
 
 def stage_limit(stage: str) -> timedelta | None:
-    hours = settings.STAGE_TIME_LIMIT_HOURS.get(stage)
-    return timedelta(hours=hours) if hours else None
+    """The stage's time limit, from the stage table (casework.workflow); None: no limit."""
+    return workflow.rule(stage).time_limit
 
 
 def _pending(case: Case, *kinds: str) -> QuerySet[Reminder]:
