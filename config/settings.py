@@ -420,40 +420,65 @@ CELERY_BEAT_SCHEDULE["purge-expired-addresses"] = {
 }
 
 # Reminders ------------------------------------------------------------------------------
-# How long a case may sit in each stage before its assignee is reminded (hours).
-STAGE_TIME_LIMIT_HOURS = {
-    "new": 24,
-    "screening": 72,
-    "planning": 7 * 24,
-    "preparation": 7 * 24,
-    "in_transit": 72,
-    "crossing": 48,
-    "arrived": 72,
-    "follow_up": 30 * 24,
-    "on_hold": 14 * 24,
-}
+# Stage limits: each stage's time limit (how long a case may sit there before its assignee
+# is reminded) and silence limit (how long without a logged contact or check-in, counted
+# from the last one or from entering the stage if later, before the case is flagged as lost
+# contact; a missed crossing or transit check-in flags it at once) are rows of the stage
+# table, casework/workflow.py. These hold only the numbers a deployment changes, in hours;
+# 0 turns the limit off for the stage.
+
+
+def _stage_hours(prefix: str, raw: dict[str, str]) -> dict[str, int]:
+    """The stages whose `<prefix>_<STAGE>` is set, with its hours (a whole number, 0 or more)."""
+    hours = {}
+    for stage, value in raw.items():
+        if not value:
+            continue
+        try:
+            hours[stage] = int(value)
+        except ValueError:
+            hours[stage] = -1
+        if hours[stage] < 0:
+            raise ConfigurationError(
+                f"{prefix}_{stage.upper()} must be a whole number of hours, 0 or more, "
+                f"not {value!r}."
+            )
+    return hours
+
+
+STAGE_TIME_LIMIT_HOURS = _stage_hours(
+    "STAGE_TIME_LIMIT_HOURS",
+    {
+        "new": env_str("STAGE_TIME_LIMIT_HOURS_NEW", ""),
+        "screening": env_str("STAGE_TIME_LIMIT_HOURS_SCREENING", ""),
+        "planning": env_str("STAGE_TIME_LIMIT_HOURS_PLANNING", ""),
+        "preparation": env_str("STAGE_TIME_LIMIT_HOURS_PREPARATION", ""),
+        "in_transit": env_str("STAGE_TIME_LIMIT_HOURS_IN_TRANSIT", ""),
+        "crossing": env_str("STAGE_TIME_LIMIT_HOURS_CROSSING", ""),
+        "arrived": env_str("STAGE_TIME_LIMIT_HOURS_ARRIVED", ""),
+        "follow_up": env_str("STAGE_TIME_LIMIT_HOURS_FOLLOW_UP", ""),
+        "on_hold": env_str("STAGE_TIME_LIMIT_HOURS_ON_HOLD", ""),
+    },
+)
+LOST_CONTACT_HOURS = _stage_hours(
+    "LOST_CONTACT_HOURS",
+    {
+        "new": env_str("LOST_CONTACT_HOURS_NEW", ""),
+        "screening": env_str("LOST_CONTACT_HOURS_SCREENING", ""),
+        "planning": env_str("LOST_CONTACT_HOURS_PLANNING", ""),
+        "preparation": env_str("LOST_CONTACT_HOURS_PREPARATION", ""),
+        "in_transit": env_str("LOST_CONTACT_HOURS_IN_TRANSIT", ""),
+        "crossing": env_str("LOST_CONTACT_HOURS_CROSSING", ""),
+        "arrived": env_str("LOST_CONTACT_HOURS_ARRIVED", ""),
+        "follow_up": env_str("LOST_CONTACT_HOURS_FOLLOW_UP", ""),
+        "on_hold": env_str("LOST_CONTACT_HOURS_ON_HOLD", ""),
+    },
+)
 INTAKE_TRIAGE_LIMIT_HOURS = env_int("INTAKE_TRIAGE_LIMIT_HOURS", 24)
 # After the planned crossing window closes, how long before a missing "we are safe" alarms.
 CROSSING_GRACE_HOURS = env_int("CROSSING_GRACE_HOURS", 6)
 # While in transit, a check-in is expected this often (hours); 0 turns it off.
 TRANSIT_CHECK_IN_HOURS = env_int("TRANSIT_CHECK_IN_HOURS", 12)
-# Lost contact: silence this long in a stage (hours since the last logged contact or
-# check-in, or since the case entered the stage if that is later) raises the flag; 0 turns
-# it off for the stage. A missed crossing or transit check-in raises it at once too.
-# New cases wait for triage and their own reminders; on hold is a deliberate pause.
-LOST_CONTACT_HOURS = {
-    "new": env_int("LOST_CONTACT_HOURS_NEW", 0),
-    "screening": env_int("LOST_CONTACT_HOURS_SCREENING", 14 * 24),
-    "planning": env_int("LOST_CONTACT_HOURS_PLANNING", 14 * 24),
-    "preparation": env_int("LOST_CONTACT_HOURS_PREPARATION", 7 * 24),
-    "in_transit": env_int("LOST_CONTACT_HOURS_IN_TRANSIT", 24),
-    "crossing": env_int("LOST_CONTACT_HOURS_CROSSING", 24),
-    "arrived": env_int("LOST_CONTACT_HOURS_ARRIVED", 72),
-    "follow_up": env_int("LOST_CONTACT_HOURS_FOLLOW_UP", 60 * 24),
-    "on_hold": env_int("LOST_CONTACT_HOURS_ON_HOLD", 0),
-}
-if any(hours < 0 for hours in LOST_CONTACT_HOURS.values()):
-    raise ConfigurationError("LOST_CONTACT_HOURS_* must be whole numbers of hours, 0 or more.")
 
 # Retention ------------------------------------------------------------------------------
 # Personal data of a closed case with no work on it for this many days (and of a request

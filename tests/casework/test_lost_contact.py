@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from casework import reminders, services
+from casework import reminders, services, workflow
 from casework.models import (
     Case,
     CaseEvent,
@@ -45,8 +45,8 @@ def fresh(case):
     return case
 
 
-def test_silence_longer_than_the_stage_allows_raises_lost_contact(case, settings):
-    limit = settings.LOST_CONTACT_HOURS["planning"]
+def test_silence_longer_than_the_stage_allows_raises_lost_contact(case):
+    limit = workflow.rule(Stage.PLANNING).silence_limit // timedelta(hours=1)
     reminders.dispatch_due(now=hours(limit - 1))
     assert fresh(case).lost_contact_at is None
     reminders.dispatch_due(now=hours(limit + 1))

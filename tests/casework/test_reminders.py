@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from casework import reminders, services
+from casework import reminders, services, workflow
 from casework.models import (
     EventKind,
     Notification,
@@ -54,13 +54,13 @@ def move(case, stage, by, **extra):
     )
 
 
-def test_opening_a_case_schedules_its_first_overdue_reminder(coordinator, team, settings):
+def test_opening_a_case_schedules_its_first_overdue_reminder(coordinator, team):
     request = intake_log(
         by=coordinator, team=team, channel="phone", received_at=timezone.now(), contact="@a"
     )
     case = intake_accept(request=request, by=coordinator)
     reminder = pending(case, ReminderKind.STAGE_OVERDUE).get()
-    expected = timezone.now() + timedelta(hours=settings.STAGE_TIME_LIMIT_HOURS["new"])
+    expected = timezone.now() + workflow.rule(Stage.NEW).time_limit
     assert abs(reminder.due_at - expected) < timedelta(seconds=30)
 
 

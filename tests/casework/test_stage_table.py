@@ -1,13 +1,22 @@
 """The stage table in casework/workflow.py: one row per stage, consistent with the moves the
 workflow allows, and settings that change its numbers and nothing else."""
 
+import json
+import os
+import re
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
+
+import pytest
 
 from accounts.roles import Role
 from casework.models import Case, Stage
 from casework.workflow import FORWARD, STAGES, rule, targets_from
 
+ROOT = Path(__file__).resolve().parents[2]
 OFF_THE_PATH = {Stage.ON_HOLD, Stage.CLOSED}
 
 
@@ -78,3 +87,83 @@ def test_a_setting_changes_that_number_of_that_stage_only(settings):
         Stage.ON_HOLD: replace(STAGES[Stage.ON_HOLD], silence_limit=timedelta(hours=36)),
     }
     assert {stage: rule(stage) for stage in Stage} == {**STAGES, **changed}
+
+
+READ_LIMITS = """
+import json, django
+django.setup()
+from django.conf import settings
+from casework.models import Stage
+from casework.workflow import rule
+hours = lambda limit: None if limit is None else limit // __import__("datetime").timedelta(hours=1)
+print(json.dumps({
+    "settings": [settings.STAGE_TIME_LIMIT_HOURS, settings.LOST_CONTACT_HOURS],
+    "rows": {s.value: [hours(rule(s).time_limit), hours(rule(s).silence_limit)] for s in Stage},
+}))
+"""
+
+
+def read_limits(tmp_path: Path, **variables: str) -> subprocess.CompletedProcess:
+    stripped = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("STAGE_TIME_LIMIT_HOURS_", "LOST_CONTACT_HOURS_"))
+    }
+    env = {
+        **stripped,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SAFE_PASSAGE_MODE": "embedded",
+        "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
+        **variables,
+    }
+    env.pop("DATABASE_URL", None)
+    env.pop("DATABASE_OWNER_URL", None)
+    return subprocess.run(
+        [sys.executable, "-c", READ_LIMITS],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_environment_variables_override_the_tables_numbers_only(tmp_path):
+    default = read_limits(tmp_path)
+    assert default.returncode == 0, default.stderr
+    assert json.loads(default.stdout)["settings"] == [{}, {}]
+    result = read_limits(
+        tmp_path, STAGE_TIME_LIMIT_HOURS_CROSSING="5", LOST_CONTACT_HOURS_PLANNING="0"
+    )
+    assert result.returncode == 0, result.stderr
+    read = json.loads(result.stdout)
+    assert read["settings"] == [{"crossing": 5}, {"planning": 0}]
+    expected = json.loads(default.stdout)["rows"]
+    expected["crossing"][0], expected["planning"][1] = 5, None
+    assert read["rows"] == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "a day"])
+def test_a_limit_that_is_not_whole_hours_stops_the_start(tmp_path, value):
+    result = read_limits(tmp_path, LOST_CONTACT_HOURS_CROSSING=value)
+    assert result.returncode != 0
+    assert "LOST_CONTACT_HOURS_CROSSING must be a whole number of hours" in result.stderr
+
+
+def test_env_example_shows_the_tables_defaults():
+    shown = dict(
+        re.findall(
+            r"^# ((?:STAGE_TIME_LIMIT|LOST_CONTACT)_HOURS_\w+)=(\d+)$",
+            (ROOT / ".env.example").read_text(),
+            re.MULTILINE,
+        )
+    )
+    hours = {}
+    for stage in set(Stage) - {Stage.CLOSED}:
+        row, name = STAGES[stage], stage.value.upper()
+        for prefix, limit in (
+            ("STAGE_TIME_LIMIT_HOURS", row.time_limit),
+            ("LOST_CONTACT_HOURS", row.silence_limit),
+        ):
+            hours[f"{prefix}_{name}"] = str(limit // timedelta(hours=1) if limit else 0)
+    assert shown == hours

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AccessEvent, Action
-from casework import reminder_services, reminders, retention, services
+from casework import reminder_services, reminders, retention, services, workflow
 from casework.models import (
     Case,
     CaseEvent,
@@ -352,8 +352,8 @@ def hold(case, by):
 def test_a_case_held_from_transit_goes_silent_past_the_transit_limit(
     team, volunteer, coordinator, settings
 ):
-    limit = settings.LOST_CONTACT_HOURS["in_transit"]
-    assert settings.LOST_CONTACT_HOURS["on_hold"] == 0  # on hold is off by default
+    limit = workflow.rule(Stage.IN_TRANSIT).silence_limit // timedelta(hours=1)
+    assert workflow.rule(Stage.ON_HOLD).silence_limit is None  # on hold is off by default
     case = road_case(Stage.IN_TRANSIT, team=team, volunteer=volunteer, coordinator=coordinator)
     Reminder.objects.filter(case=case, kind=ReminderKind.TRANSIT_CHECK_IN).delete()
     hold(case, coordinator)
@@ -366,7 +366,7 @@ def test_a_case_held_from_transit_goes_silent_past_the_transit_limit(
 
 
 def test_the_hold_restarts_no_silence_clock(team, volunteer, coordinator, settings):
-    limit = settings.LOST_CONTACT_HOURS["crossing"]
+    limit = workflow.rule(Stage.CROSSING).silence_limit // timedelta(hours=1)
     case = road_case(
         Stage.CROSSING,
         team=team,
@@ -381,7 +381,7 @@ def test_the_hold_restarts_no_silence_clock(team, volunteer, coordinator, settin
 
 
 def test_a_contact_on_hold_restarts_the_silence(team, volunteer, coordinator, settings):
-    limit = settings.LOST_CONTACT_HOURS["crossing"]
+    limit = workflow.rule(Stage.CROSSING).silence_limit // timedelta(hours=1)
     case = road_case(
         Stage.CROSSING,
         team=team,
