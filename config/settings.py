@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Django's widget templates, found by the project's engine (FORM_RENDERER below).
+    "django.forms",
     "django_otp",
     "axes",
     "csp",
@@ -131,9 +133,9 @@ MIDDLEWARE = [
     "privacy.tampering.RefusedValueMiddleware",
 ]
 
-# Django's form renderer, with inputs, textareas and selects written in Python rather than
-# through a few templates per widget and two per option (config/form_renderer.py).
-FORM_RENDERER = "config.form_renderer.FormRenderer"
+# Forms render through the project's template engine, so templates/django/forms/field.html
+# (label, help text and errors beside each field) replaces Django's own field template.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
