@@ -153,8 +153,6 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "casework.health.worker_banner",
             ],
-            # Django's `date` filter, parsing each format string once (config/date_filter.py).
-            "builtins": ["config.date_filter"],
             "libraries": {"form_errors": "config.form_errors"},
         },
     },
