@@ -506,13 +506,6 @@ SITE_URL = (
 # Admin ---------------------------------------------------------------------------------
 ADMIN_URL = env_str("ADMIN_URL", "admin/")
 
-# Benchmarks: serves bench/floor/ (config/floor.py), the cheapest signed-in page, which
-# `make bench` compares every page with. Off unless asked for, and refused in production:
-# it lists the references of all the user's teams' cases, volunteers included.
-BENCH_FLOOR_VIEW = env_bool("BENCH_FLOOR_VIEW", False)
-if BENCH_FLOOR_VIEW and not EMBEDDED:
-    raise ConfigurationError("BENCH_FLOOR_VIEW is for benchmarks on the embedded mode only.")
-
 # Logging: no personal data, ever. Request bodies and local variables are not logged.
 # Tracebacks in error reports show where, never with what: see privacy/error_reports.py.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "privacy.error_reports.NothingPersonalReporterFilter"

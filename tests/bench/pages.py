@@ -62,7 +62,8 @@ def run_size(cases: int, database: str) -> dict:
         "SAFE_PASSAGE_VAR_DIR": str(VAR_DIR),
         "DATABASE_URL": f"{SERVER}/{database}",
         "BENCH_CASES": str(cases),
-        "BENCH_FLOOR_VIEW": "true",
+        # The app with the floor pages beside it (tests/bench/urls.py).
+        "DJANGO_SETTINGS_MODULE": "tests.bench.settings",
     }
     print(f"{cases:,} cases in {database}", file=sys.stderr, flush=True)
     subprocess.run(
