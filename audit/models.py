@@ -4,7 +4,6 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from config.choice_labels import ChoiceLabelsMixin
 from privacy.fields import EncryptedTextField
 from privacy.models import Sealed
 
@@ -70,7 +69,7 @@ class Action(models.TextChoices):
 ADDRESS_KEPT = ~Q(source_network="") | ~Q(source_digest="")
 
 
-class AccessEvent(ChoiceLabelsMixin, Sealed):
+class AccessEvent(Sealed):
     """One line of the append-only access log, chained by HMAC links under AUDIT_KEY.
 
     Targets are named by reference (C-2026-00042, R-…, a user id), never by anything
@@ -136,7 +135,7 @@ class ChainHead(models.Model):
         return f"chain head #{self.seq}"
 
 
-class InsiderAlert(ChoiceLabelsMixin, models.Model):
+class InsiderAlert(models.Model):
     """A pattern an admin must look at; turned into urgent notifications for admins."""
 
     class Kind(models.TextChoices):

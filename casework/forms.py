@@ -1,5 +1,4 @@
 from django import forms
-from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -78,23 +77,8 @@ class MoveForm(VersionedForm):
             del self.fields["warning_seen"]
 
 
-class MemberChoiceIterator(ModelChoiceIterator):
-    """A team's members in one plain query. Django's own reads them with .iterator(), which
-    on PostgreSQL opens a server-side cursor (DECLARE, FETCH, CLOSE) on every render."""
-
-    def __iter__(self):
-        if self.field.empty_label is not None:
-            yield ("", self.field.empty_label)
-        for member in self.queryset:
-            yield self.choice(member)
-
-
-class MemberChoiceField(forms.ModelChoiceField):
-    iterator = MemberChoiceIterator
-
-
 class AssignForm(VersionedForm):
-    assignee = MemberChoiceField(label=_("Assign to"), queryset=None)
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None)
 
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
@@ -366,8 +350,6 @@ class LegForm(OffTheRecord, forms.ModelForm):
 
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
-        # Before the queryset: setting it gives the widget its choices from the iterator.
-        self.fields["volunteer"].iterator = MemberChoiceIterator
         self.fields["volunteer"].queryset = members
         self.fields["volunteer"].required = False
 

@@ -4,7 +4,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
-from config.choice_labels import ChoiceLabelsMixin
 from privacy.fields import (
     EncryptedCharField,
     EncryptedDateField,
@@ -68,7 +67,7 @@ class ReferenceCounter(models.Model):
         return f"{self.prefix}-{self.year}: {self.last}"
 
 
-class Person(ChoiceLabelsMixin, Sealed):
+class Person(Sealed):
     """The one who asked for help. Everything identifying is encrypted; search goes
     through PersonIndex (blind indexes), never through these columns."""
 
@@ -143,7 +142,7 @@ RISK_FLAGS = (
 )
 
 
-class Case(ChoiceLabelsMixin, Sealed):
+class Case(Sealed):
     reference = models.CharField(_("reference"), max_length=16, unique=True)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="cases")
@@ -329,7 +328,7 @@ class EventKind(models.TextChoices):
     RISK_WARNING = "risk_warning", _("Destination warning seen")
 
 
-class CaseEvent(ChoiceLabelsMixin, Sealed):
+class CaseEvent(Sealed):
     """One entry of a case's timeline. Free text is encrypted; `detail` holds only codes."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
@@ -459,7 +458,7 @@ class ReminderState(models.TextChoices):
     DONE = "done", _("Done")
 
 
-class Reminder(ChoiceLabelsMixin, Sealed):
+class Reminder(Sealed):
     """Work that falls due, kept as a row: a broker can lose or replay a message, a row
     cannot. The dispatcher claims due rows and turns them into notifications."""
 
@@ -533,7 +532,7 @@ class EmailState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
-class Notification(ChoiceLabelsMixin, models.Model):
+class Notification(models.Model):
     """What a person finds in their inbox: a kind and a reference, nothing personal.
 
     Its e-mail copy is a state on the row, set pending in the transaction that makes it and

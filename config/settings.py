@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Django's widget templates, found by the project's engine (FORM_RENDERER below).
+    "django.forms",
     "django_otp",
     "axes",
     "csp",
@@ -131,9 +133,9 @@ MIDDLEWARE = [
     "privacy.tampering.RefusedValueMiddleware",
 ]
 
-# Django's form renderer, with inputs, textareas and selects written in Python rather than
-# through a few templates per widget and two per option (config/form_renderer.py).
-FORM_RENDERER = "config.form_renderer.FormRenderer"
+# Forms render through the project's template engine, so templates/django/forms/field.html
+# (label, help text and errors beside each field) replaces Django's own field template.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -151,8 +153,6 @@ TEMPLATES = [
                 "accounts.context_processors.navigation",
                 "casework.health.worker_banner",
             ],
-            # Django's `date` filter, parsing each format string once (config/date_filter.py).
-            "builtins": ["config.date_filter"],
             "libraries": {"form_errors": "config.form_errors"},
         },
     },
@@ -530,13 +530,6 @@ SITE_URL = (
 
 # Admin ---------------------------------------------------------------------------------
 ADMIN_URL = env_str("ADMIN_URL", "admin/")
-
-# Benchmarks: serves bench/floor/ (config/floor.py), the cheapest signed-in page, which
-# `make bench` compares every page with. Off unless asked for, and refused in production:
-# it lists the references of all the user's teams' cases, volunteers included.
-BENCH_FLOOR_VIEW = env_bool("BENCH_FLOOR_VIEW", False)
-if BENCH_FLOOR_VIEW and not EMBEDDED:
-    raise ConfigurationError("BENCH_FLOOR_VIEW is for benchmarks on the embedded mode only.")
 
 # Logging: no personal data, ever. Request bodies and local variables are not logged.
 # Tracebacks in error reports show where, never with what: see privacy/error_reports.py.

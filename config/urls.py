@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from config import floor
 from config.converters import CountryCodeConverter, ReferenceConverter
 
 # Registered before the apps' URLconfs below are included (and imported).
@@ -17,12 +16,4 @@ urlpatterns = [
     path("destinations/", include("destinations.urls")),
     # admin.site is our OTP admin site (accounts.apps.AdminConfig).
     path(settings.ADMIN_URL, admin.site.urls),
-    *(
-        [
-            path("bench/floor/", floor.floor, name="bench_floor"),
-            path("bench/layout/", floor.layout, name="bench_layout"),
-        ]
-        if settings.BENCH_FLOOR_VIEW
-        else []
-    ),
 ]

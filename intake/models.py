@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from casework.models import Case, Category
-from config.choice_labels import ChoiceLabelsMixin
 from privacy.fields import EncryptedCharField, EncryptedTextField
 from privacy.models import Sealed
 
@@ -36,7 +35,7 @@ class IntakeRequestQuerySet(models.QuerySet):
         return self.update(contact="", message="", rejection_reason="", purged_at=now)
 
 
-class IntakeRequest(ChoiceLabelsMixin, Sealed):
+class IntakeRequest(Sealed):
     """One incoming request as logged, before anyone decided what it is."""
 
     reference = models.CharField(_("reference"), max_length=16, unique=True)

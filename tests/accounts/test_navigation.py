@@ -48,8 +48,8 @@ def test_each_role_is_offered_its_own_pages(request, persona, shown, hidden):
 
 
 def test_the_links_follow_the_deployments_path_prefix(volunteer_client):
-    """Addresses are worked out once per process, but once per path prefix: a site served
-    under /casework/ links there (WSGIHandler sets the prefix from SCRIPT_NAME)."""
+    """A site served under /casework/ links there (WSGIHandler sets the prefix from
+    SCRIPT_NAME)."""
     assert "/cases/" in links(volunteer_client)
     set_script_prefix("/casework/")
     try:

@@ -24,8 +24,8 @@ import time
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("BENCH_FLOOR_VIEW", "true")
+# The app with the floor page beside it (tests/bench/urls.py).
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.settings"
 django.setup()
 
 from django.conf import settings  # noqa: E402

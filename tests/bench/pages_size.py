@@ -26,7 +26,8 @@ from urllib.parse import urlencode
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The app with the floor pages beside it (tests/bench/urls.py), in process and in gunicorn.
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.bench.settings"
 django.setup()
 
 from django.conf import settings  # noqa: E402
@@ -276,7 +277,7 @@ def free_port() -> int:
 
 
 def start_gunicorn(port: int) -> subprocess.Popen:
-    env = {**os.environ, "BENCH_FLOOR_VIEW": "true", "LOG_LEVEL": "WARNING"}
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
     command = [
         str(Path(sys.executable).parent / "gunicorn"),
         "config.wsgi:application",

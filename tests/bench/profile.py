@@ -1,7 +1,7 @@
 """Where a benchmarked page spends its time, in process, with cProfile.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/safe_passage_bench \\
-    SAFE_PASSAGE_MODE=embedded SAFE_PASSAGE_VAR_DIR=var/bench/env BENCH_FLOOR_VIEW=true \\
+    SAFE_PASSAGE_MODE=embedded SAFE_PASSAGE_VAR_DIR=var/bench/env \\
     python -m tests.bench.profile "case list p1" [requests] [sort]
 
 Uses the database `make bench` seeded and the same pages (tests/bench/pages_size.py). It

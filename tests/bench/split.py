@@ -1,7 +1,7 @@
 """Where each benchmarked page's time goes, in process: template, SQL, and the rest.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/safe_passage_bench \\
-    SAFE_PASSAGE_MODE=embedded SAFE_PASSAGE_VAR_DIR=var/bench/env BENCH_FLOOR_VIEW=true \\
+    SAFE_PASSAGE_MODE=embedded SAFE_PASSAGE_VAR_DIR=var/bench/env \\
     python -m tests.bench.split [requests]
 
 Uses the database `make bench` seeded and its GET pages (tests/bench/pages_size.py), sent

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PERSONAS = {"volunteer": "volunteer_a", "coordinator": "coordinator_b", "admin": "admin"}
 # Django's own admin pages are not our templates, and a CSV download is not a page.
 NOT_OURS = {"admin"}
-NOT_PAGES = {"audit:export", "bench_floor", "bench_layout"}
+NOT_PAGES = {"audit:export"}
 
 
 @pytest.fixture(params=[(1280, 800), (360, 740)], ids=["desktop", "phone"])

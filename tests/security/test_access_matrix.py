@@ -398,13 +398,7 @@ EXPECTED: dict[str, dict] = {
     "admin:view_on_site": admin_row("404"),
     "admin:app_list": {"axes": admin_row("404")},
     "admin/(?P<url>.*)": admin_row("404"),
-    # Only with BENCH_FLOOR_VIEW on (benchmarks): the references of one's own teams' cases.
-    "bench_floor": same(roles("200")),
-    # Only with BENCH_FLOOR_VIEW on: an empty page of the layout, its navigation per role.
-    "bench_layout": same(roles("200")),
 }
-# Rows for URLs that exist only when a setting turns them on.
-OPTIONAL = {"bench_floor", "bench_layout"}
 # The Django admin's pages of each model: does the admin role manage it (view, add and
 # change; it deletes nothing), or is it out of its reach altogether?
 # Users, groups (roles) and teams have no admin page: members are managed in the app.
@@ -647,7 +641,7 @@ def test_static_files_are_public_and_nothing_else_is_served_from_there(client):
 
 def test_every_row_has_a_url_pattern():
     keys = {pattern.key for pattern in PATTERNS}
-    stale = sorted(set(EXPECTED) - keys - OPTIONAL)
+    stale = sorted(set(EXPECTED) - keys)
     assert not stale, f"rows in EXPECTED for URL patterns that no longer exist: {stale}"
 
 
