@@ -42,7 +42,7 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"navigation": [], "unread": 0}
-    items = [(url("casework:dashboard"), _("Dashboard"))]
+    items = [(url("dashboard:home"), _("Dashboard"))]
     if user.has_perm("accounts.log_intake"):
         items.append((url("intake:queue"), _("Intake")))
     if user.has_perm("accounts.work_cases"):
@@ -55,7 +55,7 @@ def navigation(request) -> dict:
     if user.has_perm("accounts.review_audit"):
         items.append((url("audit:events"), _("Audit")))
     if permissions.can_manage_accounts(user):
-        items.append((url("casework:health"), _("Health")))
+        items.append((url("dashboard:health"), _("Health")))
     items.append((url("accounts:profile"), _("My account")))
     return {
         "navigation": [{"url": address, "label": label} for address, label in items],

@@ -164,7 +164,7 @@ def test_volunteers_cannot_break_glass(volunteer_client, other_team):
 
 def test_volunteer_takes_an_unassigned_case_of_their_team(volunteer, volunteer_client, team):
     case = CaseFactory(team=team)
-    dashboard = volunteer_client.get(reverse("casework:dashboard")).content.decode()
+    dashboard = volunteer_client.get(reverse("dashboard:home")).content.decode()
     assert case.reference in dashboard
     response = volunteer_client.post(reverse("casework:case_take", args=[case.reference]))
     assert response.url == reverse("casework:case_detail", args=[case.reference])

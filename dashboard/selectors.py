@@ -31,6 +31,7 @@ from casework.permissions import team_ids
 from casework.reminders import stage_limit
 from casework.selectors import cases_assigned_to, each_row
 from casework.workflow import FORWARD
+from intake.selectors import requests_of_teams
 
 WEEKS = 12
 # The funnel's bars: the way forward, then the cases parked on hold.
@@ -139,9 +140,6 @@ def _kept(name: str, teams: set[int], compute):
 
 def weekly_activity(user: User, today: date | None = None) -> Weekly:
     """Requests received and crossings completed per week in the user's teams."""
-    # The dashboard shows both apps; intake depends on casework, so it is imported here.
-    from intake.selectors import requests_of_teams
-
     starts = week_starts(today or timezone.localdate())
     teams = team_ids(user) if user.is_active else set()
 
