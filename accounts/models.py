@@ -111,7 +111,11 @@ class User(Sealed, PermissionsMixin, AbstractBaseUser):
     @cached_property
     def team_ids(self) -> frozenset[int]:
         """The teams this user belongs to now, one query per User object (so per request):
-        access to a team's cases and requests follows current membership, for everyone."""
+        access to a team's cases and requests follows current membership, for everyone.
+        Membership is asked here and nowhere else; after changing it, read the user again."""
+        if "teams" in getattr(self, "_prefetched_objects_cache", {}):
+            # A list of users with prefetch_related("teams"): no query per user.
+            return frozenset(team.pk for team in self.teams.all())
         return frozenset(self.teams.values_list("pk", flat=True))
 
     @cached_property

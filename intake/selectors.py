@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 from accounts.roles import Role
 from casework.models import Case, Outcome, PersonIndex
-from casework.permissions import can_view_case, team_ids
+from casework.permissions import can_view_case
 from casework.selectors import by_team, cases_visible_to, in_order
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy.fields import secret_fields
@@ -24,7 +24,7 @@ def _teams_requests(user: User) -> QuerySet[IntakeRequest]:
     """Every request of the teams the user works intake for: not yet what they may read."""
     if not (user.is_active and user.has_perm("accounts.log_intake")):
         return IntakeRequest.objects.none()
-    return IntakeRequest.objects.filter(team_id__in=team_ids(user))
+    return IntakeRequest.objects.filter(team_id__in=user.team_ids)
 
 
 def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
@@ -55,7 +55,7 @@ def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
 
 def oldest_waiting(user: User, limit: int) -> list[IntakeRequest]:
     """The untriaged requests of the user's teams waiting longest, read team by team."""
-    waiting = by_team(intake_queue_for(user), team_ids(user))
+    waiting = by_team(intake_queue_for(user), user.team_ids)
     return in_order(waiting, ("received_at", "id"), 0, limit)
 
 
@@ -128,7 +128,7 @@ def duplicates_for(user: User, request: IntakeRequest) -> Duplicates:
     volunteer that a phone belongs to a client, and whose), the team's requests they may
     read."""
     found = possible_duplicates(request)
-    own = team_ids(user)
+    own = user.team_ids
     duplicates = Duplicates()
     for case in found["cases"]:
         if case.team_id in own:

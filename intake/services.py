@@ -137,9 +137,7 @@ def intake_attach(*, request: IntakeRequest, case: Case, by: User) -> bool:
 def intake_mark_duplicate(*, request: IntakeRequest, case: Case, by: User) -> None:
     """Closes the request as a repeat of a case of the user's teams, or of one they may
     see: another team's case is its coordinators' call (intake_matches_report tells them)."""
-    if not (
-        case.team_id in case_permissions.team_ids(by) or case_permissions.can_view_case(by, case)
-    ):
+    if not (case.team_id in by.team_ids or case_permissions.can_view_case(by, case)):
         raise PermissionDenied
     _close_request(request, by, TriageState.DUPLICATE, case=case)
 
