@@ -116,10 +116,12 @@ class Duplicates:
     provocations: list[str] = field(default_factory=list)
     provocation_elsewhere: bool = False
 
-    @property
-    def candidates(self) -> set[str]:
-        """The references a triage decision may name: the cases listed to the user."""
-        return {item["case"].reference for item in self.cases}
+    def listed(self, reference: str) -> Case | None:
+        """The case listed to the user under this reference: a triage decision may name
+        these and no other."""
+        return next(
+            (item["case"] for item in self.cases if item["case"].reference == reference), None
+        )
 
 
 def duplicates_for(user: User, request: IntakeRequest) -> Duplicates:
