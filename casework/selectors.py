@@ -141,12 +141,6 @@ def case_for_action(user: User, reference: str) -> Case:
     )
 
 
-def case_by_reference(reference: str) -> Case | None:
-    """Any case by reference, for break-glass, whose permission decides by itself. Never
-    render what this returns without asking casework.permissions first."""
-    return Case.objects.select_related("team").filter(reference=reference).first()
-
-
 def unassigned_case_for(user: User, reference: str) -> Case:
     """An open, unassigned case of the user's teams that they could take; else 404."""
     return get_object_or_404(

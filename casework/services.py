@@ -428,13 +428,25 @@ def case_risk_reviewed(*, case: Case, by: User, expected_version: int) -> CaseEv
     return timeline_add(case, by, EventKind.EDIT, detail=str(_("risk flags reviewed")))
 
 
+def _case_by_reference(reference: str) -> Case | None:
+    """Any case by reference, unscoped: for break-glass alone, whose permission decides."""
+    return Case.objects.select_related("team").filter(reference=reference).first()
+
+
 @transaction.atomic
-def case_break_glass(*, case: Case, by: User, reason: str) -> BreakGlass:
-    """Opens another team's case to a coordinator for an hour, with the reason recorded."""
-    if not permissions.can_break_glass(by, case):
+def case_break_glass(*, reference: str, by: User, reason: str) -> BreakGlass:
+    """Opens another team's case to a coordinator for an hour, with the reason recorded.
+    No such case and one of the user's own teams are refused in the same words: probing
+    learns nothing."""
+    if not by.has_perm("accounts.break_glass"):
         raise PermissionDenied
+    case = _case_by_reference(reference.strip().upper())
+    if case is None or not permissions.can_break_glass(by, case):
+        raise ValidationError({"reference": _("No other team's case has this reference.")})
     if len(reason.strip()) < 10:
-        raise ValidationError(_("Explain in a sentence why you need to open this case."))
+        raise ValidationError(
+            {"reason": _("Explain in a sentence why you need to open this case.")}
+        )
     now = timezone.now()
     # Through the user's manager: that empties the grants read for this request.
     grant = by.break_glass.create(

@@ -331,22 +331,19 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        case = selectors.case_by_reference(form.cleaned_data["reference"])
-        if case is None or not permissions.can_break_glass(request.user, case):
-            # Same words for "no such case" and "your own team's": probing learns nothing.
-            form.add_error("reference", _("No other team's case has this reference."))
+        try:
+            grant = services.case_break_glass(
+                reference=form.cleaned_data["reference"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
-            try:
-                services.case_break_glass(
-                    case=case, by=request.user, reason=form.cleaned_data["reason"]
-                )
-            except ValidationError as error:
-                form.add_error("reason", error)
-            else:
-                messages.warning(
-                    request, _("Opened for one hour, read-only. Your reason was recorded.")
-                )
-                return redirect("casework:case_detail", reference=case.reference)
+            messages.warning(
+                request, _("Opened for one hour, read-only. Your reason was recorded.")
+            )
+            return redirect("casework:case_detail", reference=grant.case.reference)
     return render(request, "casework/break_glass.html", {"form": form})
 
 

@@ -209,7 +209,7 @@ def lived_case(coordinator, volunteer, team, other_coordinator) -> Case:
         message=REPEAT_MESSAGE,
     )
     intake_mark_duplicate(request=repeat, reference=case.reference, by=coordinator)
-    case_break_glass(case=case, by=other_coordinator, reason=BREAK_GLASS)
+    case_break_glass(reference=case.reference, by=other_coordinator, reason=BREAK_GLASS)
     return fresh(case)
 
 
