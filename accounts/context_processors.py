@@ -13,7 +13,7 @@ def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"navigation": [], "unread": 0}
-    items = [(reverse("casework:dashboard"), _("Dashboard"))]
+    items = [(reverse("dashboard:home"), _("Dashboard"))]
     if user.has_perm("accounts.log_intake"):
         items.append((reverse("intake:queue"), _("Intake")))
     if user.has_perm("accounts.work_cases"):
@@ -26,7 +26,7 @@ def navigation(request) -> dict:
     if user.has_perm("accounts.review_audit"):
         items.append((reverse("audit:events"), _("Audit")))
     if permissions.can_manage_accounts(user):
-        items.append((reverse("casework:health"), _("Health")))
+        items.append((reverse("dashboard:health"), _("Health")))
     items.append((reverse("accounts:profile"), _("My account")))
     return {
         "navigation": [{"url": address, "label": label} for address, label in items],

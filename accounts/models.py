@@ -111,7 +111,11 @@ class User(Sealed, PermissionsMixin, AbstractBaseUser):
     @cached_property
     def team_ids(self) -> frozenset[int]:
         """The teams this user belongs to now, one query per User object (so per request):
-        access to a team's cases and requests follows current membership, for everyone."""
+        access to a team's cases and requests follows current membership, for everyone.
+        Membership is asked here and nowhere else; after changing it, read the user again."""
+        if "teams" in getattr(self, "_prefetched_objects_cache", {}):
+            # A list of users with prefetch_related("teams"): no query per user.
+            return frozenset(team.pk for team in self.teams.all())
         return frozenset(self.teams.values_list("pk", flat=True))
 
     @cached_property
@@ -198,8 +202,6 @@ class AuthenticatorDevice(Sealed, TimestampMixin, ThrottlingMixin, Device):
 
     def verify_token(self, token) -> bool:
         # Only reached through accounts.second_factor, which holds the row locked.
-        from accounts.second_factor import verify_device
-
         return verify_device(self, str(token))
 
 
@@ -228,8 +230,6 @@ class BackupCodeDevice(ThrottlingMixin, Device):
         return settings.OTP_TOTP_THROTTLE_FACTOR
 
     def verify_token(self, token) -> bool:
-        from accounts.second_factor import verify_device
-
         return verify_device(self, str(token))
 
     def unused_count(self) -> int:
@@ -247,6 +247,48 @@ class BackupCode(models.Model):
 
     def __str__(self) -> str:
         return "used backup code" if self.used_at else "unused backup code"
+
+
+# Second-factor checks (accounts.second_factor holds the device row locked around them).
+THROTTLE_FIELDS = ["throttling_failure_timestamp", "throttling_failure_count"]
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in raw if ch.isalnum()).lower()
+
+
+def verify_device(device: Device, raw: str) -> bool:
+    """Checks one code against a device the caller holds locked; records the outcome."""
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        return False
+    code = normalise_code(raw)
+    if isinstance(device, AuthenticatorDevice):
+        step = device.matching_step(code)
+        # Conditional UPDATE: whoever moves last_t first wins; a replay or a racing twin
+        # finds last_t already at this step and updates nothing.
+        accepted = step is not None and bool(
+            AuthenticatorDevice.objects.filter(pk=device.pk, last_t__lt=step).update(last_t=step)
+        )
+        if accepted:
+            device.last_t = step
+    else:
+        accepted = bool(
+            BackupCode.objects.filter(
+                device=device, digest=backup_code_digest(code), used_at__isnull=True
+            ).update(used_at=timezone.now())
+        )
+    if accepted:
+        device.throttle_reset(commit=False)
+        update_fields = list(THROTTLE_FIELDS)
+        if isinstance(device, AuthenticatorDevice):
+            device.set_last_used_timestamp(commit=False)
+            update_fields.append("last_used_at")
+        device.save(update_fields=update_fields)
+    else:
+        device.throttle_increment(commit=False)
+        device.save(update_fields=THROTTLE_FIELDS)
+    return accepted
 
 
 class Containment(Sealed):

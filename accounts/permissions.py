@@ -7,7 +7,7 @@ Kind = AccessChange.Kind
 
 
 def shares_a_team(first: User, second: User) -> bool:
-    return first.teams.filter(pk__in=second.teams.values("pk")).exists()
+    return bool(first.team_ids & second.team_ids)
 
 
 def can_manage_accounts(actor: User) -> bool:

@@ -9,7 +9,6 @@ code shown by an authenticator app is accepted for about 90 seconds, and once on
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django_otp.models import Device
 
 from accounts.models import (
@@ -19,52 +18,15 @@ from accounts.models import (
     User,
     backup_code_digest,
     new_backup_code,
+    normalise_code,
+    verify_device,
 )
 
 BACKUP_CODE_COUNT = 10
-THROTTLE_FIELDS = ["throttling_failure_timestamp", "throttling_failure_count"]
-
-
-def normalise_code(raw: str) -> str:
-    return "".join(ch for ch in raw if ch.isalnum()).lower()
 
 
 def is_authenticator_code(code: str) -> bool:
     return code.isdigit() and len(code) == AuthenticatorDevice.digits
-
-
-def verify_device(device: Device, raw: str) -> bool:
-    """Checks one code against a device the caller holds locked; records the outcome."""
-    allowed, _details = device.verify_is_allowed()
-    if not allowed:
-        return False
-    code = normalise_code(raw)
-    if isinstance(device, AuthenticatorDevice):
-        step = device.matching_step(code)
-        # Conditional UPDATE: whoever moves last_t first wins; a replay or a racing twin
-        # finds last_t already at this step and updates nothing.
-        accepted = step is not None and bool(
-            AuthenticatorDevice.objects.filter(pk=device.pk, last_t__lt=step).update(last_t=step)
-        )
-        if accepted:
-            device.last_t = step
-    else:
-        accepted = bool(
-            BackupCode.objects.filter(
-                device=device, digest=backup_code_digest(code), used_at__isnull=True
-            ).update(used_at=timezone.now())
-        )
-    if accepted:
-        device.throttle_reset(commit=False)
-        update_fields = list(THROTTLE_FIELDS)
-        if isinstance(device, AuthenticatorDevice):
-            device.set_last_used_timestamp(commit=False)
-            update_fields.append("last_used_at")
-        device.save(update_fields=update_fields)
-    else:
-        device.throttle_increment(commit=False)
-        device.save(update_fields=THROTTLE_FIELDS)
-    return accepted
 
 
 def throttled_until(user: User):

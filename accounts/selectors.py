@@ -22,7 +22,7 @@ def members_visible_to(user: User) -> QuerySet[User]:
     if permissions.can_manage_accounts(user):
         return queryset
     if user.has_role(Role.COORDINATOR):
-        return queryset.filter(teams__in=user.teams.all()).distinct()
+        return queryset.filter(teams__in=sorted(user.team_ids)).distinct()
     return queryset.none()
 
 

@@ -1,6 +1,7 @@
 """Who may see and do what on a case. One condition per line; services, selectors and
 templates all ask these, so the list, the page and the action never disagree."""
 
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
@@ -8,12 +9,8 @@ from accounts.roles import Role
 from casework.models import BreakGlass, Case
 
 
-def team_ids(user: User) -> frozenset[int]:
-    return user.team_ids
-
-
 def is_team_coordinator(user: User, case: Case) -> bool:
-    return user.has_role(Role.COORDINATOR) and case.team_id in team_ids(user)
+    return user.has_role(Role.COORDINATOR) and case.team_id in user.team_ids
 
 
 def is_assignee(user: User, case: Case) -> bool:
@@ -22,17 +19,17 @@ def is_assignee(user: User, case: Case) -> bool:
     return (
         user.has_role(Role.VOLUNTEER)
         and case.assignee_id == user.pk
-        and case.team_id in team_ids(user)
+        and case.team_id in user.team_ids
     )
 
 
 def granted_case_ids(user: User) -> list[int]:
-    """The cases a live break-glass grant opens to the user; read once per request (the
-    User object is the request's own), and again after a grant (services.case_break_glass)."""
-    if not hasattr(user, "_break_glass_case_ids"):
-        granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
-        user._break_glass_case_ids = list(granted.values_list("case_id", flat=True))
-    return user._break_glass_case_ids
+    """The cases a live break-glass grant opens to the user. Read once per User object (so
+    per request) into Django's prefetch cache of `user.break_glass`, which a grant created
+    through that manager (services.case_break_glass) empties, so it is read again."""
+    live = BreakGlass.objects.filter(expires_at__gt=timezone.now()).only("user_id", "case_id")
+    prefetch_related_objects([user], Prefetch("break_glass", queryset=live))
+    return [grant.case_id for grant in user.break_glass.all()]
 
 
 def has_break_glass(user: User, case: Case) -> bool:
@@ -71,7 +68,7 @@ def can_take(user: User, case: Case) -> bool:
         and user.has_role(Role.VOLUNTEER)
         and case.assignee_id is None
         and not case.is_closed
-        and case.team_id in team_ids(user)
+        and case.team_id in user.team_ids
     )
 
 
@@ -79,7 +76,7 @@ def can_break_glass(user: User, case: Case) -> bool:
     return (
         user.is_active
         and user.has_perm("accounts.break_glass")
-        and case.team_id not in team_ids(user)
+        and case.team_id not in user.team_ids
     )
 
 
@@ -105,7 +102,7 @@ def can_review_break_glass(user: User) -> bool:
 
 def is_leg_volunteer(user: User, case: Case, leg) -> bool:
     """The volunteer handling this leg, while still a member of the case's team."""
-    return user.is_active and leg.volunteer_id == user.pk and case.team_id in team_ids(user)
+    return user.is_active and leg.volunteer_id == user.pk and case.team_id in user.team_ids
 
 
 def can_see_route(user: User, case: Case) -> bool:

@@ -1,11 +1,9 @@
-"""The inbox, follow-ups, snoozing and dismissing reminders, and the health page."""
-
-from datetime import timedelta
+"""The inbox, follow-ups, snoozing and dismissing reminders."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,10 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from casework import emails, reminder_services, selectors
+from casework import reminder_services, selectors
 from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
-from casework.health import silent_limit
-from casework.models import EmailState, Heartbeat, Notification, Reminder, ReminderState
+from casework.models import Notification, Reminder
 from casework.views import case_page
 
 
@@ -88,33 +85,3 @@ def reminder_change(request: HttpRequest, reference: str, pk: int) -> HttpRespon
             messages.success(request, _("Reminder updated."))
             return redirect("casework:case_detail", reference=case.reference)
     return case_page(request, case, status=400, reminder_form=form, reminder_pk=reminder.pk)
-
-
-def health(request: HttpRequest) -> HttpResponse:
-    """For admins: is the dispatcher running, is the worker alive, is anything stuck."""
-    if not request.user.has_perm("accounts.manage_accounts"):
-        raise PermissionDenied
-    now = timezone.now()
-    beats = {beat.name: beat for beat in Heartbeat.objects.all()}
-    stale = now - silent_limit()
-    context = {
-        "dispatcher": beats.get("dispatcher"),
-        "worker": beats.get("worker"),
-        "stale": stale,
-        "pending": Reminder.objects.filter(state=ReminderState.PENDING).count(),
-        "overdue": Reminder.objects.filter(
-            state=ReminderState.PENDING, due_at__lt=now - timedelta(minutes=2)
-        ).count(),
-        "alarms": Reminder.objects.filter(state=ReminderState.SENT, urgent=True).count(),
-        # Only the open copies are read (a partial index holds them): not the whole inbox.
-        **Notification.objects.filter(
-            email_state__in=[EmailState.PENDING, EmailState.FAILED]
-        ).aggregate(
-            emails_late=Count(
-                "pk",
-                filter=Q(email_state=EmailState.PENDING, created_at__lt=now - emails.LATE_AFTER),
-            ),
-            emails_failed=Count("pk", filter=Q(email_state=EmailState.FAILED)),
-        ),
-    }
-    return render(request, "casework/health.html", context)

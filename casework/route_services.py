@@ -64,7 +64,7 @@ def dates_in_order(legs: list[RouteLeg]) -> None:
 def _check_volunteer(case: Case, volunteer: User | None) -> None:
     if volunteer is None:
         return
-    if not volunteer.is_active or not volunteer.teams.filter(pk=case.team_id).exists():
+    if not volunteer.is_active or case.team_id not in volunteer.team_ids:
         raise ValidationError(
             {"volunteer": _("The leg's volunteer must be an active member of the case's team.")}
         )

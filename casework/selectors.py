@@ -18,7 +18,6 @@ from accounts.models import User
 from accounts.roles import Role
 from casework import permissions
 from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, Person, RouteLeg, Stage
-from casework.permissions import team_ids
 from privacy.fields import secret_fields
 
 LIST_FIELDS = (
@@ -49,7 +48,7 @@ def break_glass_case_ids(user: User) -> list[int]:
 
 def _own(user: User) -> Q:
     """The cases assigned to the user in teams they are still a member of."""
-    return Q(assignee=user, team_id__in=sorted(team_ids(user)))
+    return Q(assignee=user, team_id__in=sorted(user.team_ids))
 
 
 def _scope(user: User, granted) -> Q:
@@ -57,7 +56,7 @@ def _scope(user: User, granted) -> Q:
     volunteer, and the cases `granted` names (ids, or a subquery of them) by break-glass."""
     scope = Q()
     if user.has_role(Role.COORDINATOR):
-        scope |= Q(team_id__in=team_ids(user))
+        scope |= Q(team_id__in=user.team_ids)
     if user.has_role(Role.VOLUNTEER):
         scope |= _own(user)
     if granted is not None and user.has_perm("accounts.break_glass"):
@@ -76,7 +75,7 @@ def _scope_parts(user: User) -> list[Q]:
         return []
     parts, covered = [], None
     if user.has_role(Role.COORDINATOR):
-        teams = sorted(team_ids(user))
+        teams = sorted(user.team_ids)
         parts += [Q(team_id=team) for team in teams]
         covered = Q(team_id__in=teams) if teams else None
     if user.has_role(Role.VOLUNTEER):
@@ -142,16 +141,10 @@ def case_for_action(user: User, reference: str) -> Case:
     )
 
 
-def case_by_reference(reference: str) -> Case | None:
-    """Any case by reference, for break-glass, whose permission decides by itself. Never
-    render what this returns without asking casework.permissions first."""
-    return Case.objects.select_related("team").filter(reference=reference).first()
-
-
 def unassigned_case_for(user: User, reference: str) -> Case:
     """An open, unassigned case of the user's teams that they could take; else 404."""
     return get_object_or_404(
-        Case.objects.filter(team_id__in=team_ids(user), assignee__isnull=True).exclude(
+        Case.objects.filter(team_id__in=user.team_ids, assignee__isnull=True).exclude(
             stage=Stage.CLOSED
         ),
         reference=reference,
@@ -279,7 +272,7 @@ def lost_contact_cases(user: User, limit: int = 20) -> QuerySet[Case]:
 def unassigned_cases_for(user: User, limit: int = 20) -> list[Case]:
     """Open, unassigned cases of the user's teams, longest waiting first: reference,
     codename and stage only, so a volunteer can take one without seeing anyone's details."""
-    teams = team_ids(user)
+    teams = user.team_ids
     waiting = (
         Case.objects.filter(team_id__in=teams, assignee__isnull=True)
         .exclude(stage=Stage.CLOSED)
@@ -416,9 +409,9 @@ def _leg_scope(user: User) -> Q:
     """Legs of the teams the user coordinates, and legs the user handles in their teams."""
     if not user.is_active:
         return Q(pk__in=[])
-    scope = Q(volunteer=user, case__team_id__in=team_ids(user))
+    scope = Q(volunteer=user, case__team_id__in=user.team_ids)
     if user.has_role(Role.COORDINATOR):
-        scope |= Q(case__team_id__in=team_ids(user))
+        scope |= Q(case__team_id__in=user.team_ids)
     return scope
 
 
@@ -475,7 +468,7 @@ def legs_handled_by(user: User, limit: int = 100) -> list[RouteLeg]:
     if not user.is_active:
         return []
     return list(
-        RouteLeg.objects.filter(volunteer=user, case__team_id__in=team_ids(user))
+        RouteLeg.objects.filter(volunteer=user, case__team_id__in=user.team_ids)
         .exclude(case__stage=Stage.CLOSED)
         .filter(case__purged_at__isnull=True)
         .select_related("case")

@@ -13,10 +13,8 @@ from casework import (
 app_name = "casework"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("inbox/", reminder_views.inbox, name="inbox"),
     path("inbox/read/", reminder_views.inbox_read, name="inbox_read"),
-    path("health/", reminder_views.health, name="health"),
     path("containments/", containment_views.containment_list, name="containment_list"),
     path("containments/<int:pk>/", containment_views.containment_detail, name="containment_detail"),
     path("members/<int:pk>/contain/", containment_views.account_contain, name="account_contain"),

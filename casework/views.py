@@ -12,12 +12,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import selectors as account_selectors
-from accounts.roles import Role
 from audit import selectors as audit_selectors
 from audit.models import Action
-from casework import charts, permissions, reminders, selectors, services, workflow
-from casework import dashboard as dashboard_selectors
+from casework import permissions, reminders, selectors, services, workflow
 from casework.forms import (
     AssignForm,
     BreakGlassForm,
@@ -40,64 +37,6 @@ TIMELINE_ADDED = {
     EventKind.CONTACT: gettext_lazy("Contact logged."),
 }
 OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload it and try again.")
-
-
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """What each role needs first: a volunteer their next steps, a coordinator the state
-    of their teams, an admin accounts and the audit log (numbers, no personal data)."""
-    user = request.user
-    role = user.role
-    context = {"role": role}
-    if role == Role.ADMIN:
-        context.update(
-            accounts=account_selectors.account_counts(),
-            security_events=audit_selectors.security_events(),
-            audit=audit_selectors.audit_health(),
-            unreviewed_break_glass=dashboard_selectors.unreviewed_break_glass_count(),
-            funnel=_funnel_chart(dashboard_selectors.group_stage_counts()),
-        )
-    elif role in (Role.COORDINATOR, Role.VOLUNTEER):
-        context.update(
-            alarms=list(reminders.alarms_for(user)[:50]),
-            lost_contact=selectors.lost_contact_cases(user),
-            unassigned=selectors.unassigned_cases_for(user),
-            weekly=_weekly_chart(dashboard_selectors.weekly_activity(user)),
-        )
-    if role == Role.COORDINATOR:
-        context.update(
-            reassess=list(dashboard_selectors.reassessments_for(user)),
-            stuck=dashboard_selectors.stuck_longest(user),
-            action_overdue=dashboard_selectors.action_overdue_count(user),
-            funnel=_funnel_chart(dashboard_selectors.team_stage_counts(user)),
-        )
-    if role == Role.VOLUNTEER:
-        context.update(
-            overdue=dashboard_selectors.overdue_for(user),
-            next_steps=dashboard_selectors.next_steps(user),
-            funnel=_funnel_chart(dashboard_selectors.own_stage_counts(user)),
-        )
-    if role != Role.ADMIN and user.has_perm("accounts.log_intake"):
-        from intake.selectors import intake_queue_for, oldest_waiting  # both apps
-
-        queue = intake_queue_for(user)
-        context["intake_waiting"] = queue.count()
-        if role == Role.COORDINATOR:
-            context["intake_oldest"] = oldest_waiting(user, 5)
-    return render(request, "casework/dashboard.html", context)
-
-
-def _funnel_chart(counts: list[tuple[Stage, int]]) -> charts.Funnel:
-    return charts.funnel([(stage.value, stage.label, count) for stage, count in counts])
-
-
-def _weekly_chart(weekly: dashboard_selectors.Weekly) -> charts.Grouped:
-    return charts.grouped(
-        weekly.starts,
-        [
-            ("requests", _("Requests received"), weekly.requests),
-            ("crossings", _("Crossings completed"), weekly.crossings),
-        ],
-    )
 
 
 def case_list(request: HttpRequest) -> HttpResponse:
@@ -282,7 +221,7 @@ def case_take(request: HttpRequest, reference: str) -> HttpResponse:
         services.case_take(case=case, by=request.user, expected_version=case.version)
     except (PermissionDenied, CaseConflict):
         messages.error(request, _("Someone else took this case first."))
-        return redirect("casework:dashboard")
+        return redirect("dashboard:home")
     messages.success(request, _("The case is yours now."))
     return redirect("casework:case_detail", reference=case.reference)
 
@@ -392,22 +331,19 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        case = selectors.case_by_reference(form.cleaned_data["reference"])
-        if case is None or not permissions.can_break_glass(request.user, case):
-            # Same words for "no such case" and "your own team's": probing learns nothing.
-            form.add_error("reference", _("No other team's case has this reference."))
+        try:
+            grant = services.case_break_glass(
+                reference=form.cleaned_data["reference"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
         else:
-            try:
-                services.case_break_glass(
-                    case=case, by=request.user, reason=form.cleaned_data["reason"]
-                )
-            except ValidationError as error:
-                form.add_error("reason", error)
-            else:
-                messages.warning(
-                    request, _("Opened for one hour, read-only. Your reason was recorded.")
-                )
-                return redirect("casework:case_detail", reference=case.reference)
+            messages.warning(
+                request, _("Opened for one hour, read-only. Your reason was recorded.")
+            )
+            return redirect("casework:case_detail", reference=grant.case.reference)
     return render(request, "casework/break_glass.html", {"form": form})
 
 

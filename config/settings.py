@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "casework",
     "intake",
     "operations",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -151,7 +152,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.navigation",
-                "casework.health.worker_banner",
+                "dashboard.health.worker_banner",
             ],
             "libraries": {"form_errors": "config.form_errors"},
         },
@@ -207,7 +208,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "casework:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 # The label an authenticator app shows. Deliberately bland: a phone searched at a border
@@ -343,7 +344,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A broker outage is waited out, however long (Celery gives up after 100 tries by default,
 # about 45 minutes, and the worker exits); whatever still exits is started again by
-# compose or bin/keep-running, and a silent worker is shown to the admins (casework.health).
+# compose or bin/keep-running, and a silent worker is shown to the admins (dashboard.health).
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -362,7 +363,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 # The worker answers beat's heartbeat every minute; silent longer than this, the health page
-# and a banner on the admins' pages say so and an alert is raised (casework.health).
+# and a banner on the admins' pages say so and an alert is raised (dashboard.health).
 WORKER_SILENT_MINUTES = env_int("WORKER_SILENT_MINUTES", 5)
 if WORKER_SILENT_MINUTES < 2:
     raise ConfigurationError("WORKER_SILENT_MINUTES must be a whole number, at least 2.")

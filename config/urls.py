@@ -9,6 +9,7 @@ register_converter(ReferenceConverter, "ref")
 register_converter(CountryCodeConverter, "country")
 
 urlpatterns = [
+    path("", include("dashboard.urls")),
     path("", include("casework.urls")),
     path("account/", include("accounts.urls")),
     path("intake/", include("intake.urls")),

@@ -3,12 +3,12 @@ and the templates ask these, so the queue, the page and the action never disagre
 
 from accounts.models import Team, User
 from accounts.roles import Role
-from casework.permissions import can_view_case, team_ids
+from casework.permissions import can_view_case
 from intake.models import IntakeRequest, TriageState
 
 
 def is_team_member(user: User, team_id: int) -> bool:
-    return team_id in team_ids(user)
+    return team_id in user.team_ids
 
 
 def is_intake_member(user: User, team_id: int) -> bool:

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 from accounts.roles import Role
 from casework.models import Case, Outcome, PersonIndex
-from casework.permissions import can_view_case, team_ids
+from casework.permissions import can_view_case
 from casework.selectors import by_team, cases_visible_to, in_order
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy.fields import secret_fields
@@ -24,7 +24,7 @@ def _teams_requests(user: User) -> QuerySet[IntakeRequest]:
     """Every request of the teams the user works intake for: not yet what they may read."""
     if not (user.is_active and user.has_perm("accounts.log_intake")):
         return IntakeRequest.objects.none()
-    return IntakeRequest.objects.filter(team_id__in=team_ids(user))
+    return IntakeRequest.objects.filter(team_id__in=user.team_ids)
 
 
 def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
@@ -55,7 +55,7 @@ def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
 
 def oldest_waiting(user: User, limit: int) -> list[IntakeRequest]:
     """The untriaged requests of the user's teams waiting longest, read team by team."""
-    waiting = by_team(intake_queue_for(user), team_ids(user))
+    waiting = by_team(intake_queue_for(user), user.team_ids)
     return in_order(waiting, ("received_at", "id"), 0, limit)
 
 
@@ -116,10 +116,12 @@ class Duplicates:
     provocations: list[str] = field(default_factory=list)
     provocation_elsewhere: bool = False
 
-    @property
-    def candidates(self) -> set[str]:
-        """The references a triage decision may name: the cases listed to the user."""
-        return {item["case"].reference for item in self.cases}
+    def listed(self, reference: str) -> Case | None:
+        """The case listed to the user under this reference: a triage decision may name
+        these and no other."""
+        return next(
+            (item["case"] for item in self.cases if item["case"].reference == reference), None
+        )
 
 
 def duplicates_for(user: User, request: IntakeRequest) -> Duplicates:
@@ -128,7 +130,7 @@ def duplicates_for(user: User, request: IntakeRequest) -> Duplicates:
     volunteer that a phone belongs to a client, and whose), the team's requests they may
     read."""
     found = possible_duplicates(request)
-    own = team_ids(user)
+    own = user.team_ids
     duplicates = Duplicates()
     for case in found["cases"]:
         if case.team_id in own:

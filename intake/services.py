@@ -2,6 +2,7 @@
 own permission and runs in one transaction."""
 
 from datetime import datetime
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -117,31 +118,53 @@ def intake_accept(*, request: IntakeRequest, by: User) -> Case:
     return case
 
 
+def _listed_duplicate(request: IntakeRequest, by: User, reference: str) -> Case:
+    """The case a triage decision names, if it is one of the request's possible duplicates
+    listed to the user: a typed reference must not become a way to reach an arbitrary
+    case, nor to ask whether another team's case matches (it is refused as one that does
+    not: another team's match is its coordinators' call, intake_matches_report tells them)."""
+    listed = selectors.duplicates_for(by, request).listed(reference.strip().upper())
+    if listed is None:
+        raise ValidationError(_("Choose one of the possible duplicates listed."))
+    # The list reads a few columns of each case; the decision works on the whole case.
+    return Case.objects.select_related("team").get(pk=listed.pk)
+
+
+class Attached(NamedTuple):
+    case: Case
+    reopened: bool
+
+
 @transaction.atomic
-def intake_attach(*, request: IntakeRequest, case: Case, by: User) -> bool:
-    """Adds this request to a case the user works: the same person wrote again. A closed
-    case is reopened (casework.services.case_reopen): the person needs us again, and its
-    retention clock starts over. Returns whether it was reopened."""
-    if not case_permissions.can_work_case(by, case):
+def intake_attach(*, request: IntakeRequest, reference: str, by: User) -> Attached:
+    """Adds this request to the listed duplicate case the user works (`reference`): the
+    same person wrote again. A closed case is reopened (casework.services.case_reopen):
+    the person needs us again, and its retention clock starts over."""
+    if not permissions.can_triage(by, request):
         raise PermissionDenied
+    case = _listed_duplicate(request, by, reference)
+    if not case_permissions.can_work_case(by, case):
+        raise ValidationError(
+            _("You do not work on that case: mark the request as a duplicate instead.")
+        )
     reopened = case.is_closed
     if reopened:
         case_reopen(case=case, by=by, because=request.reference)
     _close_request(request, by, TriageState.ACCEPTED, case=case)
     person_contacts_add(case.person, _request_contacts(request))
     timeline_add(case, by, EventKind.INTAKE, detail=request.reference)
-    return reopened
+    return Attached(case, reopened)
 
 
 @transaction.atomic
-def intake_mark_duplicate(*, request: IntakeRequest, case: Case, by: User) -> None:
-    """Closes the request as a repeat of a case of the user's teams, or of one they may
-    see: another team's case is its coordinators' call (intake_matches_report tells them)."""
-    if not (
-        case.team_id in case_permissions.team_ids(by) or case_permissions.can_view_case(by, case)
-    ):
+def intake_mark_duplicate(*, request: IntakeRequest, reference: str, by: User) -> Case:
+    """Closes the request as a repeat of the listed duplicate case `reference`, a case of
+    the user's teams."""
+    if not permissions.can_triage(by, request):
         raise PermissionDenied
+    case = _listed_duplicate(request, by, reference)
     _close_request(request, by, TriageState.DUPLICATE, case=case)
+    return case
 
 
 @transaction.atomic

@@ -6,8 +6,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from audit.models import Action
-from casework import permissions as case_permissions
-from casework.selectors import case_by_reference
 from intake import permissions, selectors, services
 from intake.forms import IntakeForm, TriageForm
 
@@ -82,20 +80,11 @@ def _triage(request: HttpRequest, intake, form: TriageForm) -> HttpResponse:
         services.intake_reject(request=intake, by=user, reason=form.cleaned_data["reason"])
         messages.success(request, _("Request rejected."))
         return redirect("intake:queue")
-    # Attach and duplicate name a case among the possible duplicates listed to this user
-    # only: a typed reference must not become a way to reach arbitrary cases, nor to ask
-    # whether another team's case matches (it is refused as one that does not).
-    reference = form.cleaned_data["case_reference"].strip().upper()
-    candidates = selectors.duplicates_for(user, intake).candidates
-    case = case_by_reference(reference) if reference in candidates else None
-    if case is None:
-        raise ValidationError(_("Choose one of the possible duplicates listed."))
+    # Attach and duplicate name a case among the possible duplicates listed to this user.
+    reference = form.cleaned_data["case_reference"]
     if action == TriageForm.ATTACH:
-        if not case_permissions.can_work_case(user, case):
-            raise ValidationError(
-                _("You do not work on that case: mark the request as a duplicate instead.")
-            )
-        if services.intake_attach(request=intake, case=case, by=user):
+        case, reopened = services.intake_attach(request=intake, reference=reference, by=user)
+        if reopened:
             messages.success(
                 request,
                 _("Attached to %(reference)s, which was closed: it is open again, in New.")
@@ -106,7 +95,7 @@ def _triage(request: HttpRequest, intake, form: TriageForm) -> HttpResponse:
                 request, _("Attached to %(reference)s.") % {"reference": case.reference}
             )
         return redirect("casework:case_detail", reference=case.reference)
-    services.intake_mark_duplicate(request=intake, case=case, by=user)
+    case = services.intake_mark_duplicate(request=intake, reference=reference, by=user)
     messages.success(
         request, _("Marked as a duplicate of %(reference)s.") % {"reference": case.reference}
     )

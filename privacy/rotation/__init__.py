@@ -1,5 +1,6 @@
-"""Key rotation: re-encrypting stored columns under the newest field key, and recomputing
-blind indexes under a new index key. Both are driven by ``manage.py rotate_keys``."""
+"""Rewriting encrypted columns in place, on the raw columns: binding stored values to their
+rows (``sealing``, for the migrations that add a seal). Key rotation, which walks every
+app's tables, is ``operations.rotation``."""
 
 
 class RotationError(Exception):

@@ -18,7 +18,7 @@ DASHBOARD_RU = "<h1>Обзор</h1>"
 
 
 def dashboard(client, accept_language):
-    return client.get(reverse("casework:dashboard"), HTTP_ACCEPT_LANGUAGE=accept_language)
+    return client.get(reverse("dashboard:home"), HTTP_ACCEPT_LANGUAGE=accept_language)
 
 
 def test_without_a_choice_the_browser_language_is_used(volunteer_client):

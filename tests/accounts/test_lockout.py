@@ -27,7 +27,7 @@ def test_five_wrong_passwords_lock_that_username_at_that_address(client, volunte
     response = attempt(client, volunteer.username, PASSWORD)
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
-    assert client.get(reverse("casework:dashboard")).status_code == 302
+    assert client.get(reverse("dashboard:home")).status_code == 302
 
 
 def test_four_wrong_passwords_do_not_lock(client, volunteer):
@@ -67,7 +67,7 @@ def test_wrong_second_factor_codes_count_towards_the_lockout(client, volunteer):
     response = client.post(VERIFY, {"code": current_code(device)}, REMOTE_ADDR=HERE)
     assert response.status_code in (302, 429)
     # Locked: the half-open session is gone and the password step is refused too.
-    assert client.get(reverse("casework:dashboard")).url.startswith(LOGIN)
+    assert client.get(reverse("dashboard:home")).url.startswith(LOGIN)
     assert attempt(client, volunteer.username, PASSWORD).status_code == 429
 
 

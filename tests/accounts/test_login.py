@@ -11,7 +11,7 @@ from tests.factories import PASSWORD, AuthenticatorFactory, UserFactory
 LOGIN = reverse("accounts:login")
 VERIFY = reverse("accounts:verify")
 ENROL = reverse("accounts:enrol")
-DASHBOARD = reverse("casework:dashboard")
+DASHBOARD = reverse("dashboard:home")
 
 pytestmark = pytest.mark.django_db
 

@@ -49,6 +49,21 @@ def test_member_list_queries_do_not_grow_with_members(
     assert all(user.username in page for user in more)
 
 
+def test_a_coordinators_member_list_asks_no_query_per_member(
+    coordinator_client, team, django_assert_max_num_queries
+):
+    """Whether a member shares a team is asked of User.team_ids, from the teams the list
+    prefetched: not one query per member."""
+    UserFactory.create_batch(3, role=Role.VOLUNTEER, teams=[team])
+    with time_machine.travel(timezone.now(), tick=False):
+        with django_assert_max_num_queries(20) as few:
+            coordinator_client.get(MEMBERS)
+        more = UserFactory.create_batch(30, role=Role.VOLUNTEER, teams=[team])
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            page = coordinator_client.get(MEMBERS).content.decode()
+    assert all(user.username in page for user in more)
+
+
 def test_coordinator_resets_own_team_volunteer(coordinator_client, volunteer):
     AuthenticatorFactory(user=volunteer)
     assert coordinator_client.post(reset_url(volunteer)).status_code == 302

@@ -9,7 +9,7 @@ from accounts.models import AuthenticatorDevice, BackupCodeDevice
 from tests.conftest import verified_client
 from tests.factories import PASSWORD
 
-DASHBOARD = reverse("casework:dashboard")
+DASHBOARD = reverse("dashboard:home")
 LOGIN = reverse("accounts:login")
 
 pytestmark = pytest.mark.django_db

@@ -314,7 +314,9 @@ def test_the_insider_alert_fires_at_the_threshold(team, coordinator, settings, a
 
 def test_break_glass_alerts_the_admins(coordinator, other_team, admin_user):
     case = CaseFactory(team=other_team)
-    services.case_break_glass(case=case, by=coordinator, reason="Family called the hotline.")
+    services.case_break_glass(
+        reference=case.reference, by=coordinator, reason="Family called the hotline."
+    )
     assert InsiderAlert.objects.filter(kind=InsiderAlert.Kind.BREAK_GLASS).count() == 1
     event = AccessEvent.objects.get(action=Action.BREAK_GLASS)
     assert event.reason == "Family called the hotline."

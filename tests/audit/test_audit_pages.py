@@ -70,7 +70,9 @@ def test_the_export_is_a_bounded_csv_and_is_itself_recorded(
 
 def test_admins_see_no_break_glass_reason(admin_client_verified, coordinator, other_team):
     case = CaseFactory(team=other_team)
-    services.case_break_glass(case=case, by=coordinator, reason="About Fakename Reasonov.")
+    services.case_break_glass(
+        reference=case.reference, by=coordinator, reason="About Fakename Reasonov."
+    )
     page = admin_client_verified.get(EVENTS).content.decode()
     assert "Break-glass" in page
     assert "Fakename" not in page

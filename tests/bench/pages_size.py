@@ -43,10 +43,10 @@ from django_otp.oath import totp  # noqa: E402
 from accounts.middleware import mark_session_start  # noqa: E402
 from accounts.models import AuthenticatorDevice, Team, User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
-from casework.management.commands.seed_demo import DEMO_TEAM, team_name  # noqa: E402
 from casework.models import Case, Stage  # noqa: E402
 from casework.workflow import OPEN_STAGES  # noqa: E402
 from intake.models import IntakeRequest, TriageState  # noqa: E402
+from operations.management.commands.seed_demo import DEMO_TEAM, team_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = int(os.environ.get("BENCH_CASES", 1_000))

@@ -3,10 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from casework import permissions, services
 from casework.models import BreakGlass, RouteLeg
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, UserFactory
@@ -152,6 +154,35 @@ def test_break_glass_answers_the_same_for_missing_and_own_team(coordinator_clien
     assert all("No other team&#x27;s case has this reference." in a for a in answers)
 
 
+def test_the_break_glass_service_refuses_own_team_and_missing_alike(coordinator, team):
+    """The rule is the service's, not the page's: any caller gets the same refusal."""
+    own = CaseFactory(team=team)
+    for reference in (own.reference, "C-2026-99999"):
+        with pytest.raises(ValidationError) as refused:
+            services.case_break_glass(
+                reference=reference, by=coordinator, reason="Checking something important."
+            )
+        assert refused.value.message_dict == {
+            "reference": ["No other team's case has this reference."]
+        }
+    assert not BreakGlass.objects.exists()
+
+
+def test_a_grant_opens_the_case_at_once_to_the_same_user_object(
+    coordinator, other_team, django_assert_num_queries
+):
+    """The grants are read once per User object (so per request), and again after one is
+    given."""
+    case = CaseFactory(team=other_team)
+    assert not permissions.can_view_case(coordinator, case)
+    with django_assert_num_queries(0):
+        assert not permissions.can_view_case(coordinator, case)
+    services.case_break_glass(
+        reference=case.reference, by=coordinator, reason="Their coordinator is unreachable."
+    )
+    assert permissions.can_view_case(coordinator, case)
+
+
 def test_volunteers_cannot_break_glass(volunteer_client, other_team):
     case = CaseFactory(team=other_team)
     response = volunteer_client.post(
@@ -164,7 +195,7 @@ def test_volunteers_cannot_break_glass(volunteer_client, other_team):
 
 def test_volunteer_takes_an_unassigned_case_of_their_team(volunteer, volunteer_client, team):
     case = CaseFactory(team=team)
-    dashboard = volunteer_client.get(reverse("casework:dashboard")).content.decode()
+    dashboard = volunteer_client.get(reverse("dashboard:home")).content.decode()
     assert case.reference in dashboard
     response = volunteer_client.post(reverse("casework:case_take", args=[case.reference]))
     assert response.url == reverse("casework:case_detail", args=[case.reference])

@@ -212,7 +212,7 @@ def test_the_dashboard_lists_the_longest_waiting_of_both_teams(lead, team, other
     oldest = [r for n, r in enumerate(requests) if r.team != east and n != 1][:5]
     assert [r.pk for r in oldest_waiting(lead, 5)] == [r.pk for r in oldest]
     client = verified_client(lead)
-    html = client.get(reverse("casework:dashboard")).content.decode()
+    html = client.get(reverse("dashboard:home")).content.decode()
     assert all(c.reference in html for c in expected)
     assert all(r.reference in html for r in oldest)
     assert not any(x.reference in html for x in waiting + requests if x.team == east)

@@ -209,7 +209,7 @@ def test_coordinator_assigns_within_the_team_only(
 
 
 def test_my_cases_on_the_dashboard(volunteer_client, case):
-    page = volunteer_client.get(reverse("casework:dashboard")).content.decode()
+    page = volunteer_client.get(reverse("dashboard:home")).content.decode()
     assert case.reference in page
 
 

@@ -22,7 +22,7 @@ from tests.factories import PASSWORD, CaseFactory, IntakeRequestFactory, UserFac
 pytestmark = pytest.mark.django_db
 
 LOGIN = reverse("accounts:login")
-DASHBOARD = reverse("casework:dashboard")
+DASHBOARD = reverse("dashboard:home")
 WRONG = "That username and password do not match"
 
 

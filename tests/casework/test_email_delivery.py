@@ -142,7 +142,7 @@ def test_a_copy_the_server_keeps_dropping_is_tried_with_back_off_then_given_up(
     assert (row.email_state, row.email_attempts) == (EmailState.FAILED, 10)
     assert row.email_error == "SMTPServerDisconnected"  # the class, not its message
     assert "keen@example.org" not in caplog.text
-    page = admin_client_verified.get(reverse("casework:health")).content.decode()
+    page = admin_client_verified.get(reverse("dashboard:health")).content.decode()
     assert "E-mail copies given up on</dt><dd><strong" in page
 
 
@@ -216,10 +216,10 @@ def test_the_health_page_counts_late_copies(admin_client_verified, settings):
     keen = wanting("keen", role=Role.VOLUNTEER)
     notify([keen], kind=ReminderKind.FOLLOW_UP, subject="C-2026-00001")
     emails.send_due()
-    page = admin_client_verified.get(reverse("casework:health")).content.decode()
+    page = admin_client_verified.get(reverse("dashboard:health")).content.decode()
     assert "not sent after 15 minutes</dt><dd>0" in page
     with time_machine.travel(timezone.now() + emails.LATE_AFTER + timedelta(minutes=1)):
-        page = admin_client_verified.get(reverse("casework:health")).content.decode()
+        page = admin_client_verified.get(reverse("dashboard:health")).content.decode()
     assert "not sent after 15 minutes</dt><dd><strong" in page
 
 

@@ -79,6 +79,10 @@ def test_break_glass_reasons_are_encrypted(coordinator, other_team):
     from tests.factories import CaseFactory
 
     case = CaseFactory(team=other_team)
-    case_break_glass(case=case, by=coordinator, reason="Family called our hotline about Fakeperson")
+    case_break_glass(
+        reference=case.reference,
+        by=coordinator,
+        reason="Family called our hotline about Fakeperson",
+    )
     assert BreakGlass.objects.get().reason.startswith("Family called")
     assert "Fakeperson" not in dump()

@@ -172,7 +172,7 @@ def test_the_coordinator_dashboard_lists_the_teams_lost_contact_cases(
     other = CaseFactory(team=TeamFactory(name="Elsewhere"), stage=Stage.PLANNING)
     reminders.dispatch_due(now=hours(24 * 30))
     assert not fresh(quiet).is_lost_contact
-    page = coordinator_client.get(reverse("casework:dashboard")).content.decode()
+    page = coordinator_client.get(reverse("dashboard:home")).content.decode()
     assert 'id="lost-contact"' in page
     section = page.split('id="lost-contact"')[1].split("</section>")[0]
     assert case.reference in section
@@ -184,14 +184,14 @@ def test_the_coordinator_dashboard_lists_the_teams_lost_contact_cases(
 def test_the_volunteer_dashboard_lists_only_their_own(case, volunteer_client, team):
     someone_elses = CaseFactory(team=team, stage=Stage.PLANNING, assignee=UserFactory())
     reminders.dispatch_due(now=hours(24 * 30))
-    page = volunteer_client.get(reverse("casework:dashboard")).content.decode()
+    page = volunteer_client.get(reverse("dashboard:home")).content.decode()
     section = page.split('id="lost-contact"')[1].split("</section>")[0]
     assert case.reference in section
     assert someone_elses.reference not in section
 
 
 def test_no_lost_contact_section_when_everyone_is_in_touch(case, coordinator_client):
-    page = coordinator_client.get(reverse("casework:dashboard")).content.decode()
+    page = coordinator_client.get(reverse("dashboard:home")).content.decode()
     assert 'id="lost-contact"' not in page
 
 
@@ -219,5 +219,5 @@ def test_a_volunteer_of_another_team_is_not_told(case, other_volunteer):
     made = reminders.dispatch_due(now=hours(24 * 30))
     assert not Notification.objects.filter(pk__in=made, user=other_volunteer).exists()
     client = verified_client(other_volunteer)
-    page = client.get(reverse("casework:dashboard")).content.decode()
+    page = client.get(reverse("dashboard:home")).content.decode()
     assert case.reference not in page

@@ -22,7 +22,7 @@ from tests.factories import CaseFactory, PersonFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 EVERY_PAGE = 6  # session, user, authenticator, roles and permissions, teams, unread count
-ADMIN_PAGE = EVERY_PAGE + 1  # + the worker's heartbeat (casework.health)
+ADMIN_PAGE = EVERY_PAGE + 1  # + the worker's heartbeat (dashboard.health)
 AUDIT_WRITE = 3  # the chain head moved on and read, the event, the head's new hash
 # A service's transaction runs inside the test's as a savepoint (in production, BEGIN and
 # COMMIT). A page's own audit write adds nothing here: it asks for no savepoint.

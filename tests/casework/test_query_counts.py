@@ -54,7 +54,7 @@ def queries(client, url) -> int:
 
 
 PAGES = [
-    reverse("casework:dashboard"),
+    reverse("dashboard:home"),
     reverse("casework:case_list"),
     reverse("casework:case_list") + "?risk=flag_wanted&page=3",
     reverse("casework:board"),

@@ -134,15 +134,13 @@ def test_a_missed_crossing_check_in_alarms_coordinator_and_assignee_until_acknow
         notes = Notification.objects.filter(pk__in=made)
         assert {note.user for note in notes} == {coordinator, volunteer}
         assert all(note.urgent for note in notes)
-        dashboard = coordinator_client.get(reverse("casework:dashboard")).content.decode()
+        dashboard = coordinator_client.get(reverse("dashboard:home")).content.decode()
         assert "Missed check-ins" in dashboard and case.reference in dashboard
         # Still there an hour later: an alarm waits for a person, not for time.
     with time_machine.travel(due + timedelta(hours=2), tick=False):
         coordinator_client = verified_client(coordinator)
         volunteer_client = verified_client(volunteer)
-        assert (
-            case.reference in volunteer_client.get(reverse("casework:dashboard")).content.decode()
-        )
+        assert case.reference in volunteer_client.get(reverse("dashboard:home")).content.decode()
         alarm = Reminder.objects.get(case=case, kind=ReminderKind.CROSSING_CHECK_IN)
         url = reverse("casework:reminder_change", args=[case.reference, alarm.pk])
         refused = volunteer_client.post(url, {"action": "dismiss", "reason": ""})
@@ -150,7 +148,7 @@ def test_a_missed_crossing_check_in_alarms_coordinator_and_assignee_until_acknow
         volunteer_client.post(url, {"action": "dismiss", "reason": "Called: they are safe."})
         assert (
             "Missed check-ins"
-            not in coordinator_client.get(reverse("casework:dashboard")).content.decode()
+            not in coordinator_client.get(reverse("dashboard:home")).content.decode()
         )
     assert "Called: they are safe." in reminder_texts(case)
 
@@ -273,10 +271,10 @@ def test_an_email_copy_carries_a_reference_and_a_link_only_and_goes_once(volunte
 
 def test_the_health_page_is_for_admins(admin_client_verified, volunteer_client):
     reminders.heartbeat("dispatcher")
-    page = admin_client_verified.get(reverse("casework:health"))
+    page = admin_client_verified.get(reverse("dashboard:health"))
     assert page.status_code == 200
     assert "Reminder dispatcher" in page.content.decode()
-    assert volunteer_client.get(reverse("casework:health")).status_code == 403
+    assert volunteer_client.get(reverse("dashboard:health")).status_code == 403
 
 
 def test_pages_keep_working_when_the_broker_is_unreachable(volunteer_client, case, volunteer):
@@ -288,7 +286,7 @@ def test_pages_keep_working_when_the_broker_is_unreachable(volunteer_client, cas
     app.conf.broker_url = app.conf.broker_write_url = "redis://127.0.0.1:1/0"
     try:
         for url in [
-            reverse("casework:dashboard"),
+            reverse("dashboard:home"),
             reverse("casework:case_detail", args=[case.reference]),
             reverse("casework:inbox"),
             reverse("intake:queue"),

@@ -208,8 +208,8 @@ def lived_case(coordinator, volunteer, team, other_coordinator) -> Case:
         contact=SECRETS["phone"],
         message=REPEAT_MESSAGE,
     )
-    intake_mark_duplicate(request=repeat, case=case, by=coordinator)
-    case_break_glass(case=case, by=other_coordinator, reason=BREAK_GLASS)
+    intake_mark_duplicate(request=repeat, reference=case.reference, by=coordinator)
+    case_break_glass(reference=case.reference, by=other_coordinator, reason=BREAK_GLASS)
     return fresh(case)
 
 
@@ -843,7 +843,7 @@ def test_a_repeat_request_marked_as_a_duplicate_restarts_the_clock(
         contact=SECRETS["phone"],
         message=AGAIN,
     )
-    intake_mark_duplicate(request=again, case=case, by=coordinator)
+    intake_mark_duplicate(request=again, reference=case.reference, by=coordinator)
     assert fresh(case).is_closed
     assert retention.purge_expired_cases() == 0
     assert purges_after(RETENTION_DAYS + 1) == 1

@@ -156,7 +156,7 @@ def test_a_volunteer_on_the_case_but_on_no_leg_sees_no_leg_detail_on_any_page(
     }
     opened, forbidden = [], [*markers(1, 2, 3), "legrunner"]
     for pattern in all_patterns():
-        if pattern.namespace not in {"casework", "intake", "audit", "accounts"}:
+        if pattern.namespace not in {"dashboard", "casework", "intake", "audit", "accounts"}:
             continue
         if pattern.key in {"accounts:logout"}:
             continue
@@ -178,7 +178,7 @@ def test_a_volunteer_on_the_case_but_on_no_leg_sees_no_leg_detail_on_any_page(
     assert {
         "casework:case_detail",
         "casework:case_edit",
-        "casework:dashboard",
+        "dashboard:home",
         "casework:case_list",
         "casework:board",
         "casework:leg_list",

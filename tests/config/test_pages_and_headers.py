@@ -37,7 +37,7 @@ def test_pages_turn_off_browser_features(client):
 
 
 def test_signed_in_pages_are_never_stored(volunteer_client):
-    response = volunteer_client.get(reverse("casework:dashboard"))
+    response = volunteer_client.get(reverse("dashboard:home"))
     assert "no-store" in response["Cache-Control"]
     assert "private" in response["Cache-Control"]
 
@@ -53,7 +53,7 @@ def test_templates_have_no_inline_script_or_style(template):
 
 
 def test_vendored_scripts_are_served_locally(client, volunteer_client):
-    page = volunteer_client.get(reverse("casework:dashboard")).content.decode()
+    page = volunteer_client.get(reverse("dashboard:home")).content.decode()
     sources = re.findall(r'<script[^>]*src="([^"]+)"', page)
     assert sources
     for source in sources:

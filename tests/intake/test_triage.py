@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from casework.models import Case, Person, Stage
 from intake.models import IntakeRequest, TriageState
-from intake.services import intake_log
+from intake.services import intake_accept, intake_attach, intake_log, intake_mark_duplicate
 from tests.conftest import verified_client
 
 NEW = reverse("intake:new")
@@ -185,6 +186,26 @@ def test_attach_refuses_a_case_that_is_not_a_possible_duplicate(
     )
     assert response.status_code == 400
     assert "Choose one of the possible duplicates" in response.content.decode()
+
+
+@pytest.mark.parametrize("decide", [intake_attach, intake_mark_duplicate])
+def test_the_services_refuse_a_case_that_is_not_a_listed_duplicate(decide, coordinator, team):
+    """The rule is the triage services', not the page's: no caller names any case."""
+    case = intake_accept(request=logged(coordinator, team, "@one"), by=coordinator)
+    request = logged(coordinator, team, "@two")
+    with pytest.raises(ValidationError, match="Choose one of the possible duplicates listed"):
+        decide(request=request, reference=case.reference, by=coordinator)
+    request.refresh_from_db()
+    assert request.state == TriageState.NEW
+
+
+def test_attach_refuses_a_listed_case_the_user_does_not_work(coordinator, volunteer, team):
+    """A volunteer may mark a teammate's case as the duplicate, not add to it."""
+    case = intake_accept(request=logged(coordinator, team, "@same"), by=coordinator)
+    request = logged(volunteer, team, "@Same")
+    with pytest.raises(ValidationError, match="You do not work on that case"):
+        intake_attach(request=request, reference=case.reference, by=volunteer)
+    assert intake_mark_duplicate(request=request, reference=case.reference, by=volunteer) == case
 
 
 def test_another_teams_case_is_not_named(

@@ -97,10 +97,10 @@ def admin_row(
 # (case_a, case_b, …, see urlconf.variants) where the world fills a pattern more than once.
 EXPECTED: dict[str, dict] = {
     # Dashboard, inbox, lists: every verified role, each seeing only its own.
-    "casework:dashboard": same(roles("200")),
+    "dashboard:home": same(roles("200")),
     "casework:inbox": same(roles("200")),
     "casework:inbox_read": post_only(roles("302 casework:inbox")),
-    "casework:health": same(only("admin", "200", "403")),
+    "dashboard:health": same(only("admin", "200", "403")),
     "casework:case_list": same(roles("200")),
     "casework:board": same(roles("200")),
     # Break-glass: coordinators only; it opens case A (another team's) for coordinator B.
@@ -141,7 +141,7 @@ EXPECTED: dict[str, dict] = {
     # is sent back to the dashboard ("someone else took it"); case A is taken already.
     "casework:case_take": {
         "case_a": post_only(roles("404")),
-        "case_b": post_only(roles("404", volunteer_b=CASE, coordinator_b="302 casework:dashboard")),
+        "case_b": post_only(roles("404", volunteer_b=CASE, coordinator_b="302 dashboard:home")),
     },
     "casework:case_timeline_add": {
         "case_a": post_only(only("volunteer_a", CASE, "404")),
@@ -246,8 +246,8 @@ EXPECTED: dict[str, dict] = {
         "POST": roles(LOGIN, password_only=LOGIN),
     },
     "accounts:verify": {
-        "GET": roles("302 casework:dashboard", password_only="200"),
-        "POST": roles("302 casework:dashboard", password_only="302 casework:dashboard"),
+        "GET": roles("302 dashboard:home", password_only="200"),
+        "POST": roles("302 dashboard:home", password_only="302 dashboard:home"),
     },
     # Enrolling: a verified user may replace their authenticator; a password-only session
     # with an authenticator must verify first.
@@ -538,7 +538,7 @@ def observed(response) -> str:
 
 # Answers that refuse: whoever gets one must have changed nothing. (A coordinator trying to
 # take a case is sent back to the dashboard: refused too.)
-REFUSED = {"403", "404", "405", LOGIN, VERIFY, ADMIN_LOGIN, "302 casework:dashboard"}
+REFUSED = {"403", "404", "405", LOGIN, VERIFY, ADMIN_LOGIN, "302 dashboard:home"}
 # Answers of an action done: the fingerprint must show it (or it would see nothing at all).
 ACTED = {
     CASE,

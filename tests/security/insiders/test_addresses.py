@@ -50,7 +50,7 @@ def sign_in(client, user, address: str, *, minutes: int = 0) -> None:
         client.post(LOGIN, {"username": user.username, "password": PASSWORD}, REMOTE_ADDR=address)
         response = client.post(VERIFY, {"code": current_code(device)}, REMOTE_ADDR=address)
         assert response.status_code == 302, response.content.decode()[:300]
-        client.get(reverse("casework:dashboard"), REMOTE_ADDR=address)
+        client.get(reverse("dashboard:home"), REMOTE_ADDR=address)
         client.post(LOGOUT, REMOTE_ADDR=address)
 
 

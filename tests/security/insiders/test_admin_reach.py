@@ -233,7 +233,7 @@ def test_every_password_change_is_in_the_chain(volunteer, volunteer_client):
 def test_deactivating_ends_every_session(admin_user, volunteer, volunteer_client):
     verified_client(admin_user).post(reverse("accounts:member_deactivate", args=[volunteer.pk]))
     assert not User.objects.get(pk=volunteer.pk).is_active
-    assert volunteer_client.get(reverse("casework:dashboard")).status_code == 302
+    assert volunteer_client.get(reverse("dashboard:home")).status_code == 302
     assert AccessEvent.objects.filter(action=Action.ACCOUNT_DEACTIVATED).exists()
 
 

@@ -4,7 +4,7 @@ belongs to a client of any team, and which team. A match in another team now sho
 coordinators are told, naming their own case; the probe is audited and counted."""
 
 import pytest
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -134,7 +134,7 @@ def test_naming_another_teams_case_is_refused_as_if_it_did_not_match(
     assert (request.state, request.case) == (TriageState.NEW, None)
 
 
-def test_the_service_refuses_another_teams_case_too(volunteer, team, other_team):
+def test_the_service_refuses_another_teams_case_as_one_not_listed(volunteer, team, other_team):
     case = their_case(other_team, "+7 902 111-22-33")
     request = intake_log(
         by=volunteer,
@@ -143,8 +143,8 @@ def test_the_service_refuses_another_teams_case_too(volunteer, team, other_team)
         received_at=timezone.now(),
         contact="+79021112233",
     )
-    with pytest.raises(PermissionDenied):
-        intake_mark_duplicate(request=request, case=case, by=volunteer)
+    with pytest.raises(ValidationError, match="Choose one of the possible duplicates listed"):
+        intake_mark_duplicate(request=request, reference=case.reference, by=volunteer)
     request.refresh_from_db()
     assert request.state == TriageState.NEW
 

@@ -182,8 +182,8 @@ def test_static_files_refuse_to_be_loaded_by_another_site(client):
 def test_pages_refuse_to_be_loaded_by_another_site(client, volunteer_client, admin_client_verified):
     answers = [
         client.get(LOGIN),
-        client.get(reverse("casework:dashboard")),  # the redirect to sign in
-        volunteer_client.get(reverse("casework:dashboard")),
+        client.get(reverse("dashboard:home")),  # the redirect to sign in
+        volunteer_client.get(reverse("dashboard:home")),
         volunteer_client.get("/C-2026-99999/nothing-here/"),
         admin_client_verified.get(reverse("audit:export")),
     ]

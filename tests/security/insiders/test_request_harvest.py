@@ -74,7 +74,7 @@ def test_a_volunteer_cannot_read_rejected_or_duplicate_requests_of_cases_not_the
     original = logged(coordinator, team, 2)
     case = intake_accept(request=original, by=coordinator)
     repeat = logged(volunteer, team, 2)
-    intake_mark_duplicate(request=repeat, case=case, by=coordinator)
+    intake_mark_duplicate(request=repeat, reference=case.reference, by=coordinator)
     for request in (rejected, repeat):
         response = volunteer_client.get(detail(request))
         assert response.status_code == 404
@@ -121,7 +121,8 @@ def test_the_list_and_the_page_agree_on_every_request(
     user and every state, so no page can show what another hides."""
     requests = []
     for number, state in enumerate(["new", "accepted", "accepted", "duplicate", "rejected"]):
-        request = logged(coordinator, team, number)
+        # The duplicate repeats the contact of the case before it: a listed duplicate.
+        request = logged(coordinator, team, number - 1 if state == "duplicate" else number)
         if state == "accepted":
             case = intake_accept(request=request, by=coordinator)
             if number == 1:
@@ -129,7 +130,7 @@ def test_the_list_and_the_page_agree_on_every_request(
                     case=case, assignee=volunteer, by=coordinator, expected_version=case.version
                 )
         elif state == "duplicate":
-            intake_mark_duplicate(request=request, case=case, by=coordinator)
+            intake_mark_duplicate(request=request, reference=case.reference, by=coordinator)
         elif state == "rejected":
             intake_reject(request=request, by=coordinator, reason="Spam")
         requests.append(request)

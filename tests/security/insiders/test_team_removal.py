@@ -26,9 +26,7 @@ def test_leaving_the_team_is_losing_its_cases_at_the_next_request(
     assert (
         case.reference not in volunteer_client.get(reverse("casework:case_list")).content.decode()
     )
-    assert (
-        case.reference not in volunteer_client.get(reverse("casework:dashboard")).content.decode()
-    )
+    assert case.reference not in volunteer_client.get(reverse("dashboard:home")).content.decode()
 
 
 def test_an_approved_removal_unassigns_open_cases_and_legs_and_tells_the_coordinators(

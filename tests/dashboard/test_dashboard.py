@@ -17,7 +17,6 @@ from accounts.roles import Role
 from audit.log import alert, record
 from audit.models import AccessEvent, Action, InsiderAlert
 from audit.tasks import verify_chain
-from casework.dashboard import week_starts
 from casework.models import (
     BreakGlass,
     Case,
@@ -29,6 +28,7 @@ from casework.models import (
     ReminderState,
     Stage,
 )
+from dashboard.selectors import week_starts
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
 from tests.factories import (
@@ -42,7 +42,7 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = reverse("casework:dashboard")
+DASHBOARD = reverse("dashboard:home")
 
 
 def page(client, **headers) -> str:

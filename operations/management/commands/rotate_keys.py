@@ -2,13 +2,13 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from privacy.rotation import RotationError
-from privacy.rotation.blind_indexes import rotate_blind_indexes, sources_to_scan
-from privacy.rotation.encrypted_columns import (
+from operations.rotation.blind_indexes import rotate_blind_indexes, sources_to_scan
+from operations.rotation.encrypted_columns import (
     encrypted_tables,
     rotate_encrypted_columns,
     rows_to_scan,
 )
+from privacy.rotation import RotationError
 
 
 class ProgressBar:

@@ -27,10 +27,10 @@ from casework.models import (
     ReminderState,
     Stage,
 )
-from casework.permissions import team_ids
 from casework.reminders import stage_limit
 from casework.selectors import cases_assigned_to, each_row
 from casework.workflow import FORWARD
+from intake.selectors import requests_of_teams
 
 WEEKS = 12
 # The funnel's bars: the way forward, then the cases parked on hold.
@@ -67,7 +67,7 @@ def own_stage_counts(user: User) -> list[tuple[Stage, int]]:
 def team_stage_counts(user: User) -> list[tuple[Stage, int]]:
     """Open cases per stage over every team the user belongs to (a coordinator's funnel);
     kept a minute, like the weekly figures: it counts every open case of the teams."""
-    teams = team_ids(user)
+    teams = user.team_ids
     return _kept("funnel", teams, lambda: _open_counts(Case.objects.filter(team_id__in=teams)))
 
 
@@ -139,11 +139,8 @@ def _kept(name: str, teams: set[int], compute):
 
 def weekly_activity(user: User, today: date | None = None) -> Weekly:
     """Requests received and crossings completed per week in the user's teams."""
-    # The dashboard shows both apps; intake depends on casework, so it is imported here.
-    from intake.selectors import requests_of_teams
-
     starts = week_starts(today or timezone.localdate())
-    teams = team_ids(user) if user.is_active else set()
+    teams = user.team_ids if user.is_active else set()
 
     def count() -> Weekly:
         return Weekly(
@@ -333,7 +330,7 @@ def stuck_longest(user: User, limit: int = 10) -> list[Stuck]:
         Case.objects.filter(team_id=team, stage=stage)
         .order_by("stage_entered_at", "pk")
         .values_list("pk", "stage", "stage_entered_at")[:limit]
-        for team in sorted(team_ids(user))
+        for team in sorted(user.team_ids)
         for stage in FUNNEL_STAGES
     ]
     candidates = each_row(oldest)
@@ -360,7 +357,7 @@ def stuck_longest(user: User, limit: int = 10) -> list[Stuck]:
 
 def action_overdue_count(user: User) -> int:
     """Open cases of the user's teams whose next-action date has passed."""
-    teams = team_ids(user)
+    teams = user.team_ids
     return _kept(
         "action-overdue",
         teams,
@@ -377,7 +374,7 @@ def reassessments_for(user: User, limit: int = 20) -> QuerySet[Reminder]:
     references only, oldest first."""
     return (
         Reminder.objects.filter(
-            team_id__in=team_ids(user),
+            team_id__in=user.team_ids,
             # The reminder_reassess_open index's condition, word for word.
             kind=ReminderKind.REASSESS,
             state__in=[ReminderState.PENDING, ReminderState.SENT],

@@ -8,9 +8,9 @@ from django.db.models import Count
 
 from audit.log import verify
 from audit.models import AccessEvent
-from casework.management.commands.seed_demo import DEMO_TEAM, DETAIL_EVENTS, EVENTS_PER_CASE
 from casework.models import Case, PersonIndex, Reminder, ReminderKind, Stage
 from intake.models import IntakeRequest, TriageState
+from operations.management.commands.seed_demo import DEMO_TEAM, DETAIL_EVENTS, EVENTS_PER_CASE
 
 
 def seed(cases: int = 50, teams: int = 5) -> None:

@@ -26,12 +26,12 @@ from destinations.models import DestinationRisk
 from intake.models import IntakeIndex, IntakeRequest
 from intake.selectors import possible_duplicates
 from intake.services import intake_accept, intake_log
+from operations.rotation import encrypted_columns
+from operations.rotation.blind_indexes import rotate_blind_indexes
+from operations.rotation.encrypted_columns import encrypted_tables, rotate_encrypted_columns
 from privacy.blind_index import contact_digests, phone_digest
 from privacy.fields import DecryptionError
 from privacy.models import BlindIndexKey, KeyCanary
-from privacy.rotation import encrypted_columns
-from privacy.rotation.blind_indexes import rotate_blind_indexes
-from privacy.rotation.encrypted_columns import encrypted_tables, rotate_encrypted_columns
 from tests.factories import (
     AuthenticatorFactory,
     CaseFactory,

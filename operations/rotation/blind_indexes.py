@@ -19,8 +19,8 @@ Steps 1 and 2 compare before they write, so a rerun skips what is done. Step 3 r
 when this rotation found stale rows (or an interrupted one did: ``BlindIndexKey``), so a
 run under an unchanged key never drops anything.
 
-This reaches into casework and intake, against the usual direction of dependencies: the
-digests are theirs, and rotation must use their functions rather than copy them.
+It reaches into casework and intake, hence operations: the digests are theirs, and
+rotation must use their functions rather than copy them.
 """
 
 from collections import defaultdict

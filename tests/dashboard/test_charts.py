@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from casework import charts
+from dashboard import charts
 
 MONDAYS = [date(2026, 1, 5) + timedelta(weeks=n) for n in range(12)]
 

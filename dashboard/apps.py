@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DashboardConfig(AppConfig):
+    """Pages that compose several apps: the dashboard, its charts, the health page. No
+    models; it sits on top and may import every app below it."""
+
+    name = "dashboard"

@@ -1,0 +1,106 @@
+"""The dashboard, each role's first page, and the health page of the background work."""
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts import selectors as account_selectors
+from accounts.roles import Role
+from audit import selectors as audit_selectors
+from casework import emails, reminders
+from casework import selectors as case_selectors
+from casework.models import EmailState, Heartbeat, Notification, Reminder, ReminderState, Stage
+from dashboard import charts, selectors
+from dashboard.health import silent_limit
+from intake.selectors import intake_queue_for, oldest_waiting
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """What each role needs first: a volunteer their next steps, a coordinator the state
+    of their teams, an admin accounts and the audit log (numbers, no personal data)."""
+    user = request.user
+    role = user.role
+    context = {"role": role}
+    if role == Role.ADMIN:
+        context.update(
+            accounts=account_selectors.account_counts(),
+            security_events=audit_selectors.security_events(),
+            audit=audit_selectors.audit_health(),
+            unreviewed_break_glass=selectors.unreviewed_break_glass_count(),
+            funnel=_funnel_chart(selectors.group_stage_counts()),
+        )
+    elif role in (Role.COORDINATOR, Role.VOLUNTEER):
+        context.update(
+            alarms=list(reminders.alarms_for(user)[:50]),
+            lost_contact=case_selectors.lost_contact_cases(user),
+            unassigned=case_selectors.unassigned_cases_for(user),
+            weekly=_weekly_chart(selectors.weekly_activity(user)),
+        )
+    if role == Role.COORDINATOR:
+        context.update(
+            reassess=list(selectors.reassessments_for(user)),
+            stuck=selectors.stuck_longest(user),
+            action_overdue=selectors.action_overdue_count(user),
+            funnel=_funnel_chart(selectors.team_stage_counts(user)),
+        )
+    if role == Role.VOLUNTEER:
+        context.update(
+            overdue=selectors.overdue_for(user),
+            next_steps=selectors.next_steps(user),
+            funnel=_funnel_chart(selectors.own_stage_counts(user)),
+        )
+    if role != Role.ADMIN and user.has_perm("accounts.log_intake"):
+        queue = intake_queue_for(user)
+        context["intake_waiting"] = queue.count()
+        if role == Role.COORDINATOR:
+            context["intake_oldest"] = oldest_waiting(user, 5)
+    return render(request, "dashboard/dashboard.html", context)
+
+
+def _funnel_chart(counts: list[tuple[Stage, int]]) -> charts.Funnel:
+    return charts.funnel([(stage.value, stage.label, count) for stage, count in counts])
+
+
+def _weekly_chart(weekly: selectors.Weekly) -> charts.Grouped:
+    return charts.grouped(
+        weekly.starts,
+        [
+            ("requests", _("Requests received"), weekly.requests),
+            ("crossings", _("Crossings completed"), weekly.crossings),
+        ],
+    )
+
+
+def health(request: HttpRequest) -> HttpResponse:
+    """For admins: is the dispatcher running, is the worker alive, is anything stuck."""
+    if not request.user.has_perm("accounts.manage_accounts"):
+        raise PermissionDenied
+    now = timezone.now()
+    beats = {beat.name: beat for beat in Heartbeat.objects.all()}
+    stale = now - silent_limit()
+    context = {
+        "dispatcher": beats.get("dispatcher"),
+        "worker": beats.get("worker"),
+        "stale": stale,
+        "pending": Reminder.objects.filter(state=ReminderState.PENDING).count(),
+        "overdue": Reminder.objects.filter(
+            state=ReminderState.PENDING, due_at__lt=now - timedelta(minutes=2)
+        ).count(),
+        "alarms": Reminder.objects.filter(state=ReminderState.SENT, urgent=True).count(),
+        # Only the open copies are read (a partial index holds them): not the whole inbox.
+        **Notification.objects.filter(
+            email_state__in=[EmailState.PENDING, EmailState.FAILED]
+        ).aggregate(
+            emails_late=Count(
+                "pk",
+                filter=Q(email_state=EmailState.PENDING, created_at__lt=now - emails.LATE_AFTER),
+            ),
+            emails_failed=Count("pk", filter=Q(email_state=EmailState.FAILED)),
+        ),
+    }
+    return render(request, "dashboard/health.html", context)
