@@ -18,6 +18,7 @@ way back, so a token moved elsewhere by SQL is refused like one that does not de
 
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import InvalidToken
 from django import forms
@@ -29,6 +30,9 @@ from encrypted_model_fields import fields as library
 
 from privacy import seal
 from privacy.keys import crypter
+
+if TYPE_CHECKING:
+    from privacy.tampering import Refusal
 
 # A Fernet token is url-safe base64 of 0x80 + timestamp + IV + ciphertext + HMAC: it always
 # starts "gAAAAA" and is at least 100 characters long.
@@ -72,7 +76,8 @@ class DecryptionError(Exception):
         super().__init__(message)
         self.place, self.problem, self.pk, self.origin = place, problem, pk, origin
         self.stored = stored
-        self.reported = None  # set by privacy.tampering.report: each error is told once
+        # Set by privacy.tampering.report: each error is told once.
+        self.reported: Refusal | None = None
 
 
 def looks_like_token(value: object) -> bool:
@@ -112,7 +117,14 @@ class _ToSeal:
         self.value, self.row = value, row
 
 
-class FailClosedMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into (the library's fields are untyped): a model field.
+    _Field = models.Field
+else:
+    _Field = object
+
+
+class FailClosedMixin(_Field):
     """Shared behaviour; the concrete classes below mix it with the library's fields.
 
     ``purgeable=True``: a purge may blank the field with ``QuerySet.update(field="")``,
