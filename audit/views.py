@@ -4,12 +4,11 @@ from datetime import datetime, time, timedelta
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.http import AuthenticatedHttpRequest
 from audit import selectors
 from audit.forms import EventFilterForm
 from audit.log import record
@@ -18,7 +17,7 @@ from audit.spreadsheet import spreadsheet_safe
 from config.step_up import require_step_up
 
 
-def _require_auditor(request: AuthenticatedHttpRequest) -> None:
+def _require_auditor(request: HttpRequest) -> None:
     if not request.user.has_perm("accounts.review_audit"):
         raise PermissionDenied
 
@@ -45,7 +44,7 @@ def _filters(form: EventFilterForm) -> selectors.EventFilters:
     )
 
 
-def event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+def event_list(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
     form = EventFilterForm(request.GET or None)
     before = selectors.before_from(request.GET.get("before", ""))
@@ -64,7 +63,7 @@ def event_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_step_up
-def export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
+def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered log as CSV, at most EXPORT_LIMIT rows; the export is itself audited."""
     _require_auditor(request)
     form = EventFilterForm(request.GET or None)
@@ -103,6 +102,6 @@ class _Echo:
         return value
 
 
-def alert_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+def alert_list(request: HttpRequest) -> HttpResponse:
     _require_auditor(request)
     return render(request, "audit/alerts.html", {"alerts": selectors.alerts()})

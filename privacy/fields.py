@@ -31,9 +31,6 @@ from encrypted_model_fields import fields as library
 from privacy import seal
 from privacy.keys import crypter
 
-if TYPE_CHECKING:
-    from privacy.tampering import Refusal
-
 # A Fernet token is url-safe base64 of 0x80 + timestamp + IV + ciphertext + HMAC: it always
 # starts "gAAAAA" and is at least 100 characters long.
 TOKEN_SHAPE = re.compile(r"gAAAAA[A-Za-z0-9_\-]{80,}")
@@ -76,8 +73,9 @@ class DecryptionError(Exception):
         super().__init__(message)
         self.place, self.problem, self.pk, self.origin = place, problem, pk, origin
         self.stored = stored
-        # Set by privacy.tampering.report: each error is told once.
-        self.reported: Refusal | None = None
+        # A privacy.tampering.Refusal once reported (an object here: tampering imports this
+        # module): each error is told once.
+        self.reported: object = None
 
 
 def looks_like_token(value: object) -> bool:
