@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The embedded default: SQLite and Celery's filesystem broker under var/, keys generated once.
 export SAFE_PASSAGE_MODE ?= embedded
 
-.PHONY: run test lint format migrations-check messages clean-venv bench-dispatcher bench-audit bench-restore bench
+.PHONY: run test lint typecheck format migrations-check messages clean-venv bench-dispatcher bench-audit bench-restore bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ bench: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy with django-stubs; configured in pyproject.toml ([tool.mypy]).
+typecheck: $(VENV)/.installed-test
+	$(BIN)/python -m mypy .
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

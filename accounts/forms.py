@@ -172,7 +172,8 @@ class InviteForm(forms.Form):
         # As the account will store it: Unicode compatibility forms can lengthen a name or
         # make it another account's.
         username = User.normalize_username(self.cleaned_data["username"])
-        if len(username) > User._meta.get_field("username").max_length:
+        max_length = User._meta.get_field("username").max_length
+        if max_length is not None and len(username) > max_length:
             raise forms.ValidationError(_("That username is too long."))
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError(_("That username is taken."))

@@ -2,6 +2,7 @@ import hashlib
 import secrets
 import time
 from base64 import b32encode
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
@@ -33,7 +34,7 @@ class Team(models.Model):
         return self.name
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def create_user(self, username: str, password: str | None = None, **extra) -> "User":
@@ -50,7 +51,9 @@ class UserManager(BaseUserManager):
         return self.create_user(username, password, **extra)
 
 
-class User(Sealed, PermissionsMixin, AbstractBaseUser):
+# The ignore: the two device models' managers are django-otp's, which has no type hints,
+# so the django-stubs plugin cannot type their reverse relations here (unused anyway).
+class User(Sealed, PermissionsMixin, AbstractBaseUser):  # type: ignore[django-manager-missing]
     """A volunteer, coordinator or admin.
 
     Deliberately no name or e-mail in clear: the username is a working pseudonym, and
@@ -84,7 +87,7 @@ class User(Sealed, PermissionsMixin, AbstractBaseUser):
     objects = UserManager()
 
     USERNAME_FIELD = "username"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         verbose_name = _("user")
@@ -122,7 +125,7 @@ class User(Sealed, PermissionsMixin, AbstractBaseUser):
     def roles(self) -> frozenset[Role]:
         if "groups" in getattr(self, "_prefetched_objects_cache", {}):
             # A list of users with prefetch_related("groups"): no query per user.
-            names = {group.name for group in self.groups.all()}
+            names = frozenset(group.name for group in self.groups.all())
         else:
             names = self.grants.role_names
         return frozenset(role for role in Role if role.value in names)
@@ -170,6 +173,9 @@ class AuthenticatorDevice(Sealed, TimestampMixin, ThrottlingMixin, Device):
     drift = models.SmallIntegerField(default=0)
     # Time step of the last accepted code: a code is never accepted twice.
     last_t = models.BigIntegerField(default=-1)
+
+    # django-otp has no type hints, so its manager is named here for the type checker.
+    objects: ClassVar[models.Manager["AuthenticatorDevice"]]
 
     class Meta(Device.Meta):
         verbose_name = _("authenticator app")
@@ -265,13 +271,17 @@ def verify_device(device: Device, raw: str) -> bool:
     code = normalise_code(raw)
     if isinstance(device, AuthenticatorDevice):
         step = device.matching_step(code)
-        # Conditional UPDATE: whoever moves last_t first wins; a replay or a racing twin
-        # finds last_t already at this step and updates nothing.
-        accepted = step is not None and bool(
-            AuthenticatorDevice.objects.filter(pk=device.pk, last_t__lt=step).update(last_t=step)
-        )
-        if accepted:
-            device.last_t = step
+        accepted = False
+        if step is not None:
+            # Conditional UPDATE: whoever moves last_t first wins; a replay or a racing twin
+            # finds last_t already at this step and updates nothing.
+            accepted = bool(
+                AuthenticatorDevice.objects.filter(pk=device.pk, last_t__lt=step).update(
+                    last_t=step
+                )
+            )
+            if accepted:
+                device.last_t = step
     else:
         accepted = bool(
             BackupCode.objects.filter(

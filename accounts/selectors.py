@@ -56,13 +56,14 @@ def account_counts(now: datetime | None = None) -> AccountCounts:
     totals = User.objects.annotate(
         confirmed=Exists(AuthenticatorDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
         was_contained=Exists(Containment.objects.filter(user=OuterRef("pk"))),
-        has_role=Exists(
+        # Not has_role: that is User's method, which an annotation would shadow.
+        holds_role=Exists(
             User.groups.through.objects.filter(user=OuterRef("pk"), group__name__in=Role.values)
         ),
     ).aggregate(
         total=Count("pk"),
-        without_role=Count("pk", filter=Q(has_role=False)),
-        without_role_active=Count("pk", filter=Q(has_role=False, is_active=True)),
+        without_role=Count("pk", filter=Q(holds_role=False)),
+        without_role_active=Count("pk", filter=Q(holds_role=False, is_active=True)),
         active=Count("pk", filter=Q(is_active=True)),
         without_second_factor=Count("pk", filter=Q(is_active=True, confirmed=False)),
         contained=Count("pk", filter=Q(is_active=False, was_contained=True)),

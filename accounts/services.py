@@ -125,10 +125,9 @@ def link_use(*, token: str, new_password: str) -> User:
     at once (any earlier one is gone). A second use, a race included, finds it spent."""
     with transaction.atomic():
         link = link_for(token)
-        spent = link is not None and AccountLink.objects.filter(
-            pk=link.pk, used_at__isnull=True
-        ).update(used_at=timezone.now())
-        if not spent:
+        if link is None or not AccountLink.objects.filter(pk=link.pk, used_at__isnull=True).update(
+            used_at=timezone.now()
+        ):
             raise ValidationError(LINK_SPENT)
         user = link.user
         user.set_password(new_password)

@@ -1,5 +1,6 @@
 import base64
 import re
+from typing import cast
 from urllib.parse import quote, urlencode
 
 import qrcode
@@ -37,8 +38,9 @@ from accounts.forms import (
     StepUpForm,
     TeamForm,
 )
+from accounts.http import AuthenticatedHttpRequest
 from accounts.middleware import mark_session_start
-from accounts.models import AuthenticatorDevice
+from accounts.models import AuthenticatorDevice, User
 from accounts.second_factor import (
     backup_codes_issue,
     backup_codes_left,
@@ -77,7 +79,10 @@ class LoginView(auth_views.LoginView):
         return response
 
     def get_success_url(self) -> str:
-        target = "accounts:verify" if has_authenticator(self.request.user) else "accounts:enrol"
+        # Django asks only with someone signed in: once form_valid has signed them in, or
+        # when a signed-in user opens this page (redirect_authenticated_user).
+        user = cast(User, self.request.user)
+        target = "accounts:verify" if has_authenticator(user) else "accounts:enrol"
         return with_next(
             target, self.get_redirect_url() or resolve_url(settings.LOGIN_REDIRECT_URL)
         )
@@ -107,7 +112,9 @@ def _record_failure(request: HttpRequest, sender: str = __name__) -> None:
     )
 
 
-def _complete_sign_in(request: HttpRequest, device: Device, action=Action.SECOND_FACTOR) -> None:
+def _complete_sign_in(
+    request: AuthenticatedHttpRequest, device: Device, action=Action.SECOND_FACTOR
+) -> None:
     # A new session key now: whoever knew the pre-verification key (fixation) gets nothing.
     request.session.cycle_key()
     otp_login(request, device)
@@ -128,7 +135,7 @@ def _wrong_code_message(was_throttled: bool) -> str:
 @second_factor_not_required
 @sensitive_post_parameters("code")
 @never_cache
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     next_url = safe_next(request)
     if request.user.is_verified():
         return redirect(next_url)
@@ -150,7 +157,7 @@ def verify(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("password", "code")
 @never_cache
-def step_up(request: HttpRequest) -> HttpResponse:
+def step_up(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Password and code again: sensitive pages (config.step_up) accept it for minutes."""
     next_url = safe_next(request)
     form = StepUpForm(request.POST if request.method == "POST" else None)
@@ -190,7 +197,7 @@ def _qr_data_uri(device: AuthenticatorDevice) -> str:
 @second_factor_not_required
 @sensitive_post_parameters("code")
 @never_cache
-def enrol(request: HttpRequest) -> HttpResponse:
+def enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set up an authenticator: first login, after a reset, or to replace one (verified)."""
     user = request.user
     next_url = safe_next(request)
@@ -228,7 +235,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @sensitive_post_parameters("notification_email")
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(request.POST or None, instance=user)
     stale = not step_up_is_fresh(request)
@@ -256,7 +263,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @require_POST
 @never_cache
 @require_step_up(back="accounts:profile")
-def backup_codes_new(request: HttpRequest) -> HttpResponse:
+def backup_codes_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     codes = backup_codes_issue(user=request.user)
     return render(
         request, "accounts/backup_codes.html", {"codes": codes, "next": reverse("accounts:profile")}
@@ -284,7 +291,7 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return redirect(self.get_success_url())
 
 
-def members(request: HttpRequest) -> HttpResponse:
+def members(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not permissions.can_see_member_list(request.user):
         raise PermissionDenied
     rows = [
@@ -304,7 +311,9 @@ def members(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/members.html", context)
 
 
-def _confirm_member_action(request, pk, *, action, question, done) -> HttpResponse:
+def _confirm_member_action(
+    request: AuthenticatedHttpRequest, pk: int, *, action, question: str, done: str
+) -> HttpResponse:
     """Destructive actions on someone else's account: GET asks, POST does it."""
     member = selectors.member_for(request.user, pk)
     if request.method == "POST":
@@ -317,7 +326,7 @@ def _confirm_member_action(request, pk, *, action, question, done) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @require_step_up
-def member_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def member_second_factor_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _confirm_member_action(
         request,
         pk,
@@ -332,7 +341,7 @@ def member_second_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_sessions_end(request: HttpRequest, pk: int) -> HttpResponse:
+def member_sessions_end(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _confirm_member_action(
         request,
         pk,
@@ -344,7 +353,7 @@ def member_sessions_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @require_step_up
-def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def member_deactivate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _confirm_member_action(
         request,
         pk,
@@ -359,7 +368,7 @@ def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @require_step_up
-def member_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+def member_unlock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _confirm_member_action(
         request,
         pk,
@@ -375,7 +384,7 @@ def member_unlock(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_step_up
 @never_cache
-def member_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def member_password_reset(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A single-use link for the member to choose a new password, shown once here."""
     member = selectors.member_for(request.user, pk)
     if not permissions.can_issue_link(request.user, member):
@@ -438,7 +447,7 @@ def link_set_password(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def team_new(request: HttpRequest) -> HttpResponse:
+def team_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not permissions.can_manage_accounts(request.user):
         raise PermissionDenied
     form = TeamForm(request.POST if request.method == "POST" else None)

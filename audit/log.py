@@ -169,7 +169,7 @@ def _write_links(events: list[AccessEvent]) -> None:
 
 # Reads that, over many distinct targets within an hour, look like someone collecting what
 # they can: the setting holding each one's threshold, and the alert it raises.
-MASS_READS = {
+MASS_READS: dict[str, tuple[str, InsiderAlert.Kind]] = {
     Action.CASE_VIEWED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
     Action.REQUEST_VIEWED: ("INSIDER_REQUESTS_PER_HOUR", InsiderAlert.Kind.MANY_REQUESTS),
     Action.ROUTE_VIEWED: ("INSIDER_ROUTES_PER_HOUR", InsiderAlert.Kind.MANY_ROUTES),

@@ -143,7 +143,13 @@ SECURITY_ACTIONS = (
 )
 
 
-def security_events(limit: int = 20) -> list[AccessEvent]:
+@dataclass(frozen=True)
+class SecurityEvent:
+    event: AccessEvent
+    target_label: str  # an account by its username, anything else by its reference
+
+
+def security_events(limit: int = 20) -> list[SecurityEvent]:
     """The latest security events, newest first: action, actor, time and target reference
     only (the reason, which may say more, is not even read). An account that is the
     target is named by its username, as its actor would be, instead of a bare number."""
@@ -159,11 +165,15 @@ def security_events(limit: int = 20) -> list[AccessEvent]:
         .objects.filter(pk__in=[ref for ref in user_ids if ref.isdigit()])
         .values_list("pk", "username")
     )
-    for row in rows:
-        row.target_label = row.target_ref
-        if row.target_type == "user" and row.target_ref.isdigit():
-            row.target_label = names.get(int(row.target_ref), row.target_ref)
-    return rows
+    return [
+        SecurityEvent(
+            event=row,
+            target_label=names.get(int(row.target_ref), row.target_ref)
+            if row.target_type == "user" and row.target_ref.isdigit()
+            else row.target_ref,
+        )
+        for row in rows
+    ]
 
 
 @dataclass(frozen=True)

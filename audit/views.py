@@ -63,7 +63,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_step_up
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """The filtered log as CSV, at most EXPORT_LIMIT rows; the export is itself audited."""
     _require_auditor(request)
     form = EventFilterForm(request.GET or None)

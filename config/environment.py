@@ -11,7 +11,9 @@ import json
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -176,7 +178,7 @@ def check_allowed_hosts(hosts: list[str]) -> None:
         )
 
 
-def check_database_owner(app: dict, owner: dict) -> None:
+def check_database_owner(app: Mapping[str, Any], owner: Mapping[str, Any]) -> None:
     """DATABASE_OWNER_URL is the same PostgreSQL database as DATABASE_URL, logged in as
     another role: migrating some other database, or "restricting" the app to the owner
     itself, would leave the audit log as open as before while looking done."""

@@ -7,6 +7,7 @@ panel costs a fixed number of queries whatever the number of rows; the weekly ch
 grouped query per series.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -103,7 +104,7 @@ def per_week(rows: QuerySet, field: str, starts: list[date]) -> list[int]:
     return [counts.get(start, 0) for start in starts]
 
 
-def crossings(teams: set[int]) -> QuerySet[CaseEvent]:
+def crossings(teams: Collection[int]) -> QuerySet[CaseEvent]:
     """Completed crossings: a case moved on from `crossing` to `arrived`.
 
     Only the forward move counts: the workflow allows no other way into `arrived` from
@@ -131,7 +132,7 @@ class Weekly:
 FIGURES_SECONDS = 60
 
 
-def _kept(name: str, teams: set[int], compute):
+def _kept(name: str, teams: Collection[int] | Collection[str], compute):
     teams_key = "-".join(str(team) for team in sorted(teams))
     key = f"dashboard:{name}:{timezone.localdate().isoformat()}:{teams_key}"
     return cache.get_or_set(key, compute, FIGURES_SECONDS)
@@ -140,7 +141,7 @@ def _kept(name: str, teams: set[int], compute):
 def weekly_activity(user: User, today: date | None = None) -> Weekly:
     """Requests received and crossings completed per week in the user's teams."""
     starts = week_starts(today or timezone.localdate())
-    teams = user.team_ids if user.is_active else set()
+    teams = user.team_ids if user.is_active else frozenset()
 
     def count() -> Weekly:
         return Weekly(

@@ -1,15 +1,17 @@
 """The dashboard, each role's first page, and the health page of the background work."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import selectors as account_selectors
+from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import Role
 from audit import selectors as audit_selectors
 from casework import emails, reminders
@@ -20,12 +22,12 @@ from dashboard.health import silent_limit
 from intake.selectors import intake_queue_for, oldest_waiting
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """What each role needs first: a volunteer their next steps, a coordinator the state
     of their teams, an admin accounts and the audit log (numbers, no personal data)."""
     user = request.user
     role = user.role
-    context = {"role": role}
+    context: dict[str, Any] = {"role": role}
     if role == Role.ADMIN:
         context.update(
             accounts=account_selectors.account_counts(),
@@ -63,7 +65,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _funnel_chart(counts: list[tuple[Stage, int]]) -> charts.Funnel:
-    return charts.funnel([(stage.value, stage.label, count) for stage, count in counts])
+    return charts.funnel([(stage.value, str(stage.label), count) for stage, count in counts])
 
 
 def _weekly_chart(weekly: selectors.Weekly) -> charts.Grouped:
@@ -76,7 +78,7 @@ def _weekly_chart(weekly: selectors.Weekly) -> charts.Grouped:
     )
 
 
-def health(request: HttpRequest) -> HttpResponse:
+def health(request: AuthenticatedHttpRequest) -> HttpResponse:
     """For admins: is the dispatcher running, is the worker alive, is anything stuck."""
     if not request.user.has_perm("accounts.manage_accounts"):
         raise PermissionDenied

@@ -1,38 +1,39 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from accounts.http import AuthenticatedHttpRequest
 from destinations import selectors, services
 from destinations.forms import DestinationRiskForm
 from destinations.models import DestinationRisk
 from destinations.permissions import can_edit_register, can_read_register
 
 
-def _require_read(request: HttpRequest) -> None:
+def _require_read(request: AuthenticatedHttpRequest) -> None:
     if not can_read_register(request.user):
         raise PermissionDenied
 
 
-def _require_edit(request: HttpRequest) -> None:
+def _require_edit(request: AuthenticatedHttpRequest) -> None:
     if not can_edit_register(request.user):
         raise PermissionDenied
 
 
-def register(request: HttpRequest) -> HttpResponse:
+def register(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_read(request)
     context = {"entries": selectors.register(), "can_edit": can_edit_register(request.user)}
     return render(request, "destinations/register.html", context)
 
 
-def entry(request: HttpRequest, country: str) -> HttpResponse:
+def entry(request: AuthenticatedHttpRequest, country: str) -> HttpResponse:
     _require_read(request)
     context = {"entry": selectors.entry_for(country), "can_edit": can_edit_register(request.user)}
     return render(request, "destinations/entry.html", context)
 
 
-def entry_add(request: HttpRequest) -> HttpResponse:
+def entry_add(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_edit(request)
     form = DestinationRiskForm(request.POST or None, adding=True)
     if request.method == "POST" and form.is_valid():
@@ -50,7 +51,7 @@ def entry_add(request: HttpRequest) -> HttpResponse:
     return render(request, "destinations/edit.html", {"form": form, "adding": True}, status=status)
 
 
-def entry_edit(request: HttpRequest, country: str) -> HttpResponse:
+def entry_edit(request: AuthenticatedHttpRequest, country: str) -> HttpResponse:
     _require_edit(request)
     entry = selectors.entry_for(country)
     data = request.POST if request.method == "POST" else None
@@ -68,8 +69,9 @@ def entry_edit(request: HttpRequest, country: str) -> HttpResponse:
         except services.EntryConflict as error:
             conflict = True
             # What was typed stays; the next save goes through on the new version.
-            form.data = form.data.copy()
-            form.data["version"] = error.entry.version
+            typed = data.copy()
+            typed["version"] = str(error.entry.version)
+            form.data = typed
             form.add_error(
                 None,
                 _(

@@ -35,7 +35,7 @@ def can_view_request(user: User, request: IntakeRequest) -> bool:
         return True
     if request.state == TriageState.NEW:
         return True
-    if request.state in (TriageState.ACCEPTED, TriageState.DUPLICATE) and request.case_id:
+    if request.state in (TriageState.ACCEPTED, TriageState.DUPLICATE) and request.case is not None:
         return can_view_case(user, request.case)
     return False
 

@@ -60,7 +60,8 @@ def intake_log(
     return request
 
 
-def audit_request(request: IntakeRequest, by: User, action: str) -> None:
+def audit_request(request: IntakeRequest, by: User | None, action: str) -> None:
+    """`by` None: the system (a purge), as in the audit log."""
     record(
         action,
         actor=by,

@@ -1,21 +1,22 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
+from accounts.http import AuthenticatedHttpRequest
 from audit.models import Action
 from intake import permissions, selectors, services
 from intake.forms import IntakeForm, TriageForm
 
 
-def _teams(request: HttpRequest):
+def _teams(request: AuthenticatedHttpRequest):
     return request.user.teams.order_by("name")
 
 
 @sensitive_post_parameters("contact", "message")
-def intake_new(request: HttpRequest) -> HttpResponse:
+def intake_new(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.has_perm("accounts.log_intake"):
         raise PermissionDenied
     teams = _teams(request)
@@ -38,7 +39,7 @@ def intake_new(request: HttpRequest) -> HttpResponse:
     return render(request, "intake/intake_new.html", {"form": form})
 
 
-def intake_queue(request: HttpRequest) -> HttpResponse:
+def intake_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.has_perm("accounts.log_intake"):
         raise PermissionDenied
     return render(
@@ -47,7 +48,7 @@ def intake_queue(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("reason")
-def intake_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def intake_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     intake = selectors.intake_for(request.user, reference)
     form = TriageForm(request.POST or None)
     if request.method == "POST":
@@ -69,7 +70,7 @@ def intake_detail(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "intake/intake_detail.html", context, status=400 if form.errors else 200)
 
 
-def _triage(request: HttpRequest, intake, form: TriageForm) -> HttpResponse:
+def _triage(request: AuthenticatedHttpRequest, intake, form: TriageForm) -> HttpResponse:
     action = form.cleaned_data["action"]
     user = request.user
     if action == TriageForm.ACCEPT:

@@ -260,13 +260,15 @@ def _refuse_keys_in(directory: Path) -> None:
             )
         except FileNotFoundError:
             raise BackupError(f"pg_restore is not installed: {CLIENT_MISSING}") from None
+        stdout = reader.stdout
+        assert stdout is not None  # stdout=PIPE
         try:
-            _refuse_keys_read(reader.stdout, path.name)
+            _refuse_keys_read(stdout, path.name)
         except BaseException:
             reader.kill()
             raise
         finally:
-            reader.stdout.close()
+            stdout.close()
             status = reader.wait()
         if status != 0:
             raise BackupError(f"pg_restore cannot read back {path.name}: the dump is damaged.")
@@ -295,11 +297,11 @@ def _key_forms() -> list[tuple[bytes, str]]:
             (key.encode(), "FIELD_ENCRYPTION_KEY"),
             (base64.urlsafe_b64decode(key), "FIELD_ENCRYPTION_KEY"),
         ]
-    for key, name in [
+    for raw, name in [
         (settings.BLIND_INDEX_KEY, "BLIND_INDEX_KEY"),
-        *((key, "AUDIT_KEY") for key in settings.AUDIT_KEY),
+        *((raw, "AUDIT_KEY") for raw in settings.AUDIT_KEY),
     ]:
-        forms += [(key, name), (key.hex().encode(), name), (key.hex().upper().encode(), name)]
+        forms += [(raw, name), (raw.hex().encode(), name), (raw.hex().upper().encode(), name)]
     return forms
 
 
@@ -385,7 +387,7 @@ def _load_sqlite(dump: Path) -> None:
 
 def _load_postgresql(dump: Path, *, replace: bool) -> None:
     owner = settings.DATABASE_OWNER
-    app_role = current_role(connection) if owner else None
+    app_role = current_role(connection) if owner else None  # None: one role for all
     with connected_as_owner(connection, owner) if owner else nullcontext():
         if replace:
             _drop_everything()
@@ -394,7 +396,7 @@ def _load_postgresql(dump: Path, *, replace: bool) -> None:
             ["pg_restore", "--single-transaction", "--no-owner", "--no-privileges", str(dump)],
             _owner_login(),
         )
-        if owner:
+        if app_role is not None:
             # What `migrate` grants the app's role; the dump carries no privileges.
             apply_grants(connection=connection, role=app_role)
     connection.close()

@@ -13,8 +13,9 @@ exactly what is listed here: running it twice changes nothing, and a privilege g
 hand in between is taken back.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from django.conf import settings
 from django.core import checks
@@ -100,7 +101,7 @@ def current_role(connection) -> str:
 
 
 @contextmanager
-def connected_as_owner(connection, owner: dict) -> Iterator[None]:
+def connected_as_owner(connection, owner: Mapping[str, Any]) -> Iterator[None]:
     """Inside the block ``connection`` logs in as ``owner`` (a parsed DATABASE_OWNER_URL) to
     the same database; afterwards as before. Closed on the way in and out, so no query of
     one role runs in the other's session."""

@@ -18,6 +18,7 @@ way back, so a token moved elsewhere by SQL is refused like one that does not de
 
 import re
 import uuid
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import InvalidToken
 from django import forms
@@ -72,7 +73,9 @@ class DecryptionError(Exception):
         super().__init__(message)
         self.place, self.problem, self.pk, self.origin = place, problem, pk, origin
         self.stored = stored
-        self.reported = None  # set by privacy.tampering.report: each error is told once
+        # A privacy.tampering.Refusal once reported (an object here: tampering imports this
+        # module): each error is told once.
+        self.reported: object = None
 
 
 def looks_like_token(value: object) -> bool:
@@ -112,7 +115,14 @@ class _ToSeal:
         self.value, self.row = value, row
 
 
-class FailClosedMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into (the library's fields are untyped): a model field.
+    _Field = models.Field
+else:
+    _Field = object
+
+
+class FailClosedMixin(_Field):
     """Shared behaviour; the concrete classes below mix it with the library's fields.
 
     ``purgeable=True``: a purge may blank the field with ``QuerySet.update(field="")``,

@@ -84,6 +84,7 @@ class OpenedText(str):
 
 class OpenedDate(date):
     __slots__ = ("sealed_to",)
+    sealed_to: uuid.UUID
 
     def plain(self) -> date:
         return date(self.year, self.month, self.day)
@@ -94,6 +95,7 @@ OPENED = (OpenedText, OpenedDate)
 
 def opened(value, row: uuid.UUID):
     """`value` (a str or a date, as the field converts it) remembering its row seal."""
+    result: OpenedText | OpenedDate
     if isinstance(value, str):
         result = OpenedText(value)
     elif isinstance(value, date):

@@ -54,7 +54,7 @@ class Refusal:
 
 def report(error: DecryptionError, *, actor=None) -> Refusal:
     """Logs the refused value and tells the signal's receivers; once per error."""
-    if error.reported is not None:
+    if isinstance(error.reported, Refusal):
         return error.reported
     found = Refusal(
         place=error.place or "unknown",

@@ -159,11 +159,13 @@ def _requests_batch(after: int, batch_size: int, counts: IndexCounts) -> tuple[l
         after,
     )
     ids = [request.pk for request in requests]
-    stored = defaultdict(set)
+    stored: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
     rows = IntakeIndex.objects.filter(request_id__in=ids)
     for request_id, kind, digest in rows.values_list("request_id", "kind", "digest"):
         stored[request_id].add((kind, digest))
-    stale, fresh, renamed = [], [], {}
+    stale: list[int] = []
+    fresh: list[IntakeIndex] = []
+    renamed: dict[tuple[str, str], str] = {}
     for request in requests:
         wanted = set(blind_index.contact_digests(request.contact))
         if stored[request.pk] == wanted:
@@ -176,7 +178,7 @@ def _requests_batch(after: int, batch_size: int, counts: IndexCounts) -> tuple[l
         ]
         # contact_digests gives at most one digest per kind: the old one of a kind maps
         # to the new one of that kind.
-        new_by_kind = dict(wanted)
+        new_by_kind: dict[str, str] = dict(wanted)
         for kind, old in stored[request.pk] - wanted:
             if kind in new_by_kind:
                 renamed[(kind, old)] = new_by_kind[kind]

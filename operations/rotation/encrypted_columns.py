@@ -20,6 +20,7 @@ through an UPDATE of ``reason`` and nothing else, accepts it.
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.apps import apps
@@ -160,7 +161,8 @@ def _rotate_batch(table, after, batch_size, first, every, counts) -> list[tuple]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(query, params)
         rows = cursor.fetchall()
-        changes = {column: [] for column in table.columns}
+        # Per column: (primary key, new token, token read), for the conditional UPDATE.
+        changes: dict[str, list[tuple[Any, str, str]]] = {column: [] for column in table.columns}
         changed_rows = set()
         for pk_value, row_seal, *tokens in rows:
             for column, place, token in zip(table.columns, table.places, tokens, strict=True):

@@ -21,7 +21,7 @@ class ProgressBar:
         self.stream = stream
         self.total = total
         self.done = 0
-        self.shown = None
+        self.shown: tuple[int, str] | None = None
 
     def advance(self, label: str, rows: int) -> None:
         self.done += rows

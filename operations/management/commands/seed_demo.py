@@ -75,7 +75,7 @@ NOTES = [
     "Needs a lawyer's consultation.",
 ]
 TIMELINE_FILL = (EventKind.NOTE, EventKind.CHECK_IN, EventKind.CONTACT)
-AUDIT_ACTION = {
+AUDIT_ACTION: dict[str, Action] = {
     EventKind.CREATED: Action.CASE_OPENED,
     EventKind.STAGE: Action.CASE_MOVED,
     EventKind.NOTE: Action.CASE_NOTE,
@@ -403,7 +403,7 @@ class Seeder:
         for event in events:
             action = AUDIT_ACTION[event.kind]
             self.audit.append(
-                (event.created_at, action, event.actor.pk, case.reference, case.team_id, "case")
+                (event.created_at, action, event.actor_id, case.reference, case.team_id, "case")
             )
         return events
 
@@ -478,10 +478,9 @@ class Seeder:
                 Case.objects.filter(team=crew.team).select_related("person").order_by("pk").first()
             )
             for slot in range(WAITING_REQUESTS):
-                repeat = slot == 0 and first_case is not None
                 contact = (
                     first_case.person.phone.replace(" ", "")
-                    if repeat
+                    if slot == 0 and first_case is not None
                     else f"+7 9{rng.randint(10, 99)}-{rng.randint(100, 999)}-"
                     f"{rng.randint(10, 99)}-{rng.randint(10, 99)}"
                 )
