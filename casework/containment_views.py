@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import permissions as account_permissions
 from accounts import selectors as account_selectors
-from casework import containment
 from casework.forms import ContainForm
+from casework.services import oversight
 from config.step_up import require_step_up
 
 # Where the "since" field starts: a month back covers most phishing found late.
@@ -46,7 +46,7 @@ def account_contain(request: HttpRequest, pk: int) -> HttpResponse:
         form.add_error(None, OWN_ACCOUNT)
     if form.is_bound and not own and form.is_valid():
         try:
-            done = containment.account_contain(
+            done = oversight.account_contain(
                 target=member,
                 by=request.user,
                 since=form.cleaned_data["since"],
@@ -68,13 +68,13 @@ def account_contain(request: HttpRequest, pk: int) -> HttpResponse:
 
 def containment_list(request: HttpRequest) -> HttpResponse:
     _require_account_manager(request)
-    rows = containment.containments_for(request.user)[:200]
+    rows = oversight.containments_for(request.user)[:200]
     return render(request, "casework/containment_list.html", {"rows": rows})
 
 
 def containment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The affected list, by reference only; the same page whenever it is opened again."""
     _require_account_manager(request)
-    done = get_object_or_404(containment.containments_for(request.user), pk=pk)
-    context = {"containment": done, "affected": containment.affected(done)}
+    done = get_object_or_404(oversight.containments_for(request.user), pk=pk)
+    context = {"containment": done, "affected": oversight.affected(done)}
     return render(request, "casework/containment_detail.html", context)

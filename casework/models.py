@@ -76,7 +76,7 @@ class Person(Sealed):
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, default="ru", blank=True
     )
-    # Purgeable: the retention purge blanks them (casework.retention.BLANK_PERSON).
+    # Purgeable: the retention purge blanks them (casework.services.retention.BLANK_PERSON).
     legal_name = EncryptedCharField(_("legal name"), max_length=200, blank=True, purgeable=True)
     birth_date = EncryptedDateField(_("date of birth"), null=True, blank=True)
     phone = EncryptedCharField(_("phone"), max_length=40, blank=True, purgeable=True)
@@ -95,7 +95,8 @@ class Person(Sealed):
     )
     notes = EncryptedTextField(_("notes"), blank=True, purgeable=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Set when the last of the person's cases lost its personal data (casework.retention).
+    # Set when the last of the person's cases lost its personal data
+    # (casework.services.retention).
     purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

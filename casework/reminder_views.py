@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from casework import reminder_services, selectors
+from casework import selectors
 from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
 from casework.models import Notification, Reminder
+from casework.services import reminders as reminder_services
 from casework.views import case_page
 
 

@@ -8,9 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from casework import permissions, retention, selectors
+from casework import permissions, selectors
 from casework.forms import ErasureForm, LegalHoldForm
 from casework.models import Outcome
+from casework.services import retention
 
 
 @sensitive_post_parameters("reason")

@@ -10,10 +10,13 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from audit.models import Action
-from casework import permissions, provocation, route_services, selectors, services
+from casework import permissions, selectors
 from casework.forms import LegForm, ProvocationForm, VersionForm
 from casework.models import Case, RouteLeg
-from casework.services import CaseConflict
+from casework.services import cases as case_services
+from casework.services import oversight
+from casework.services import routes as route_services
+from casework.services.cases import CaseConflict
 from casework.views import OUT_OF_DATE
 
 LEG_SECRETS = ("origin", "destination", "means", "contact", "safe_house", "notes")
@@ -30,7 +33,7 @@ def leg_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     coordinators. Showing the details is an audited read."""
     case, leg = selectors.leg_for(request.user, reference, pk)
     if leg.details is not None:
-        services.audit_case(case, request.user, Action.ROUTE_VIEWED)
+        case_services.audit_case(case, request.user, Action.ROUTE_VIEWED)
     context = {
         "case": case,
         "leg": leg,
@@ -127,7 +130,7 @@ def leg_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
         initial={"version": case.version, "number": leg.position},
         members=selectors.assignable_members(case),
     )
-    services.audit_case(case, request.user, Action.ROUTE_VIEWED)
+    case_services.audit_case(case, request.user, Action.ROUTE_VIEWED)
     # The form writes what was typed into `leg`: the service compares a fresh copy.
     fresh = selectors.leg_to_change(request.user, case, pk) if request.method == "POST" else leg
     return _leg_form_answer(request, case, form, fresh)
@@ -167,7 +170,7 @@ def case_provocation(request: HttpRequest, reference: str) -> HttpResponse:
     form = ProvocationForm(request.POST or None, initial={"action": offered})
     if request.method == "POST" and form.is_valid():
         clear = form.cleaned_data["action"] == ProvocationForm.CLEAR
-        change = provocation.provocation_clear if clear else provocation.provocation_flag
+        change = oversight.provocation_clear if clear else oversight.provocation_flag
         try:
             change(case=case, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:

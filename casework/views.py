@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit import selectors as audit_selectors
 from audit.models import Action
-from casework import permissions, reminders, selectors, services, workflow
+from casework import permissions, scheduling, selectors, workflow
 from casework.forms import (
     AssignForm,
     BreakGlassForm,
@@ -27,7 +27,9 @@ from casework.forms import (
     VersionForm,
 )
 from casework.models import Case, EventKind, Stage
-from casework.services import CaseConflict
+from casework.services import cases as case_services
+from casework.services import oversight
+from casework.services.cases import CaseConflict
 from config.step_up import require_step_up
 
 PAGE_SIZE = 25
@@ -65,7 +67,7 @@ def _tomorrow_morning():
 def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> HttpResponse:
     """Renders the case with its person's details: every render is an audited read."""
     user = request.user
-    services.audit_case(case, user, Action.CASE_VIEWED)
+    case_services.audit_case(case, user, Action.CASE_VIEWED)
     can_work = permissions.can_work_case(user, case)
     is_coordinator = permissions.is_team_coordinator(user, case)
     moves = workflow.moves_for(case, is_coordinator=is_coordinator) if can_work else []
@@ -94,7 +96,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
         "destination_warning": warning,
         "timeline_form": forms.get("timeline_form") or TimelineForm(),
         "conflict": forms.get("conflict"),
-        "reminders": list(reminders.upcoming_for_case(case)) if can_work else [],
+        "reminders": list(scheduling.upcoming_for_case(case)) if can_work else [],
         "can_see_history": is_coordinator,
         "follow_up_form": forms.get("follow_up_form")
         or FollowUpForm(initial={"due_at": _tomorrow_morning()}),
@@ -129,7 +131,7 @@ def case_timeline_older(request: HttpRequest, reference: str) -> HttpResponse:
     in place when the fold is opened, or a page of their own without JavaScript. Reading
     the notes is an audited read, as the case page is; the person's details are not read."""
     case = selectors.case_for_action(request.user, reference)
-    services.audit_case(case, request.user, Action.CASE_VIEWED)
+    case_services.audit_case(case, request.user, Action.CASE_VIEWED)
     context = {
         "case": case,
         "events": list(selectors.timeline(case, offset=selectors.TIMELINE_NEWEST)),
@@ -158,7 +160,7 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
     form = MoveForm(request.POST, warning=workflow.destination_warning(case))
     if form.is_valid():
         try:
-            services.case_transition(
+            case_services.case_transition(
                 case=case,
                 to_stage=Stage(form.cleaned_data["to_stage"]),
                 by=request.user,
@@ -167,7 +169,7 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
                 outcome=form.cleaned_data["outcome"],
                 warning_seen=form.cleaned_data.get("warning_seen", False),
             )
-        except services.MoveRefused as refused:
+        except case_services.MoveRefused as refused:
             for message in refused.messages:
                 form.add_error(None, message)
         except CaseConflict as conflict:
@@ -200,7 +202,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
     form = AssignForm(request.POST, members=selectors.assignable_members(case))
     if form.is_valid():
         try:
-            services.case_assign(
+            case_services.case_assign(
                 case=case,
                 assignee=form.cleaned_data["assignee"],
                 by=request.user,
@@ -218,7 +220,7 @@ def case_take(request: HttpRequest, reference: str) -> HttpResponse:
     """Taking works from the unassigned list, where the case is not yet visible in full."""
     case = selectors.unassigned_case_for(request.user, reference)
     try:
-        services.case_take(case=case, by=request.user, expected_version=case.version)
+        case_services.case_take(case=case, by=request.user, expected_version=case.version)
     except (PermissionDenied, CaseConflict):
         messages.error(request, _("Someone else took this case first."))
         return redirect("dashboard:home")
@@ -234,7 +236,7 @@ def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
     form = TimelineForm(request.POST)
     if form.is_valid():
         try:
-            services.case_note_add(
+            case_services.case_note_add(
                 case=case,
                 by=request.user,
                 kind=form.cleaned_data["kind"],
@@ -257,7 +259,7 @@ def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
         messages.error(request, OUT_OF_DATE)
         return redirect("casework:case_detail", reference=case.reference)
     try:
-        services.case_risk_reviewed(
+        case_services.case_risk_reviewed(
             case=case, by=request.user, expected_version=version.cleaned_data["version"]
         )
     except CaseConflict as conflict:
@@ -292,7 +294,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         # Forms wrote into the instances; compare against fresh copies, not these.
         fresh = selectors.case_for(request.user, reference)
         try:
-            services.case_update(
+            case_services.case_update(
                 case=fresh,
                 by=request.user,
                 expected_version=version,
@@ -302,7 +304,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         except CaseConflict as error:
             conflict = error.events
             version = error.case.version
-        except services.WarningNotSeen as error:
+        except case_services.WarningNotSeen as error:
             # Shown before anything is saved, with everything typed kept.
             warning = workflow.destination_warning(fresh)
             details_form.ask_warning_seen()
@@ -319,7 +321,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         "destination_warning": warning,
     }
     status = 409 if conflict else (400 if data else 200)
-    services.audit_case(case, request.user, Action.CASE_VIEWED)
+    case_services.audit_case(case, request.user, Action.CASE_VIEWED)
     return render(request, "casework/case_edit.html", context, status=status)
 
 
@@ -332,7 +334,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     form = BreakGlassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            grant = services.case_break_glass(
+            grant = oversight.case_break_glass(
                 reference=form.cleaned_data["reference"],
                 by=request.user,
                 reason=form.cleaned_data["reason"],

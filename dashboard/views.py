@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts import selectors as account_selectors
 from accounts.roles import Role
 from audit import selectors as audit_selectors
-from casework import emails, reminders
+from casework import emails, scheduling
 from casework import selectors as case_selectors
 from casework.models import EmailState, Heartbeat, Notification, Reminder, ReminderState, Stage
 from dashboard import charts, selectors
@@ -36,7 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     elif role in (Role.COORDINATOR, Role.VOLUNTEER):
         context.update(
-            alarms=list(reminders.alarms_for(user)[:50]),
+            alarms=list(scheduling.alarms_for(user)[:50]),
             lost_contact=case_selectors.lost_contact_cases(user),
             unassigned=case_selectors.unassigned_cases_for(user),
             weekly=_weekly_chart(selectors.weekly_activity(user)),

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AccessEvent, Action
-from casework import route_services, selectors
+from casework import selectors
 from casework.models import BreakGlass, Case, EventKind, RouteLeg, Stage
+from casework.services import routes as route_services
 from intake.services import intake_log
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, PersonFactory, UserFactory
@@ -146,7 +147,7 @@ def test_a_volunteer_on_the_case_but_on_no_leg_sees_no_leg_detail_on_any_page(
         received_at=timezone.now(),
         contact="+7 900 111-22-33",
     )
-    from casework.services import person_indexes_refresh
+    from casework.services.cases import person_indexes_refresh
 
     person_indexes_refresh(case.person)
     arguments = {

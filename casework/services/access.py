@@ -23,8 +23,8 @@ from audit.models import Action
 from casework.models import Case, EventKind, ReminderKind, RouteLeg
 from casework.notifications import notify
 from casework.permissions import can_work_case, is_leg_volunteer
-from casework.reminders import team_coordinators
-from casework.services import audit_case, timeline_add
+from casework.scheduling import team_coordinators
+from casework.services.cases import audit_case, timeline_add
 
 Kind = AccessChange.Kind
 State = AccessChange.State

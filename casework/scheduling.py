@@ -65,7 +65,8 @@ def on_stage_entered(case: Case, by: User) -> None:
     _pending(case, ReminderKind.STAGE_OVERDUE).update(state=ReminderState.CANCELLED, closed_at=now)
     if case.stage == Stage.CLOSED:
         # The work is over: follow-ups set before the closing would only hold the case's
-        # retention clock (casework.retention) past its end. One set after the closing stays.
+        # retention clock (casework.services.retention) past its end. One set after the
+        # closing stays.
         _pending(case, ReminderKind.FOLLOW_UP).update(state=ReminderState.CANCELLED, closed_at=now)
     dropped = [] if case.stage == Stage.ON_HOLD else _cancel_check_ins(case, now)
     limit = stage_limit(case.stage)
