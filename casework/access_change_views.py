@@ -14,6 +14,7 @@ from accounts import selectors as account_selectors
 from accounts.forms import AccessChangeForm, InviteForm, RefuseForm
 from accounts.models import Team
 from accounts.views import link_issued
+from casework.selectors import access as access_selectors
 from casework.services import access
 from config.step_up import require_step_up
 
@@ -60,7 +61,7 @@ def access_change_new(request: HttpRequest, pk: int) -> HttpResponse:
 def access_change_list(request: HttpRequest) -> HttpResponse:
     if not account_permissions.can_see_member_list(request.user):
         raise PermissionDenied
-    changes = list(access.changes_visible_to(request.user)[:100])
+    changes = list(access_selectors.changes_visible_to(request.user)[:100])
     rows = [
         {
             "change": change,
@@ -75,7 +76,7 @@ def access_change_list(request: HttpRequest) -> HttpResponse:
 
 
 def _change_for(request: HttpRequest, pk: int):
-    return get_object_or_404(access.changes_visible_to(request.user), pk=pk)
+    return get_object_or_404(access_selectors.changes_visible_to(request.user), pk=pk)
 
 
 @require_POST

@@ -9,13 +9,15 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from casework.forms import BreakGlassReviewForm
+from casework.selectors import oversight as oversight_selectors
+from casework.selectors.oversight import QUEUE_LIMIT, REVIEWED_LIMIT
 from casework.services import oversight
 
 
 def _review_page(
     request, *, form=None, form_pk=None, revealed: tuple[int, str] | None = None, status=200
 ) -> HttpResponse:
-    queue = list(oversight.break_glass_queue(request.user)[: oversight.QUEUE_LIMIT])
+    queue = list(oversight_selectors.break_glass_queue(request.user)[:QUEUE_LIMIT])
     context = {
         # The one reason asked for, as (grant pk, reason); the lists carry none.
         "revealed_pk": revealed[0] if revealed else None,
@@ -23,7 +25,7 @@ def _review_page(
         "queue": queue,
         # Reviewed by someone else meanwhile: the grant left the queue, the words must not.
         "form_elsewhere": form is not None and form_pk not in {grant.pk for grant in queue},
-        "reviewed": list(oversight.break_glass_reviewed(request.user)[: oversight.REVIEWED_LIMIT]),
+        "reviewed": list(oversight_selectors.break_glass_reviewed(request.user)[:REVIEWED_LIMIT]),
         "form": form,
         "form_pk": form_pk,
     }
@@ -37,7 +39,7 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
 @require_POST
 @sensitive_post_parameters("comment")
 def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
-    grant = oversight.break_glass_for_review(request.user, pk)
+    grant = oversight_selectors.break_glass_for_review(request.user, pk)
     form = BreakGlassReviewForm(request.POST)
     if form.is_valid():
         try:
@@ -60,6 +62,6 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
 def break_glass_reason(request: HttpRequest, pk: int) -> HttpResponse:
     """Shows one grant's reason, on a POST: reading it is recorded, so no link prefetch,
     history reload or crawler reads it behind the admin's back."""
-    grant = oversight.break_glass_for_review(request.user, pk)
+    grant = oversight_selectors.break_glass_for_review(request.user, pk)
     reason = oversight.break_glass_reason_reveal(grant=grant, by=request.user)
     return _review_page(request, revealed=(grant.pk, reason))

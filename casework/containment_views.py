@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import permissions as account_permissions
 from accounts import selectors as account_selectors
 from casework.forms import ContainForm
+from casework.selectors import oversight as oversight_selectors
 from casework.services import oversight
 from config.step_up import require_step_up
 
@@ -68,13 +69,13 @@ def account_contain(request: HttpRequest, pk: int) -> HttpResponse:
 
 def containment_list(request: HttpRequest) -> HttpResponse:
     _require_account_manager(request)
-    rows = oversight.containments_for(request.user)[:200]
+    rows = oversight_selectors.containments_for(request.user)[:200]
     return render(request, "casework/containment_list.html", {"rows": rows})
 
 
 def containment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The affected list, by reference only; the same page whenever it is opened again."""
     _require_account_manager(request)
-    done = get_object_or_404(oversight.containments_for(request.user), pk=pk)
-    context = {"containment": done, "affected": oversight.affected(done)}
+    done = get_object_or_404(oversight_selectors.containments_for(request.user), pk=pk)
+    context = {"containment": done, "affected": oversight_selectors.affected(done)}
     return render(request, "casework/containment_detail.html", context)

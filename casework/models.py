@@ -364,7 +364,7 @@ class CaseEvent(Sealed):
 
 class RouteLeg(Sealed):
     """One leg of a case's route, in order. Compartmentalised: its details are for the
-    team's coordinators and the leg's own volunteer (casework.selectors.route_for);
+    team's coordinators and the leg's own volunteer (casework.selectors.routes.route_for);
     everyone else on the case learns "leg 2 of 4, planned 12 Dec". Only the order and the
     date are in clear."""
 

@@ -10,9 +10,11 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from audit.models import Action
-from casework import permissions, selectors
+from casework import permissions
 from casework.forms import LegForm, ProvocationForm, VersionForm
 from casework.models import Case, RouteLeg
+from casework.selectors import cases as case_selectors
+from casework.selectors import routes as route_selectors
 from casework.services import cases as case_services
 from casework.services import oversight
 from casework.services import routes as route_services
@@ -24,14 +26,14 @@ LEG_SECRETS = ("origin", "destination", "means", "contact", "safe_house", "notes
 
 def leg_list(request: HttpRequest) -> HttpResponse:
     """The legs the user handles: reference, place and date; details one click further."""
-    legs = selectors.legs_handled_by(request.user)
+    legs = route_selectors.legs_handled_by(request.user)
     return render(request, "casework/leg_list.html", {"legs": legs})
 
 
 def leg_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     """One leg, for its volunteer (who may not be on the case otherwise) and the team's
     coordinators. Showing the details is an audited read."""
-    case, leg = selectors.leg_for(request.user, reference, pk)
+    case, leg = route_selectors.leg_for(request.user, reference, pk)
     if leg.details is not None:
         case_services.audit_case(case, request.user, Action.ROUTE_VIEWED)
     context = {
@@ -44,7 +46,7 @@ def leg_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 
 
 def _managed_case(request: HttpRequest, reference: str) -> Case:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     if not permissions.can_manage_legs(request.user, case):
         raise PermissionDenied
     return case
@@ -110,7 +112,7 @@ def leg_new(request: HttpRequest, reference: str) -> HttpResponse:
     form = LegForm(
         request.POST or None,
         initial={"version": case.version},
-        members=selectors.assignable_members(case),
+        members=case_selectors.assignable_members(case),
     )
     if case.is_frozen and request.method == "GET":
         messages.warning(
@@ -123,23 +125,25 @@ def leg_new(request: HttpRequest, reference: str) -> HttpResponse:
 @sensitive_variables("details")
 def leg_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _managed_case(request, reference)
-    leg = selectors.leg_to_change(request.user, case, pk)
+    leg = route_selectors.leg_to_change(request.user, case, pk)
     form = LegForm(
         request.POST or None,
         instance=leg,
         initial={"version": case.version, "number": leg.position},
-        members=selectors.assignable_members(case),
+        members=case_selectors.assignable_members(case),
     )
     case_services.audit_case(case, request.user, Action.ROUTE_VIEWED)
     # The form writes what was typed into `leg`: the service compares a fresh copy.
-    fresh = selectors.leg_to_change(request.user, case, pk) if request.method == "POST" else leg
+    fresh = (
+        route_selectors.leg_to_change(request.user, case, pk) if request.method == "POST" else leg
+    )
     return _leg_form_answer(request, case, form, fresh)
 
 
 @require_POST
 def leg_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _managed_case(request, reference)
-    leg = selectors.leg_to_change(request.user, case, pk)
+    leg = route_selectors.leg_to_change(request.user, case, pk)
     version = VersionForm(request.POST)
     if not version.is_valid():
         messages.error(request, OUT_OF_DATE)
@@ -158,7 +162,7 @@ def leg_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 @sensitive_post_parameters("reason")
 def case_provocation(request: HttpRequest, reference: str) -> HttpResponse:
     """Flags the case as a suspected provocation, or clears the flag, with a reason."""
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     offered = ProvocationForm.CLEAR if case.is_frozen else ProvocationForm.FLAG
     allowed = (
         permissions.can_clear_provocation

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -354,24 +354,3 @@ def heartbeat(name: str, detail: str = "") -> None:
     Heartbeat.objects.update_or_create(
         name=name, defaults={"seen_at": timezone.now(), "detail": detail[:200]}
     )
-
-
-def alarms_for(user: User) -> QuerySet[Reminder]:
-    """Missed check-ins on cases the user may see, until someone acknowledges them."""
-    from casework.selectors import cases_visible_to
-
-    return (
-        Reminder.objects.filter(
-            kind__in=CHECK_IN_KINDS,
-            state=ReminderState.SENT,
-            case__in=cases_visible_to(user),
-        )
-        .only("subject", "kind", "sent_at", "case_id")
-        .order_by("sent_at")
-    )
-
-
-def upcoming_for_case(case: Case) -> QuerySet[Reminder]:
-    return case.reminders.filter(
-        Q(state=ReminderState.PENDING) | Q(state=ReminderState.SENT, urgent=True)
-    ).order_by("due_at")

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit import selectors as audit_selectors
 from audit.models import Action
-from casework import permissions, scheduling, selectors, workflow
+from casework import permissions, workflow
 from casework.forms import (
     AssignForm,
     BreakGlassForm,
@@ -27,6 +27,9 @@ from casework.forms import (
     VersionForm,
 )
 from casework.models import Case, EventKind, Stage
+from casework.selectors import cases as case_selectors
+from casework.selectors import reminders as reminder_selectors
+from casework.selectors import routes as route_selectors
 from casework.services import cases as case_services
 from casework.services import oversight
 from casework.services.cases import CaseConflict
@@ -43,10 +46,10 @@ OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload 
 
 def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
-    filters = selectors.CaseFilters()
+    filters = case_selectors.CaseFilters()
     if form.is_valid():
-        filters = selectors.CaseFilters(**form.cleaned_data)
-    page = selectors.case_list_page(request.user, filters, request.GET.get("page"), PAGE_SIZE)
+        filters = case_selectors.CaseFilters(**form.cleaned_data)
+    page = case_selectors.case_list_page(request.user, filters, request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
@@ -55,7 +58,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def board(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "casework/board.html", {"columns": selectors.board_columns(request.user)}
+        request, "casework/board.html", {"columns": case_selectors.board_columns(request.user)}
     )
 
 
@@ -73,7 +76,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
     moves = workflow.moves_for(case, is_coordinator=is_coordinator) if can_work else []
     warning = workflow.destination_warning(case) if not case.is_purged else None
     version = {"version": case.version}
-    events, older_count = selectors.timeline_newest(case)
+    events, older_count = case_selectors.timeline_newest(case)
     context = {
         "case": case,
         "person": case.person,
@@ -96,7 +99,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
         "destination_warning": warning,
         "timeline_form": forms.get("timeline_form") or TimelineForm(),
         "conflict": forms.get("conflict"),
-        "reminders": list(scheduling.upcoming_for_case(case)) if can_work else [],
+        "reminders": list(reminder_selectors.upcoming_for_case(case)) if can_work else [],
         "can_see_history": is_coordinator,
         "follow_up_form": forms.get("follow_up_form")
         or FollowUpForm(initial={"due_at": _tomorrow_morning()}),
@@ -107,11 +110,11 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
     if permissions.can_assign(user, case):
         context["assign_form"] = forms.get("assign_form") or AssignForm(
             initial={**version, "assignee": case.assignee_id},
-            members=selectors.assignable_members(case),
+            members=case_selectors.assignable_members(case),
         )
     context["can_take"] = permissions.can_take(user, case)
     context.update(
-        route=selectors.route_for(user, case),
+        route=route_selectors.route_for(user, case),
         can_see_route=permissions.can_see_route(user, case),
         can_manage_legs=permissions.can_manage_legs(user, case),
         can_flag=permissions.can_flag_provocation(user, case) and not case.is_frozen,
@@ -121,7 +124,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
 
 
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     return case_page(request, case)
 
 
@@ -130,11 +133,11 @@ def case_timeline_older(request: HttpRequest, reference: str) -> HttpResponse:
     """The timeline entries the case page folds away, newest first: the fragment htmx puts
     in place when the fold is opened, or a page of their own without JavaScript. Reading
     the notes is an audited read, as the case page is; the person's details are not read."""
-    case = selectors.case_for_action(request.user, reference)
+    case = case_selectors.case_for_action(request.user, reference)
     case_services.audit_case(case, request.user, Action.CASE_VIEWED)
     context = {
         "case": case,
-        "events": list(selectors.timeline(case, offset=selectors.TIMELINE_NEWEST)),
+        "events": list(case_selectors.timeline(case, offset=case_selectors.TIMELINE_NEWEST)),
     }
     if request.headers.get("HX-Request") == "true":
         # Rendered without the request: the fragment has no navigation, so the context
@@ -155,7 +158,7 @@ def _require_work(request: HttpRequest, case: Case) -> None:
 @require_POST
 @sensitive_post_parameters("reason")
 def case_move(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for_action(request.user, reference)
+    case = case_selectors.case_for_action(request.user, reference)
     _require_work(request, case)
     form = MoveForm(request.POST, warning=workflow.destination_warning(case))
     if form.is_valid():
@@ -179,14 +182,14 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
                 request, _("Moved to %(stage)s.") % {"stage": case.get_stage_display()}
             )
             return redirect("casework:case_detail", reference=case.reference)
-    shown = selectors.case_for(request.user, reference)
+    shown = case_selectors.case_for(request.user, reference)
     return case_page(request, shown, status=400, move_form=form)
 
 
 def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> HttpResponse:
     """Someone saved first: show what they did, keep what this user typed, and let the
     next submit go through on the new version once they have read it."""
-    case = selectors.case_for(request.user, conflict.case.reference)
+    case = case_selectors.case_for(request.user, conflict.case.reference)
     for form in forms.values():
         data = form.data.copy()
         data["version"] = case.version
@@ -196,10 +199,10 @@ def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> Htt
 
 @require_POST
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     if not permissions.can_assign(request.user, case):
         raise PermissionDenied
-    form = AssignForm(request.POST, members=selectors.assignable_members(case))
+    form = AssignForm(request.POST, members=case_selectors.assignable_members(case))
     if form.is_valid():
         try:
             case_services.case_assign(
@@ -218,7 +221,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def case_take(request: HttpRequest, reference: str) -> HttpResponse:
     """Taking works from the unassigned list, where the case is not yet visible in full."""
-    case = selectors.unassigned_case_for(request.user, reference)
+    case = case_selectors.unassigned_case_for(request.user, reference)
     try:
         case_services.case_take(case=case, by=request.user, expected_version=case.version)
     except (PermissionDenied, CaseConflict):
@@ -231,7 +234,7 @@ def case_take(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @sensitive_post_parameters("text")
 def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     form = TimelineForm(request.POST)
     if form.is_valid():
@@ -252,7 +255,7 @@ def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     version = VersionForm(request.POST)
     if not version.is_valid():
@@ -271,7 +274,7 @@ def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
 @sensitive_post_parameters()
 @sensitive_variables("changes")
 def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     data = request.POST if request.method == "POST" else None
     person_form = PersonForm(data, instance=case.person, prefix="person")
@@ -292,7 +295,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         changes = {**person_form.cleaned_data, **details_form.cleaned_data}
         warning_seen = changes.pop("warning_seen", False)
         # Forms wrote into the instances; compare against fresh copies, not these.
-        fresh = selectors.case_for(request.user, reference)
+        fresh = case_selectors.case_for(request.user, reference)
         try:
             case_services.case_update(
                 case=fresh,
@@ -351,7 +354,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
 
 def case_history(request: HttpRequest, reference: str) -> HttpResponse:
     """Who saw and changed this case: for the coordinators of its team."""
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     if not permissions.is_team_coordinator(request.user, case):
         raise PermissionDenied
     rows = audit_selectors.page_before(

@@ -28,7 +28,7 @@ from casework.models import (
     Stage,
 )
 from casework.scheduling import stage_limit
-from casework.selectors import cases_assigned_to, each_row
+from casework.selectors.cases import cases_assigned_to, each_row
 from casework.workflow import FORWARD
 from intake.selectors import requests_of_teams
 

@@ -3,7 +3,7 @@
 Break-glass opens another team's case to a coordinator for an hour, with a reason; the one
 unscoped lookup of a case by reference is private to it here.
 
-The admins review break-glass opens in a queue, newest unreviewed first. Reasons are
+The admins review break-glass opens in a queue (selectors.oversight). Reasons are
 decrypted here and nowhere else for admins, and only one at a time on request, each
 reading audited: they describe the coordinator's need, but may brush against the person,
 so no list shows them and no admin reads them all unnoticed.
@@ -22,14 +22,12 @@ refused because someone saved a moment earlier. It still bumps the version, so a
 opened before it is refused and reloaded with the case frozen.
 """
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
-from django.shortcuts import get_object_or_404
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -78,43 +76,6 @@ def case_break_glass(*, reference: str, by: User, reason: str) -> BreakGlass:
     return grant
 
 
-QUEUE_LIMIT = 100
-REVIEWED_LIMIT = 50
-# Loaded for the lists: the grant, who opened it, the reference; nothing of the case else,
-# and not the reason (break_glass_reason_reveal).
-FIELDS = (
-    "seal",
-    "case__reference",
-    "case__team",
-    "user__username",
-    "reviewed_by__username",
-    "created_at",
-    "expires_at",
-    "reviewed_at",
-    "review_comment",
-)
-
-
-def _grants(user: User) -> QuerySet[BreakGlass]:
-    if not permissions.can_review_break_glass(user):
-        raise PermissionDenied
-    return BreakGlass.objects.select_related("case", "user", "reviewed_by").only(*FIELDS)
-
-
-def break_glass_queue(user: User) -> QuerySet[BreakGlass]:
-    """Grants nobody has reviewed yet, newest first."""
-    return _grants(user).filter(reviewed_at__isnull=True).order_by("-created_at", "-pk")
-
-
-def break_glass_reviewed(user: User) -> QuerySet[BreakGlass]:
-    """Grants already reviewed, the latest review first."""
-    return _grants(user).filter(reviewed_at__isnull=False).order_by("-reviewed_at", "-pk")
-
-
-def break_glass_for_review(user: User, pk: int) -> BreakGlass:
-    return get_object_or_404(_grants(user), pk=pk)
-
-
 @transaction.atomic
 def break_glass_review(*, grant: BreakGlass, by: User, comment: str) -> None:
     """Marks one grant reviewed with the admin's comment (stored encrypted); audited."""
@@ -160,14 +121,6 @@ def break_glass_reason_reveal(*, grant: BreakGlass, by: User) -> str:
         team_id=grant.case.team_id,
     )
     return reason
-
-
-@dataclass
-class Affected:
-    """A line of the containment's list: the reference, what was done, and its task."""
-
-    touched: audit_selectors.Touched
-    task: Reminder | None
 
 
 @transaction.atomic
@@ -263,35 +216,6 @@ def _task_note(item: audit_selectors.Touched, target: User, now: datetime) -> st
         "last": when(item.last_at),
         "actions": ", ".join(item.action_labels),
     }
-
-
-def containments_for(user: User) -> QuerySet[Containment]:
-    """Every containment, newest first, for those who may contain accounts; none otherwise."""
-    rows = (
-        Containment.objects.select_related("user", "by")
-        .defer("reason")
-        .order_by("-created_at", "-pk")
-    )
-    return rows if account_permissions.can_manage_accounts(user) else rows.none()
-
-
-def affected(containment: Containment) -> list[Affected]:
-    """What the account touched between `since` and its containment, as the log says, with
-    the task each got (none when its team was unknown, or after the case was purged)."""
-    touched = audit_selectors.touched_by(
-        containment.user_id, since=containment.since, before_seq=containment.audit_seq
-    )
-    # The tasks were written in the same transaction, with the containment's own time.
-    tasks = {
-        task.subject: task
-        for task in Reminder.objects.filter(
-            kind=ReminderKind.REASSESS,
-            created_at=containment.created_at,
-            created_by_id=containment.by_id,
-            subject__in=[t.reference for t in touched],
-        ).only("subject", "state", "closed_at")
-    }
-    return [Affected(item, tasks.get(item.reference)) for item in touched]
 
 
 def _reason(reason: str) -> str:

@@ -151,14 +151,14 @@ def _b(world: World) -> str:
 
 def _assign_form(world: World):
     from casework.forms import AssignForm
-    from casework.selectors import assignable_members
+    from casework.selectors.cases import assignable_members
 
     return AssignForm(members=assignable_members(world.case_b))
 
 
 def _leg_form(world: World):
     from casework.forms import LegForm
-    from casework.selectors import assignable_members
+    from casework.selectors.cases import assignable_members
 
     return LegForm(members=assignable_members(world.case_b))
 
