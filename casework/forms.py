@@ -144,7 +144,7 @@ class CaseDetailsForm(OffTheRecord, forms.ModelForm):
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 3}),
     )
 
-    # Shown when the register warns about the destination chosen (casework.views.case_edit).
+    # Shown when the register warns about the destination chosen (casework.views.cases.case_edit).
     warning_seen = forms.BooleanField(
         label=WARNING_SEEN_LABEL, required=False, widget=forms.HiddenInput
     )

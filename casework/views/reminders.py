@@ -15,7 +15,7 @@ from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
 from casework.models import Notification, Reminder
 from casework.selectors import cases as case_selectors
 from casework.services import reminders as reminder_services
-from casework.views import case_page
+from casework.views.cases import case_page
 
 
 def inbox(request: HttpRequest) -> HttpResponse:

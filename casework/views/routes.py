@@ -1,5 +1,4 @@
-"""Route legs and the suspected-provocation flag. Thin: selectors decide what is seen,
-route_services and provocation decide what may change."""
+"""Route legs. Thin: selectors decide what is seen, services.routes what may change."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,15 +10,14 @@ from django.views.decorators.http import require_POST
 
 from audit.models import Action
 from casework import permissions
-from casework.forms import LegForm, ProvocationForm, VersionForm
+from casework.forms import LegForm, VersionForm
 from casework.models import Case, RouteLeg
 from casework.selectors import cases as case_selectors
 from casework.selectors import routes as route_selectors
 from casework.services import cases as case_services
-from casework.services import oversight
 from casework.services import routes as route_services
 from casework.services.cases import CaseConflict
-from casework.views import OUT_OF_DATE
+from casework.views.cases import OUT_OF_DATE
 
 LEG_SECRETS = ("origin", "destination", "means", "contact", "safe_house", "notes")
 
@@ -157,42 +155,3 @@ def leg_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Leg removed."))
     return redirect("casework:case_detail", reference=case.reference)
-
-
-@sensitive_post_parameters("reason")
-def case_provocation(request: HttpRequest, reference: str) -> HttpResponse:
-    """Flags the case as a suspected provocation, or clears the flag, with a reason."""
-    case = case_selectors.case_for(request.user, reference)
-    offered = ProvocationForm.CLEAR if case.is_frozen else ProvocationForm.FLAG
-    allowed = (
-        permissions.can_clear_provocation
-        if offered == ProvocationForm.CLEAR
-        else permissions.can_flag_provocation
-    )
-    if not allowed(request.user, case):
-        raise PermissionDenied
-    form = ProvocationForm(request.POST or None, initial={"action": offered})
-    if request.method == "POST" and form.is_valid():
-        clear = form.cleaned_data["action"] == ProvocationForm.CLEAR
-        change = oversight.provocation_clear if clear else oversight.provocation_flag
-        try:
-            change(case=case, by=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            form.add_error(None, error)
-        except PermissionDenied:
-            form.add_error(None, _("Only a coordinator of the case's team can clear the flag."))
-        else:
-            if clear:
-                messages.success(request, _("Flag cleared: the case can move again."))
-            else:
-                messages.warning(
-                    request,
-                    _(
-                        "Flagged as a suspected provocation: the case is frozen and its route "
-                        "is shown to coordinators only."
-                    ),
-                )
-            return redirect("casework:case_detail", reference=case.reference)
-    context = {"case": case, "form": form, "clearing": offered == ProvocationForm.CLEAR}
-    status = 400 if request.method == "POST" else 200
-    return render(request, "casework/provocation.html", context, status=status)

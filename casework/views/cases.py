@@ -17,7 +17,6 @@ from audit.models import Action
 from casework import permissions, workflow
 from casework.forms import (
     AssignForm,
-    BreakGlassForm,
     CaseDetailsForm,
     CaseFilterForm,
     FollowUpForm,
@@ -31,9 +30,7 @@ from casework.selectors import cases as case_selectors
 from casework.selectors import reminders as reminder_selectors
 from casework.selectors import routes as route_selectors
 from casework.services import cases as case_services
-from casework.services import oversight
 from casework.services.cases import CaseConflict
-from config.step_up import require_step_up
 
 PAGE_SIZE = 25
 TIMELINE_ADDED = {
@@ -326,30 +323,6 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
     status = 409 if conflict else (400 if data else 200)
     case_services.audit_case(case, request.user, Action.CASE_VIEWED)
     return render(request, "casework/case_edit.html", context, status=status)
-
-
-@sensitive_post_parameters("reason")
-@require_step_up
-def break_glass(request: HttpRequest) -> HttpResponse:
-    """A coordinator opens another team's case for an hour by giving a reason."""
-    if not request.user.has_perm("accounts.break_glass"):
-        raise PermissionDenied
-    form = BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            grant = oversight.case_break_glass(
-                reference=form.cleaned_data["reference"],
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.warning(
-                request, _("Opened for one hour, read-only. Your reason was recorded.")
-            )
-            return redirect("casework:case_detail", reference=grant.case.reference)
-    return render(request, "casework/break_glass.html", {"form": form})
 
 
 def case_history(request: HttpRequest, reference: str) -> HttpResponse:
