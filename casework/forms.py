@@ -4,8 +4,8 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
-from casework.route_services import LEG_FIELDS
-from casework.services import CASE_FIELDS, PERSON_FIELDS
+from casework.services.cases import CASE_FIELDS, PERSON_FIELDS
+from casework.services.routes import LEG_FIELDS
 from privacy.forms import OffTheRecord
 from privacy.normalise import normalise_phone
 
@@ -144,7 +144,7 @@ class CaseDetailsForm(OffTheRecord, forms.ModelForm):
         widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 3}),
     )
 
-    # Shown when the register warns about the destination chosen (casework.views.case_edit).
+    # Shown when the register warns about the destination chosen (casework.views.cases.case_edit).
     warning_seen = forms.BooleanField(
         label=WARNING_SEEN_LABEL, required=False, widget=forms.HiddenInput
     )

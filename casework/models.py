@@ -76,7 +76,7 @@ class Person(Sealed):
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, default="ru", blank=True
     )
-    # Purgeable: the retention purge blanks them (casework.retention.BLANK_PERSON).
+    # Purgeable: the retention purge blanks them (casework.services.retention.BLANK_PERSON).
     legal_name = EncryptedCharField(_("legal name"), max_length=200, blank=True, purgeable=True)
     birth_date = EncryptedDateField(_("date of birth"), null=True, blank=True)
     phone = EncryptedCharField(_("phone"), max_length=40, blank=True, purgeable=True)
@@ -95,7 +95,8 @@ class Person(Sealed):
     )
     notes = EncryptedTextField(_("notes"), blank=True, purgeable=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # Set when the last of the person's cases lost its personal data (casework.retention).
+    # Set when the last of the person's cases lost its personal data
+    # (casework.services.retention).
     purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -363,7 +364,7 @@ class CaseEvent(Sealed):
 
 class RouteLeg(Sealed):
     """One leg of a case's route, in order. Compartmentalised: its details are for the
-    team's coordinators and the leg's own volunteer (casework.selectors.route_for);
+    team's coordinators and the leg's own volunteer (casework.selectors.routes.route_for);
     everyone else on the case learns "leg 2 of 4, planned 12 Dec". Only the order and the
     date are in clear."""
 

@@ -26,7 +26,7 @@ def is_assignee(user: User, case: Case) -> bool:
 def granted_case_ids(user: User) -> list[int]:
     """The cases a live break-glass grant opens to the user. Read once per User object (so
     per request) into Django's prefetch cache of `user.break_glass`, which a grant created
-    through that manager (services.case_break_glass) empties, so it is read again."""
+    through that manager (services.oversight.case_break_glass) empties, so it is read again."""
     live = BreakGlass.objects.filter(expires_at__gt=timezone.now()).only("user_id", "case_id")
     prefetch_related_objects([user], Prefetch("break_glass", queryset=live))
     return [grant.case_id for grant in user.break_glass.all()]

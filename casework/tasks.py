@@ -2,24 +2,26 @@
 
 from celery import shared_task
 
-from casework import emails, reminders, retention
+from casework import emails, scheduling
+from casework.services import retention
 
 
 @shared_task(name="casework.tasks.dispatch_reminders")
 def dispatch_reminders() -> int:
-    """Run by beat every minute; see casework.reminders.dispatch_due."""
-    return len(reminders.dispatch_due())
+    """Run by beat every minute; see casework.scheduling.dispatch_due."""
+    return len(scheduling.dispatch_due())
 
 
 @shared_task(name="casework.tasks.purge_expired_cases")
 def purge_expired_cases() -> int:
-    """Run by beat every night; see casework.retention. Running it twice purges nothing twice."""
+    """Run by beat every night; see casework.services.retention. Running it twice purges
+    nothing twice."""
     return retention.purge_expired_cases()
 
 
 @shared_task(name="casework.tasks.worker_heartbeat")
 def worker_heartbeat() -> None:
-    reminders.heartbeat("worker")
+    scheduling.heartbeat("worker")
 
 
 @shared_task(name="casework.tasks.send_due_emails")

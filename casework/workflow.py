@@ -12,7 +12,7 @@
   may work the case);
 - `on_the_road`: the person is travelling. A hold from here needs the team's coordinator
   (it would quiet the journey's alarms), and a case held from here is still watched as if
-  it were here: its pending check-ins stay (casework.reminders) and its silence limit runs
+  it were here: its pending check-ins stay (casework.scheduling) and its silence limit runs
   on (casework.lost_contact);
 - `warn_leaving`: a forward move out commits the person to the destination (tickets
   bought, then the journey begun), so a wanted person headed for a country the register

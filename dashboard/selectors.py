@@ -28,8 +28,8 @@ from casework.models import (
     ReminderState,
     Stage,
 )
-from casework.reminders import stage_limit
-from casework.selectors import cases_assigned_to, each_row
+from casework.scheduling import stage_limit
+from casework.selectors.cases import cases_assigned_to, each_row
 from casework.workflow import FORWARD
 from intake.selectors import requests_of_teams
 

@@ -14,9 +14,10 @@ from accounts import selectors as account_selectors
 from accounts.http import AuthenticatedHttpRequest
 from accounts.roles import Role
 from audit import selectors as audit_selectors
-from casework import emails, reminders
-from casework import selectors as case_selectors
+from casework import emails
 from casework.models import EmailState, Heartbeat, Notification, Reminder, ReminderState, Stage
+from casework.selectors import cases as case_selectors
+from casework.selectors import reminders as reminder_selectors
 from dashboard import charts, selectors
 from dashboard.health import silent_limit
 from intake.selectors import intake_queue_for, oldest_waiting
@@ -38,7 +39,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     elif role in (Role.COORDINATOR, Role.VOLUNTEER):
         context.update(
-            alarms=list(reminders.alarms_for(user)[:50]),
+            alarms=list(reminder_selectors.alarms_for(user)[:50]),
             lost_contact=case_selectors.lost_contact_cases(user),
             unassigned=case_selectors.unassigned_cases_for(user),
             weekly=_weekly_chart(selectors.weekly_activity(user)),

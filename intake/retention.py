@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import Action
-from casework.retention import PURGE_BATCH, purge_each, retention_cutoff
+from casework.services.retention import PURGE_BATCH, purge_each, retention_cutoff
 from intake.models import IntakeRequest
 from intake.services import audit_request
 

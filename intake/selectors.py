@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.roles import Role
 from casework.models import Case, Outcome, PersonIndex
 from casework.permissions import can_view_case
-from casework.selectors import by_team, cases_visible_to, in_order
+from casework.selectors.cases import by_team, cases_visible_to, in_order
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy.fields import secret_fields
 

@@ -13,10 +13,10 @@ from accounts.models import Team, User
 from audit.log import record
 from audit.models import Action
 from casework import permissions as case_permissions
-from casework import reminders
+from casework import scheduling
 from casework.models import Case, EventKind
 from casework.references import REQUEST_PREFIX, next_reference
-from casework.services import case_open, case_reopen, person_contacts_add, timeline_add
+from casework.services.cases import case_open, case_reopen, person_contacts_add, timeline_add
 from intake import permissions, selectors
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
@@ -55,7 +55,7 @@ def intake_log(
         IntakeIndex(request=request, kind=kind, digest=digest)
         for kind, digest in blind_index.contact_digests(request.contact)
     )
-    reminders.on_intake_logged(team, request.reference, request.received_at, by)
+    scheduling.on_intake_logged(team, request.reference, request.received_at, by)
     audit_request(request, by, Action.REQUEST_LOGGED)
     return request
 
@@ -91,7 +91,7 @@ def _close_request(request: IntakeRequest, by: User, state: str, **fields) -> No
     )
     if not claimed:
         raise ValidationError(_("Someone else has already triaged this request."))
-    reminders.on_intake_triaged(request.reference)
+    scheduling.on_intake_triaged(request.reference)
     request.refresh_from_db()
     audit_request(request, by, Action.REQUEST_TRIAGED)
 
@@ -192,10 +192,10 @@ def intake_matches_report(*, request: IntakeRequest, by: User) -> selectors.Dupl
             target_ref=request.reference,
             team_id=team_id,
         )
-    told = reminders.duplicate_matches_told(request.reference, duplicates.elsewhere)
+    told = scheduling.duplicate_matches_told(request.reference, duplicates.elsewhere)
     untold = [case for case in duplicates.elsewhere if case.pk not in told]
     if untold:
-        reminders.on_duplicate_match(untold, request.reference, by)
+        scheduling.on_duplicate_match(untold, request.reference, by)
     return duplicates
 
 

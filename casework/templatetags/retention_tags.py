@@ -3,7 +3,8 @@ case page's view needs no change for it."""
 
 from django import template
 
-from casework import permissions, retention
+from casework import permissions
+from casework.services import retention
 
 register = template.Library()
 

@@ -34,7 +34,7 @@ from django.utils import timezone
 from audit.log import record
 from audit.models import Action
 from casework.models import Person, PersonIndex
-from casework.services import person_digests
+from casework.services.cases import person_digests
 from intake.models import IntakeIndex, IntakeRequest
 from privacy import blind_index
 from privacy.fields import DecryptionError

@@ -6,7 +6,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from casework import reminders
+from casework import scheduling
 from casework.tasks import send_due_emails
 from tests.conftest import verified_client
 from tests.factories import CaseFactory
@@ -76,7 +76,7 @@ def test_email_copies_are_written_in_the_users_language(volunteer, team, setting
     volunteer.email_notifications = True
     volunteer.save()
     case = CaseFactory(team=team, assignee=volunteer)
-    reminders.follow_up_schedule(case, volunteer, timezone.now(), "")
-    reminders.dispatch_due()
+    scheduling.follow_up_schedule(case, volunteer, timezone.now(), "")
+    scheduling.dispatch_due()
     assert send_due_emails() == 1
     assert mail.outbox[0].subject == f"[SP] Напоминание: {case.reference}"

@@ -13,8 +13,11 @@ from django.utils import timezone
 
 from audit import log
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
-from casework import reminder_services, reminders, services
+from casework import scheduling
 from casework.models import EventKind, Notification, Stage
+from casework.services import cases as case_services
+from casework.services import oversight
+from casework.services import reminders as reminder_services
 from intake.services import intake_accept, intake_log
 from privacy.fields import bound_to
 from tests.concurrency import needs_postgres, run_together
@@ -73,23 +76,23 @@ def test_account_actions_are_recorded(coordinator_client, admin_client_verified,
     [
         (
             Action.CASE_MOVED,
-            lambda c, u: services.case_transition(
+            lambda c, u: case_services.case_transition(
                 case=c, to_stage=Stage.SCREENING, by=u, expected_version=c.version
             ),
         ),
         (
             Action.CASE_NOTE,
-            lambda c, u: services.case_note_add(case=c, by=u, kind=EventKind.NOTE, text="n"),
+            lambda c, u: case_services.case_note_add(case=c, by=u, kind=EventKind.NOTE, text="n"),
         ),
         (
             Action.CASE_CHANGED,
-            lambda c, u: services.case_update(
+            lambda c, u: case_services.case_update(
                 case=c, by=u, expected_version=c.version, changes={"destination_country": "GE"}
             ),
         ),
         (
             Action.CASE_ASSIGNED,
-            lambda c, u: services.case_assign(
+            lambda c, u: case_services.case_assign(
                 case=c, assignee=c.assignee, by=u, expected_version=c.version
             ),
         ),
@@ -157,9 +160,9 @@ def test_a_change_whose_audit_write_fails_does_not_happen(case, coordinator, mon
     def broken(*args, **kwargs):
         raise DatabaseError("audit storage unavailable")
 
-    monkeypatch.setattr("casework.services.record", broken)
+    monkeypatch.setattr("casework.services.cases.record", broken)
     with pytest.raises(DatabaseError):
-        services.case_transition(
+        case_services.case_transition(
             case=case, to_stage=Stage.SCREENING, by=coordinator, expected_version=case.version
         )
     case.refresh_from_db()
@@ -169,7 +172,7 @@ def test_a_change_whose_audit_write_fails_does_not_happen(case, coordinator, mon
 
 def test_the_chain_links_every_event_and_verifies(case, coordinator):
     for _ in range(5):
-        services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
+        case_services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
     assert AccessEvent.objects.filter(position=None).count() == 5  # written, not chained yet
     assert log.seal() == 5
     events = list(AccessEvent.objects.order_by("seq"))
@@ -200,7 +203,7 @@ def tamper(position: int, column: str, value, *, where: str = "position") -> Non
 
 def test_verify_audit_names_a_row_changed_behind_the_triggers_back(case, coordinator):
     for _ in range(4):
-        services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
+        case_services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
     log.seal()
     tamper(3, "target_ref", "C-2026-99999")
     result = log.verify()
@@ -215,7 +218,7 @@ def test_verify_audit_names_a_row_changed_behind_the_triggers_back(case, coordin
 def test_postgresql_refuses_update_and_delete_of_audit_rows(case, coordinator):
     """Refused to the app (by its role's grants, where it runs as the restricted role, and
     by the trigger), and by the trigger to the tables' owner as well."""
-    services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
+    case_services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
     for attempt in (
         lambda: AccessEvent.objects.update(target_ref="C-2026-00000"),
         lambda: AccessEvent.objects.all().delete(),
@@ -307,14 +310,14 @@ def test_the_insider_alert_fires_at_the_threshold(team, coordinator, settings, a
     client.get(reverse("casework:case_detail", args=[cases[4].reference]))
     client.get(reverse("casework:case_detail", args=[cases[3].reference]))  # seen already
     assert InsiderAlert.objects.filter(kind=InsiderAlert.Kind.MANY_CASES).count() == 1
-    made = reminders.dispatch_due()
+    made = scheduling.dispatch_due()
     alert = Notification.objects.get(pk__in=made, user=admin_user)
     assert alert.urgent and alert.kind == "security_alert"
 
 
 def test_break_glass_alerts_the_admins(coordinator, other_team, admin_user):
     case = CaseFactory(team=other_team)
-    services.case_break_glass(
+    oversight.case_break_glass(
         reference=case.reference, by=coordinator, reason="Family called the hotline."
     )
     assert InsiderAlert.objects.filter(kind=InsiderAlert.Kind.BREAK_GLASS).count() == 1

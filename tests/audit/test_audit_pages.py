@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from audit import log
 from audit.models import AccessEvent, Action
-from casework import services
+from casework.services import oversight
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_the_export_is_a_bounded_csv_and_is_itself_recorded(
 
 def test_admins_see_no_break_glass_reason(admin_client_verified, coordinator, other_team):
     case = CaseFactory(team=other_team)
-    services.case_break_glass(
+    oversight.case_break_glass(
         reference=case.reference, by=coordinator, reason="About Fakename Reasonov."
     )
     page = admin_client_verified.get(EVENTS).content.decode()

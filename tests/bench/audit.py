@@ -59,7 +59,7 @@ def fill_chain(count: int) -> float:
 
 
 def case_page_timings(audited: bool) -> list[float]:
-    import casework.services
+    import casework.services.cases
     from accounts.roles import Role
     from casework.models import Case, Person
     from tests.conftest import verified_client
@@ -71,9 +71,9 @@ def case_page_timings(audited: bool) -> list[float]:
     case = Case.objects.create(reference=f"C-2026-9{int(audited)}999", person=person, team=team)
     client = verified_client(coordinator)
     url = f"/cases/{case.reference}/"
-    original = casework.services.record
+    original = casework.services.cases.record
     if not audited:
-        casework.services.record = lambda *args, **kwargs: None
+        casework.services.cases.record = lambda *args, **kwargs: None
     try:
         client.get(url)  # warm up
         timings = []
@@ -83,7 +83,7 @@ def case_page_timings(audited: bool) -> list[float]:
             timings.append(time.perf_counter() - started)
             assert response.status_code == 200
     finally:
-        casework.services.record = original
+        casework.services.cases.record = original
     return timings
 
 

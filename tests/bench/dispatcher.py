@@ -68,7 +68,7 @@ def main() -> int:
     if connection.vendor != "postgresql":
         print("Set DATABASE_URL to a PostgreSQL server: this benchmark is about its locks.")
         return 2
-    from casework.reminders import dispatch_due
+    from casework.scheduling import dispatch_due
 
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

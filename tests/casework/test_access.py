@@ -8,8 +8,9 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from casework import permissions, services
+from casework import permissions
 from casework.models import BreakGlass, RouteLeg
+from casework.services import oversight
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, UserFactory
 
@@ -159,7 +160,7 @@ def test_the_break_glass_service_refuses_own_team_and_missing_alike(coordinator,
     own = CaseFactory(team=team)
     for reference in (own.reference, "C-2026-99999"):
         with pytest.raises(ValidationError) as refused:
-            services.case_break_glass(
+            oversight.case_break_glass(
                 reference=reference, by=coordinator, reason="Checking something important."
             )
         assert refused.value.message_dict == {
@@ -177,7 +178,7 @@ def test_a_grant_opens_the_case_at_once_to_the_same_user_object(
     assert not permissions.can_view_case(coordinator, case)
     with django_assert_num_queries(0):
         assert not permissions.can_view_case(coordinator, case)
-    services.case_break_glass(
+    oversight.case_break_glass(
         reference=case.reference, by=coordinator, reason="Their coordinator is unreachable."
     )
     assert permissions.can_view_case(coordinator, case)

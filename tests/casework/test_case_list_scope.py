@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from casework import selectors
 from casework.models import BreakGlass, Case, Stage
-from casework.selectors import CaseFilters
+from casework.selectors import cases as case_selectors
+from casework.selectors.cases import CaseFilters
 from intake.models import TriageState
 from intake.selectors import oldest_waiting
 from tests.conftest import verified_client
@@ -58,13 +58,13 @@ def interleaved(teams, count, **fields):
 
 
 def whole_list(user, filters=ALL) -> list[int]:
-    return list(selectors.case_list(user, filters).values_list("id", flat=True))
+    return list(case_selectors.case_list(user, filters).values_list("id", flat=True))
 
 
 def paged(user, filters=ALL, per_page=7) -> list[int]:
     ids, number = [], 1
     while True:
-        page = selectors.case_list_page(user, filters, number, per_page)
+        page = case_selectors.case_list_page(user, filters, number, per_page)
         ids += [case.id for case in page.object_list]
         assert page.paginator.count == len(whole_list(user, filters))
         if not page.has_next():
@@ -143,7 +143,7 @@ def test_every_page_is_cut_from_the_whole_list(team, other_team, east, filters):
 
 def test_a_page_past_the_end_shows_the_last(lead, team, other_team):
     interleaved([team, other_team], 10)
-    page = selectors.case_list_page(lead, CaseFilters(), 99, 4)
+    page = case_selectors.case_list_page(lead, CaseFilters(), 99, 4)
     assert page.number == 3
     assert [c.id for c in page.object_list] == whole_list(lead)[8:]
 
@@ -160,7 +160,9 @@ def test_the_board_shows_each_stages_oldest_of_both_teams(lead, team, other_team
     theirs = sorted(
         (c for c in cases if c.team_id != east.pk), key=lambda c: (c.stage_entered_at, c.pk)
     )
-    columns = {stage: (shown, total) for stage, shown, total in selectors.board_columns(lead, 15)}
+    columns = {
+        stage: (shown, total) for stage, shown, total in case_selectors.board_columns(lead, 15)
+    }
     shown, total = columns[Stage.PLANNING]
     assert [c.pk for c in shown] == [c.pk for c in theirs[:15]]
     assert total == 40
@@ -200,7 +202,7 @@ def test_the_dashboard_lists_the_longest_waiting_of_both_teams(lead, team, other
     waiting[6].stage = Stage.CLOSED
     waiting[6].save()
     expected = [c for c in waiting[7:] if c.team != east][:20]
-    assert [c.pk for c in selectors.unassigned_cases_for(lead)] == [c.pk for c in expected]
+    assert [c.pk for c in case_selectors.unassigned_cases_for(lead)] == [c.pk for c in expected]
     requests = [
         IntakeRequestFactory(
             team=[team, other_team, east][n % 3],

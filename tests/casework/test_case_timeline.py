@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action, InsiderAlert
-from casework import services
 from casework.models import BreakGlass, CaseEvent, EventKind, Stage
+from casework.services import cases as case_services
 from tests.conftest import verified_client
 from tests.factories import CaseFactory
 
@@ -86,8 +86,8 @@ def test_closing_is_never_one_tap(coordinator_client, team):
 def test_a_stale_one_tap_move_is_refused(volunteer_client, coordinator, case):
     ready_to_plan(case)
     stale = case.version
-    services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
-    services.case_update(
+    case_services.case_note_add(case=case, by=coordinator, kind=EventKind.NOTE, text="x")
+    case_services.case_update(
         case=case,
         by=coordinator,
         expected_version=stale,
@@ -104,9 +104,9 @@ def test_a_stale_one_tap_move_is_refused(volunteer_client, coordinator, case):
 def test_what_is_next_shows_the_earliest_reminder_and_overdue_action(
     volunteer_client, volunteer, case
 ):
-    from casework import reminders
+    from casework import scheduling
 
-    reminders.follow_up_schedule(case, volunteer, timezone.now() + timedelta(days=2), "")
+    scheduling.follow_up_schedule(case, volunteer, timezone.now() + timedelta(days=2), "")
     case.next_action_due = timezone.localdate() - timedelta(days=1)
     case.save()
     page = volunteer_client.get(url("case_detail", case)).content.decode()
@@ -118,7 +118,9 @@ def test_what_is_next_shows_the_earliest_reminder_and_overdue_action(
 def add_notes(case, by, count: int) -> None:
     """Notes "entry 00" (the oldest) to "entry NN" (the newest): no text inside another."""
     for number in range(count):
-        services.case_note_add(case=case, by=by, kind=EventKind.NOTE, text=f"entry {number:02d}")
+        case_services.case_note_add(
+            case=case, by=by, kind=EventKind.NOTE, text=f"entry {number:02d}"
+        )
 
 
 def test_the_case_page_shows_the_eight_newest_and_counts_the_older(

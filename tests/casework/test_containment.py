@@ -15,7 +15,7 @@ from accounts.second_factor import backup_codes_issue, second_factor_verify
 from audit.log import record
 from audit.models import AccessEvent, Action
 from casework.models import Notification, Reminder, ReminderKind
-from casework.reminders import dispatch_due
+from casework.scheduling import dispatch_due
 from tests.conftest import current_code, verified_client
 from tests.factories import PASSWORD, CaseFactory, IntakeRequestFactory, UserFactory
 

@@ -7,8 +7,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from casework import services, workflow
+from casework import workflow
 from casework.models import Case, CaseEvent, EventKind, Stage
+from casework.services import cases as case_services
 from destinations.models import DestinationRisk, Extradites
 from tests.factories import CaseFactory
 
@@ -62,8 +63,8 @@ def test_the_move_out_of_planning_is_refused_without_confirmation(case, voluntee
 
 
 def test_the_service_refuses_it_too(case, volunteer):
-    with pytest.raises(services.MoveRefused):
-        services.case_transition(
+    with pytest.raises(case_services.MoveRefused):
+        case_services.case_transition(
             case=case, to_stage=Stage.PREPARATION, by=volunteer, expected_version=case.version
         )
     assert Case.objects.get(pk=case.pk).stage == Stage.PLANNING
@@ -104,7 +105,7 @@ def test_entering_transit_asks_again(case, coordinator):
 def test_no_warning_when_not_wanted_or_not_extraditing(case, volunteer, change):
     Case.objects.filter(pk=case.pk).update(**change)
     case.refresh_from_db()
-    services.case_transition(
+    case_services.case_transition(
         case=case, to_stage=Stage.PREPARATION, by=volunteer, expected_version=case.version
     )
     assert not CaseEvent.objects.filter(case=case, kind=EventKind.RISK_WARNING).exists()
@@ -149,7 +150,7 @@ def test_choosing_the_destination_on_the_edit_page_warns_before_saving(
 
 
 def test_editing_other_fields_does_not_ask_again(case, volunteer):
-    services.case_update(
+    case_services.case_update(
         case=case, by=volunteer, expected_version=case.version, changes={"route_summary": "bus"}
     )
     assert not CaseEvent.objects.filter(case=case, kind=EventKind.RISK_WARNING).exists()
@@ -158,8 +159,8 @@ def test_editing_other_fields_does_not_ask_again(case, volunteer):
 def test_flagging_a_person_headed_there_as_wanted_asks(case, volunteer):
     Case.objects.filter(pk=case.pk).update(flag_wanted=False)
     case.refresh_from_db()
-    with pytest.raises(services.WarningNotSeen):
-        services.case_update(
+    with pytest.raises(case_services.WarningNotSeen):
+        case_services.case_update(
             case=case, by=volunteer, expected_version=case.version, changes={"flag_wanted": True}
         )
     assert not Case.objects.get(pk=case.pk).flag_wanted

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from casework import reminders
+from casework import scheduling
 from casework.models import Notification, Reminder, ReminderKind, ReminderState
 from tests.concurrency import needs_postgres, run_together
 from tests.factories import CaseFactory
@@ -25,7 +25,7 @@ def test_two_dispatchers_racing_send_each_reminder_once(volunteer, team):
         )
         for case in cases * 10
     )
-    results = run_together(lambda: reminders.dispatch_due(now=now, batch=7))
+    results = run_together(lambda: scheduling.dispatch_due(now=now, batch=7))
     assert len(results) == 2
     assert sum(len(made) for made in results) == 200
     assert all(results)  # skip_locked let both work at once, on different rows

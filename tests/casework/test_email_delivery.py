@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import InsiderAlert
-from casework import emails, reminders
+from casework import emails, scheduling
 from casework.models import EmailState, Notification, ReminderKind
 from casework.notifications import notify
 from tests.concurrency import needs_postgres, run_together
@@ -113,7 +113,7 @@ def test_security_alerts_go_by_email_too(memory_mail, admin_user):
     admin_user.notification_email = "watch@example.org"
     admin_user.save()
     InsiderAlert.objects.create(kind=InsiderAlert.Kind.CHECK_FAILED)
-    reminders.dispatch_due()
+    scheduling.dispatch_due()
     assert emails.send_due() == 1
     assert mail.outbox[0].to == ["watch@example.org"]
 

@@ -7,7 +7,8 @@ from django.db import connection
 from django.utils import timezone
 
 from casework.models import BreakGlass, EventKind, Person
-from casework.services import case_break_glass, case_note_add, case_update
+from casework.services.cases import case_note_add, case_update
+from casework.services.oversight import case_break_glass
 from intake.models import IntakeRequest
 from intake.services import intake_accept, intake_log, intake_reject
 

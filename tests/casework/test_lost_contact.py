@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessEvent, Action
-from casework import reminders, services, workflow
+from casework import scheduling, workflow
 from casework.models import (
     Case,
     CaseEvent,
@@ -19,6 +19,7 @@ from casework.models import (
     ReminderState,
     Stage,
 )
+from casework.services import cases as case_services
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, TeamFactory, UserFactory
 
@@ -47,31 +48,31 @@ def fresh(case):
 
 def test_silence_longer_than_the_stage_allows_raises_lost_contact(case):
     limit = workflow.rule(Stage.PLANNING).silence_limit // timedelta(hours=1)
-    reminders.dispatch_due(now=hours(limit - 1))
+    scheduling.dispatch_due(now=hours(limit - 1))
     assert fresh(case).lost_contact_at is None
-    reminders.dispatch_due(now=hours(limit + 1))
+    scheduling.dispatch_due(now=hours(limit + 1))
     assert fresh(case).is_lost_contact
 
 
 def test_silence_counts_from_the_last_contact(case, volunteer, settings):
     settings.LOST_CONTACT_HOURS = {**settings.LOST_CONTACT_HOURS, "planning": 10}
     Case.objects.filter(pk=case.pk).update(stage_entered_at=hours(-100))
-    services.case_note_add(case=case, by=volunteer, kind=EventKind.CONTACT, text="")
-    reminders.dispatch_due(now=hours(9))
+    case_services.case_note_add(case=case, by=volunteer, kind=EventKind.CONTACT, text="")
+    scheduling.dispatch_due(now=hours(9))
     assert not fresh(case).is_lost_contact
-    reminders.dispatch_due(now=hours(11))
+    scheduling.dispatch_due(now=hours(11))
     assert fresh(case).is_lost_contact
 
 
 def test_a_stage_with_zero_hours_is_never_flagged_for_silence(case, settings):
     settings.LOST_CONTACT_HOURS = {**settings.LOST_CONTACT_HOURS, "planning": 0}
-    reminders.dispatch_due(now=hours(24 * 365))
+    scheduling.dispatch_due(now=hours(24 * 365))
     assert not fresh(case).is_lost_contact
 
 
 def test_closed_cases_are_never_flagged(case):
     Case.objects.filter(pk=case.pk).update(stage=Stage.CLOSED, stage_entered_at=hours(-10_000))
-    reminders.dispatch_due(now=hours(24 * 365))
+    scheduling.dispatch_due(now=hours(24 * 365))
     assert not fresh(case).is_lost_contact
 
 
@@ -84,13 +85,13 @@ def test_a_missed_check_in_raises_lost_contact_at_once(volunteer, coordinator, t
         stage=Stage.PREPARATION,
         readiness_confirmed=True,
     )
-    services.case_transition(
+    case_services.case_transition(
         case=case, to_stage=Stage.IN_TRANSIT, by=coordinator, expected_version=case.version
     )
     due = Reminder.objects.get(case=case, kind=ReminderKind.TRANSIT_CHECK_IN).due_at
-    reminders.dispatch_due(now=due - timedelta(minutes=1))
+    scheduling.dispatch_due(now=due - timedelta(minutes=1))
     assert not fresh(case).is_lost_contact
-    made = reminders.dispatch_due(now=due + timedelta(minutes=1))
+    made = scheduling.dispatch_due(now=due + timedelta(minutes=1))
     assert fresh(case).is_lost_contact
     event = CaseEvent.objects.get(case=case, kind=EventKind.LOST_CONTACT)
     assert event.detail == "a check-in was missed"
@@ -101,7 +102,7 @@ def test_a_missed_check_in_raises_lost_contact_at_once(volunteer, coordinator, t
 def test_raising_tells_the_assignee_and_coordinator_audits_and_goes_on_the_timeline(
     case, volunteer, coordinator
 ):
-    made = reminders.dispatch_due(now=hours(24 * 30))
+    made = scheduling.dispatch_due(now=hours(24 * 30))
     told = Notification.objects.filter(pk__in=made, kind=ReminderKind.LOST_CONTACT)
     assert {note.user for note in told} == {volunteer, coordinator}
     assert all(note.urgent and note.subject == case.reference for note in told)
@@ -114,7 +115,7 @@ def test_raising_tells_the_assignee_and_coordinator_audits_and_goes_on_the_timel
 
 def test_without_a_case_coordinator_the_teams_coordinators_are_told(volunteer, coordinator, team):
     case = CaseFactory(team=team, assignee=volunteer, stage=Stage.PLANNING)
-    made = reminders.dispatch_due(now=hours(24 * 30))
+    made = scheduling.dispatch_due(now=hours(24 * 30))
     told = Notification.objects.filter(pk__in=made, kind=ReminderKind.LOST_CONTACT)
     assert {note.user for note in told} == {volunteer, coordinator}
     assert fresh(case).is_lost_contact
@@ -122,10 +123,10 @@ def test_without_a_case_coordinator_the_teams_coordinators_are_told(volunteer, c
 
 def test_raising_is_idempotent(case):
     later = hours(24 * 30)
-    reminders.dispatch_due(now=later)
+    scheduling.dispatch_due(now=later)
     raised_at = fresh(case).lost_contact_at
-    reminders.dispatch_due(now=later)
-    reminders.dispatch_due(now=later + timedelta(days=1))
+    scheduling.dispatch_due(now=later)
+    scheduling.dispatch_due(now=later + timedelta(days=1))
     assert fresh(case).lost_contact_at == raised_at
     assert CaseEvent.objects.filter(case=case, kind=EventKind.LOST_CONTACT).count() == 1
     assert Reminder.objects.filter(case=case, kind=ReminderKind.LOST_CONTACT).count() == 1
@@ -135,9 +136,9 @@ def test_raising_is_idempotent(case):
 
 @pytest.mark.parametrize("kind", [EventKind.CONTACT, EventKind.CHECK_IN])
 def test_a_contact_or_check_in_clears_it_and_the_clearing_is_audited(case, volunteer, kind):
-    reminders.dispatch_due(now=hours(24 * 30))
+    scheduling.dispatch_due(now=hours(24 * 30))
     assert fresh(case).is_lost_contact
-    event = services.case_note_add(case=case, by=volunteer, kind=kind, text="they called")
+    event = case_services.case_note_add(case=case, by=volunteer, kind=kind, text="they called")
     case = fresh(case)
     assert not case.is_lost_contact
     assert case.last_contact_at is not None
@@ -149,13 +150,13 @@ def test_a_contact_or_check_in_clears_it_and_the_clearing_is_audited(case, volun
 
 
 def test_a_note_does_not_clear_it(case, volunteer):
-    reminders.dispatch_due(now=hours(24 * 30))
-    services.case_note_add(case=case, by=volunteer, kind=EventKind.NOTE, text="tried calling")
+    scheduling.dispatch_due(now=hours(24 * 30))
+    case_services.case_note_add(case=case, by=volunteer, kind=EventKind.NOTE, text="tried calling")
     assert fresh(case).is_lost_contact
 
 
 def test_a_contact_logged_through_the_page_clears_it(case, volunteer_client):
-    reminders.dispatch_due(now=hours(24 * 30))
+    scheduling.dispatch_due(now=hours(24 * 30))
     response = volunteer_client.post(
         reverse("casework:case_timeline_add", args=[case.reference]),
         {"kind": "contact", "text": "wrote on Signal"},
@@ -170,7 +171,7 @@ def test_the_coordinator_dashboard_lists_the_teams_lost_contact_cases(
     unassigned = CaseFactory(team=team, stage=Stage.PLANNING)
     quiet = CaseFactory(team=team, stage=Stage.PLANNING, stage_entered_at=hours(24 * 30 - 1))
     other = CaseFactory(team=TeamFactory(name="Elsewhere"), stage=Stage.PLANNING)
-    reminders.dispatch_due(now=hours(24 * 30))
+    scheduling.dispatch_due(now=hours(24 * 30))
     assert not fresh(quiet).is_lost_contact
     page = coordinator_client.get(reverse("dashboard:home")).content.decode()
     assert 'id="lost-contact"' in page
@@ -183,7 +184,7 @@ def test_the_coordinator_dashboard_lists_the_teams_lost_contact_cases(
 
 def test_the_volunteer_dashboard_lists_only_their_own(case, volunteer_client, team):
     someone_elses = CaseFactory(team=team, stage=Stage.PLANNING, assignee=UserFactory())
-    reminders.dispatch_due(now=hours(24 * 30))
+    scheduling.dispatch_due(now=hours(24 * 30))
     page = volunteer_client.get(reverse("dashboard:home")).content.decode()
     section = page.split('id="lost-contact"')[1].split("</section>")[0]
     assert case.reference in section
@@ -197,7 +198,7 @@ def test_no_lost_contact_section_when_everyone_is_in_touch(case, coordinator_cli
 
 def test_the_board_shows_a_badge_on_the_card(case, coordinator_client, team):
     in_touch = CaseFactory(team=team, stage=Stage.PLANNING, stage_entered_at=hours(1000))
-    reminders.dispatch_due(now=hours(24 * 30))
+    scheduling.dispatch_due(now=hours(24 * 30))
     page = coordinator_client.get(reverse("casework:board")).content.decode()
     cards = {card.split("</li>")[0] for card in page.split('<li class="card')[1:]}
     lost = next(card for card in cards if case.reference in card)
@@ -207,7 +208,7 @@ def test_the_board_shows_a_badge_on_the_card(case, coordinator_client, team):
 
 
 def test_the_case_page_and_list_show_it(case, coordinator_client):
-    reminders.dispatch_due(now=hours(24 * 30))
+    scheduling.dispatch_due(now=hours(24 * 30))
     page = coordinator_client.get(reverse("casework:case_detail", args=[case.reference]))
     assert "Lost contact since" in page.content.decode()
     listing = coordinator_client.get(reverse("casework:case_list") + "?lost_contact=on")
@@ -216,7 +217,7 @@ def test_the_case_page_and_list_show_it(case, coordinator_client):
 
 
 def test_a_volunteer_of_another_team_is_not_told(case, other_volunteer):
-    made = reminders.dispatch_due(now=hours(24 * 30))
+    made = scheduling.dispatch_due(now=hours(24 * 30))
     assert not Notification.objects.filter(pk__in=made, user=other_volunteer).exists()
     client = verified_client(other_volunteer)
     page = client.get(reverse("dashboard:home")).content.decode()

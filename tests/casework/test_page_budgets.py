@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit import log
 from audit.models import Action
-from casework import services
 from casework.models import CaseEvent, EventKind, Stage
+from casework.services import cases as case_services
 from intake.services import intake_log
 from tests.factories import CaseFactory, PersonFactory, UserFactory
 
@@ -131,7 +131,7 @@ def test_duplicate_search(
     matching = []
     for owner_team in (team, other_team, other_team):
         person = PersonFactory(phone="+7 912 555-11-22")
-        services.person_indexes_refresh(person)
+        case_services.person_indexes_refresh(person)
         matching.append(CaseFactory(team=owner_team, person=person))
     logged = intake_log(
         by=volunteer,

@@ -10,9 +10,10 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AccessEvent, Action
-from casework import provocation, retention, workflow
+from casework import workflow
 from casework.models import Case, EventKind, Outcome, PersonIndex, RouteLeg, Stage
-from casework.services import MoveRefused, case_transition, person_indexes_refresh
+from casework.services import oversight, retention
+from casework.services.cases import MoveRefused, case_transition, person_indexes_refresh
 from intake.services import intake_accept, intake_log
 from privacy import blind_index
 from tests.conftest import verified_client
@@ -48,7 +49,7 @@ def case(team, volunteer, coordinator, leg_volunteer):
 
 
 def flagged(case: Case, by) -> Case:
-    return provocation.provocation_flag(case=case, by=by, reason=REASON)
+    return oversight.provocation_flag(case=case, by=by, reason=REASON)
 
 
 def url(name: str, case: Case) -> str:
@@ -222,7 +223,7 @@ def test_the_assignee_cannot_rewrite_a_hidden_route_summary(case, volunteer, vol
 
 
 def provocation_case(volunteer, coordinator, team) -> Case:
-    """A case opened from a request, then closed by a coordinator as a provocation."""
+    """A case opened from a request, then closed by a coordinator as a oversight."""
     request = intake_log(
         by=volunteer, team=team, channel="telegram", received_at=timezone.now(), contact=CONTACT
     )

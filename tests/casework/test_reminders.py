@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from casework import reminders, services, workflow
+from casework import scheduling, workflow
 from casework.models import (
     EventKind,
     Notification,
@@ -18,6 +18,7 @@ from casework.models import (
     ReminderState,
     Stage,
 )
+from casework.services import cases as case_services
 from casework.tasks import send_due_emails
 from intake.services import intake_accept, intake_log
 from tests.conftest import verified_client
@@ -49,7 +50,7 @@ def pending(case, kind):
 
 def move(case, stage, by, **extra):
     case.refresh_from_db()
-    return services.case_transition(
+    return case_services.case_transition(
         case=case, to_stage=stage, by=by, expected_version=case.version, **extra
     )
 
@@ -85,9 +86,9 @@ def test_an_overdue_stage_tells_the_assignee_once(case, coordinator, volunteer, 
     settings.LOST_CONTACT_HOURS = {**settings.LOST_CONTACT_HOURS, "in_transit": 0}
     move(case, Stage.ON_HOLD, coordinator, reason="wait")
     reminder = pending(case, ReminderKind.STAGE_OVERDUE).get()
-    assert reminders.dispatch_due(now=reminder.due_at - timedelta(minutes=1)) == []
-    made = reminders.dispatch_due(now=reminder.due_at)
-    assert reminders.dispatch_due(now=reminder.due_at + timedelta(hours=1)) == []
+    assert scheduling.dispatch_due(now=reminder.due_at - timedelta(minutes=1)) == []
+    made = scheduling.dispatch_due(now=reminder.due_at)
+    assert scheduling.dispatch_due(now=reminder.due_at + timedelta(hours=1)) == []
     note = Notification.objects.get(pk__in=made)
     assert (note.user, note.subject, note.urgent) == (volunteer, case.reference, False)
     reminder.refresh_from_db()
@@ -107,7 +108,7 @@ def test_entering_crossing_schedules_an_urgent_check_in_after_the_window(
 
 def test_a_check_in_cancels_the_crossing_alarm(case, coordinator, volunteer):
     move(case, Stage.CROSSING, coordinator)
-    services.case_note_add(case=case, by=volunteer, kind=EventKind.CHECK_IN, text="safe")
+    case_services.case_note_add(case=case, by=volunteer, kind=EventKind.CHECK_IN, text="safe")
     assert not pending(case, ReminderKind.CROSSING_CHECK_IN).exists()
     assert Reminder.objects.get(case=case, kind=ReminderKind.CROSSING_CHECK_IN).state == "done"
 
@@ -130,7 +131,7 @@ def test_a_missed_crossing_check_in_alarms_coordinator_and_assignee_until_acknow
     with time_machine.travel(due + timedelta(minutes=1), tick=False):
         # Hours later than the fixtures' sessions: sign in afresh.
         coordinator_client = verified_client(coordinator)
-        made = reminders.dispatch_due()
+        made = scheduling.dispatch_due()
         notes = Notification.objects.filter(pk__in=made)
         assert {note.user for note in notes} == {coordinator, volunteer}
         assert all(note.urgent for note in notes)
@@ -160,10 +161,10 @@ def test_in_transit_check_ins_repeat_and_a_missed_one_escalates(
     move(case, Stage.ON_HOLD, coordinator, reason="wait")
     move(case, Stage.IN_TRANSIT, coordinator)
     first = pending(case, ReminderKind.TRANSIT_CHECK_IN).get()
-    services.case_note_add(case=case, by=volunteer, kind=EventKind.CHECK_IN, text="")
+    case_services.case_note_add(case=case, by=volunteer, kind=EventKind.CHECK_IN, text="")
     second = pending(case, ReminderKind.TRANSIT_CHECK_IN).get()
     assert second.pk != first.pk and second.due_at >= first.due_at
-    made = reminders.dispatch_due(now=second.due_at)
+    made = scheduling.dispatch_due(now=second.due_at)
     assert Notification.objects.filter(pk__in=made, urgent=True, user=coordinator).exists()
 
 
@@ -173,7 +174,7 @@ def test_an_untriaged_request_tells_the_teams_coordinators(volunteer, coordinato
     )
     reminder = Reminder.objects.get(kind=ReminderKind.UNTRIAGED_INTAKE)
     assert reminder.subject == request.reference
-    made = reminders.dispatch_due(
+    made = scheduling.dispatch_due(
         now=request.received_at + timedelta(hours=settings.INTAKE_TRIAGE_LIMIT_HOURS)
     )
     assert [note.user for note in Notification.objects.filter(pk__in=made)] == [coordinator]
@@ -196,7 +197,7 @@ def test_a_volunteer_sets_a_follow_up_and_is_reminded(volunteer, volunteer_clien
     assert response.status_code == 302
     reminder = pending(case, ReminderKind.FOLLOW_UP).get()
     assert reminder.recipient == volunteer
-    made = reminders.dispatch_due(now=reminder.due_at)
+    made = scheduling.dispatch_due(now=reminder.due_at)
     # Two days in transit without a word also raises lost contact: only the follow-up here.
     follow_up = Notification.objects.get(pk__in=made, kind=ReminderKind.FOLLOW_UP)
     assert follow_up.user == volunteer
@@ -230,7 +231,7 @@ def test_snooze_needs_a_reason_and_is_recorded(volunteer_client, case, coordinat
 
 
 def test_another_teams_reminder_cannot_be_touched(case, other_volunteer):
-    reminder = reminders.follow_up_schedule(case, case.assignee, timezone.now(), "")
+    reminder = scheduling.follow_up_schedule(case, case.assignee, timezone.now(), "")
     client = verified_client(other_volunteer)
     url = reverse("casework:reminder_change", args=[case.reference, reminder.pk])
     assert client.post(url, {"action": "dismiss", "reason": "x"}).status_code == 404
@@ -239,8 +240,8 @@ def test_another_teams_reminder_cannot_be_touched(case, other_volunteer):
 def test_the_inbox_counts_unread_and_marks_read(volunteer, volunteer_client, case):
     case.person.legal_name = "Fakename Secretov"
     case.person.save()
-    reminder = reminders.follow_up_schedule(case, volunteer, timezone.now(), "private words")
-    reminders.dispatch_due()
+    reminder = scheduling.follow_up_schedule(case, volunteer, timezone.now(), "private words")
+    scheduling.dispatch_due()
     page = volunteer_client.get(reverse("casework:inbox")).content.decode()
     assert case.reference in page
     assert '<span class="count">1</span><span class="visually-hidden"> unread</span>' in page
@@ -257,8 +258,8 @@ def test_an_email_copy_carries_a_reference_and_a_link_only_and_goes_once(volunte
     volunteer.save()
     case.person.legal_name = "Fakename Secretov"
     case.person.save()
-    reminders.follow_up_schedule(case, volunteer, timezone.now(), "private words")
-    reminders.dispatch_due()
+    scheduling.follow_up_schedule(case, volunteer, timezone.now(), "private words")
+    scheduling.dispatch_due()
     assert send_due_emails() == 1
     assert send_due_emails() == 0  # the next run finds it sent
     assert len(mail.outbox) == 1
@@ -270,7 +271,7 @@ def test_an_email_copy_carries_a_reference_and_a_link_only_and_goes_once(volunte
 
 
 def test_the_health_page_is_for_admins(admin_client_verified, volunteer_client):
-    reminders.heartbeat("dispatcher")
+    scheduling.heartbeat("dispatcher")
     page = admin_client_verified.get(reverse("dashboard:health"))
     assert page.status_code == 200
     assert "Reminder dispatcher" in page.content.decode()
@@ -311,7 +312,7 @@ def test_dispatch_handles_many_reminders_in_batches(team, volunteer):
         )
         for c in cases * 5
     )
-    made = reminders.dispatch_due(now=now, batch=4)
+    made = scheduling.dispatch_due(now=now, batch=4)
     assert len(made) == 15
     assert not Reminder.objects.filter(state=ReminderState.PENDING).exists()
 
@@ -326,7 +327,7 @@ def test_coordinators_are_told_when_nobody_is_assigned(team, coordinator):
         team=team,
         subject=case.reference,
     )
-    made = reminders.dispatch_due()
+    made = scheduling.dispatch_due()
     assert [n.user for n in Notification.objects.filter(pk__in=made)] == [coordinator]
 
 

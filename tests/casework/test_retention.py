@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AccessEvent, Action
-from casework import retention
 from casework.models import (
     BreakGlass,
     Case,
@@ -29,14 +28,15 @@ from casework.models import (
     ReminderKind,
     Stage,
 )
-from casework.reminder_services import follow_up_set
-from casework.services import (
+from casework.services import retention
+from casework.services.cases import (
     case_assign,
-    case_break_glass,
     case_note_add,
     case_transition,
     case_update,
 )
+from casework.services.oversight import case_break_glass
+from casework.services.reminders import follow_up_set
 from casework.tasks import purge_expired_cases
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from intake.selectors import possible_duplicates
@@ -340,7 +340,7 @@ def test_the_purge_is_audited_without_an_actor(lived_case, coordinator):
 
 def test_the_log_says_how_many_and_nothing_else(lived_case, coordinator, caplog):
     case = close(lived_case, coordinator, days_ago=RETENTION_DAYS + 1)
-    with caplog.at_level(logging.INFO, logger="casework.retention"):
+    with caplog.at_level(logging.INFO, logger="casework.services.retention"):
         retention.purge_expired_cases()
     assert "1 cases purged, 0 failed" in caplog.text
     assert case.reference not in caplog.text
@@ -373,7 +373,7 @@ def test_a_case_that_fails_is_named_and_left_for_the_next_night(
         return purge(case_id=case_id, now=now)
 
     monkeypatch.setattr(retention, "case_purge", failing)
-    with caplog.at_level(logging.INFO, logger="casework.retention"):
+    with caplog.at_level(logging.INFO, logger="casework.services.retention"):
         assert retention.purge_expired_cases(batch=1) == 1
     assert fresh(fine).is_purged and not fresh(broken).is_purged
     assert f"purging {broken.reference} failed (RuntimeError)" in caplog.text
@@ -715,7 +715,7 @@ SUSPICION = "Wanted the safe house address before anything else"
 
 def test_the_purge_removes_route_legs_and_the_provocation_reason(lived_case, coordinator):
     from casework.models import RouteLeg
-    from casework.provocation import provocation_flag
+    from casework.services.oversight import provocation_flag
 
     RouteLeg.objects.create(case=lived_case, position=1, volunteer=coordinator, **LEG_SECRETS)
     case = provocation_flag(case=fresh(lived_case), by=coordinator, reason=SUSPICION)
@@ -734,7 +734,7 @@ def test_the_purge_removes_route_legs_and_the_provocation_reason(lived_case, coo
 def test_an_erasure_of_a_frozen_open_case_is_refused_with_the_reason(
     lived_case, coordinator, coordinator_client
 ):
-    from casework.provocation import provocation_flag
+    from casework.services.oversight import provocation_flag
 
     provocation_flag(case=fresh(lived_case), by=coordinator, reason=SUSPICION)
     response = coordinator_client.post(

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AccessEvent, Action
-from casework import route_services, selectors
 from casework.models import BreakGlass, Case, EventKind, RouteLeg, Stage
+from casework.selectors import routes as route_selectors
+from casework.services import routes as route_services
 from intake.services import intake_log
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, PersonFactory, UserFactory
@@ -80,14 +81,14 @@ def details_of(route) -> list[bool]:
 
 
 def test_a_coordinator_of_the_team_gets_every_legs_details(case, legs, coordinator):
-    route = selectors.route_for(coordinator, case)
+    route = route_selectors.route_for(coordinator, case)
     assert details_of(route) == [True, True, True]
     assert [leg.number for leg in route.legs] == [1, 2, 3]
     assert route.legs[0].details.contact == leg_values("1")["contact"]
 
 
 def test_the_assignee_gets_the_details_of_their_own_leg_only(case, legs, volunteer):
-    route = selectors.route_for(volunteer, case)
+    route = route_selectors.route_for(volunteer, case)
     assert details_of(route) == [False, False, True]
     assert [(leg.number, leg.total, leg.planned_on) for leg in route.legs][:1] == [
         (1, 3, DAY + timedelta(days=1))
@@ -96,7 +97,7 @@ def test_the_assignee_gets_the_details_of_their_own_leg_only(case, legs, volunte
 
 def test_an_assignee_on_no_leg_gets_no_details(case, legs, volunteer, leg_volunteer):
     RouteLeg.objects.filter(volunteer=volunteer).update(volunteer=leg_volunteer)
-    assert details_of(selectors.route_for(volunteer, case)) == [False, False, False]
+    assert details_of(route_selectors.route_for(volunteer, case)) == [False, False, False]
 
 
 def test_a_break_glass_coordinator_gets_no_leg_details(case, legs, other_team):
@@ -104,13 +105,13 @@ def test_a_break_glass_coordinator_gets_no_leg_details(case, legs, other_team):
     BreakGlass.objects.create(
         case=case, user=outsider, reason="x" * 12, expires_at=timezone.now() + timedelta(hours=1)
     )
-    assert details_of(selectors.route_for(outsider, case)) == [False, False, False]
+    assert details_of(route_selectors.route_for(outsider, case)) == [False, False, False]
 
 
 def test_a_leg_volunteer_who_left_the_team_loses_the_leg(case, legs, leg_volunteer, team):
     leg_volunteer.teams.remove(team)
     leg_volunteer.__dict__.pop("team_ids", None)
-    assert details_of(selectors.route_for(leg_volunteer, case)) == [False, False, False]
+    assert details_of(route_selectors.route_for(leg_volunteer, case)) == [False, False, False]
     client = verified_client(leg_volunteer)
     url = reverse("casework:leg_detail", args=[case.reference, legs[0].pk])
     assert client.get(url).status_code == 404
@@ -146,7 +147,7 @@ def test_a_volunteer_on_the_case_but_on_no_leg_sees_no_leg_detail_on_any_page(
         received_at=timezone.now(),
         contact="+7 900 111-22-33",
     )
-    from casework.services import person_indexes_refresh
+    from casework.services.cases import person_indexes_refresh
 
     person_indexes_refresh(case.person)
     arguments = {

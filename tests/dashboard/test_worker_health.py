@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.models import InsiderAlert
 from casework.models import Heartbeat
-from casework.reminders import dispatch_due, heartbeat
+from casework.scheduling import dispatch_due, heartbeat
 from casework.tasks import worker_heartbeat
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from casework import reminders
+from casework import scheduling
 from casework.models import Reminder, ReminderKind, ReminderState, Stage
 from tests.e2e.conftest import shoot
 from tests.e2e.test_case_journey import signed_in
@@ -40,7 +40,7 @@ def test_missed_crossing_check_in_alarm(
         stage=Stage.CROSSING,
         urgent=True,
     )
-    reminders.dispatch_due()
+    scheduling.dispatch_due()
     name = ("desktop" if viewport["width"] > 600 else "phone") + f"-{w.language}"
     page = signed_in(browser, live_server, coordinator, viewport, name, w.locale)
     assert page.get_by_role("heading", name=w("Missed check-ins")).is_visible()

@@ -7,8 +7,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AccessEvent, Action
-from casework import services
 from casework.models import EventKind
+from casework.services import cases as case_services
 from tests.conftest import verified_client
 from tests.e2e.test_accessibility import hand_session
 from tests.factories import CaseFactory
@@ -21,7 +21,7 @@ def long_case(team, volunteer):
     """Twelve notes, "entry 00" the oldest: the page shows eight and folds four away."""
     case = CaseFactory(team=team, assignee=volunteer)
     for number in range(12):
-        services.case_note_add(
+        case_services.case_note_add(
             case=case, by=volunteer, kind=EventKind.NOTE, text=f"entry {number:02d}"
         )
     return case

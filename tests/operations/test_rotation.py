@@ -21,7 +21,7 @@ from accounts.models import AccessChange, Containment
 from audit.log import record, seal, verify
 from audit.models import AccessEvent, Action
 from casework.models import BreakGlass, CaseEvent, Person, PersonIndex, Reminder, RouteLeg
-from casework.services import case_update, person_digests
+from casework.services.cases import case_update, person_digests
 from destinations.models import DestinationRisk
 from intake.models import IntakeIndex, IntakeRequest
 from intake.selectors import possible_duplicates

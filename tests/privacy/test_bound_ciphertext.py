@@ -23,7 +23,7 @@ from audit.log import record
 from audit.models import AccessEvent, Action, InsiderAlert
 from audit.tasks import verify_chain
 from casework.models import BreakGlass, CaseEvent, Notification, Person, ReminderKind
-from casework.reminders import dispatch_due
+from casework.scheduling import dispatch_due
 from intake.models import IntakeRequest
 from privacy import canary, seal
 from privacy.fields import DecryptionError, bound_to, encrypt_bytes

@@ -20,7 +20,7 @@ from psycopg2 import errors, sql
 
 from audit import addresses, log
 from audit.models import AccessEvent, Action, InsiderAlert
-from casework import reminders
+from casework import scheduling
 from privacy.database_roles import AUDIT_TABLE_GRANTS, apply_grants, check_app_role
 from tests.conftest import APP_LOGIN, OWNER, as_database_owner
 from tests.factories import CaseFactory
@@ -181,7 +181,7 @@ def test_the_app_role_does_all_the_app_does_to_the_audit_log(
     assert log.verify().broken_seq is None
 
     InsiderAlert.objects.create(kind=InsiderAlert.Kind.BREAK_GLASS, event_seq=event.seq)
-    reminders.dispatch_due()
+    scheduling.dispatch_due()
     assert not InsiderAlert.objects.filter(notified_at__isnull=True).exists()
 
 

@@ -151,14 +151,14 @@ def _b(world: World) -> str:
 
 def _assign_form(world: World):
     from casework.forms import AssignForm
-    from casework.selectors import assignable_members
+    from casework.selectors.cases import assignable_members
 
     return AssignForm(members=assignable_members(world.case_b))
 
 
 def _leg_form(world: World):
     from casework.forms import LegForm
-    from casework.selectors import assignable_members
+    from casework.selectors.cases import assignable_members
 
     return LegForm(members=assignable_members(world.case_b))
 
@@ -523,10 +523,10 @@ HAND_READ = {
         "audit/views.py", "before", "admin", "GET", lambda w: "/audit/"
     ),
     "inbox ?page": Parameter(
-        "casework/reminder_views.py", "page", "volunteer_a", "GET", lambda w: "/inbox/"
+        "casework/views/reminders.py", "page", "volunteer_a", "GET", lambda w: "/inbox/"
     ),
     "case list ?page": Parameter(
-        "casework/views.py", "page", "volunteer_a", "GET", lambda w: "/cases/"
+        "casework/views/cases.py", "page", "volunteer_a", "GET", lambda w: "/cases/"
     ),
     "sign-in ?next": Parameter(
         "accounts/views.py", "next", "anonymous", "GET", lambda w: "/account/login/"
@@ -543,7 +543,7 @@ HAND_READ = {
         "accounts/admin_site.py", "next", "anonymous", "GET", lambda w: "/admin/login/"
     ),
     "access change decision": Parameter(
-        "casework/access_change_views.py",
+        "casework/views/access.py",
         "decision",
         "admin",
         "POST",
@@ -554,37 +554,41 @@ HAND_READ = {
 CASEWORK_BUGS = {
     "case history ?before": (
         Parameter(
-            "casework/views.py",
+            "casework/views/cases.py",
             "before",
             "coordinator_b",
             "GET",
             lambda w: f"/cases/{_b(w)}/history/",
         ),
-        "casework/views.py case_history: int(before) after str.isdigit(); '²' is a digit "
+        "casework/views/cases.py case_history: int(before) after str.isdigit(); '²' is a digit "
         "to isdigit() and a ValueError to int(): 500",
     ),
     "inbox read id": (
         Parameter(
-            "casework/reminder_views.py", "id", "volunteer_a", "POST", lambda w: "/inbox/read/"
+            "casework/views/reminders.py", "id", "volunteer_a", "POST", lambda w: "/inbox/read/"
         ),
-        "casework/reminder_views.py inbox_read: int(id) after str.isdigit(): '²' gives a 500",
+        "casework/views/reminders.py inbox_read: int(id) after str.isdigit(): '²' gives a 500",
     ),
     "risk reviewed version": (
         Parameter(
-            "casework/views.py",
+            "casework/views/cases.py",
             "version",
             "volunteer_a",
             "POST",
             lambda w: f"/cases/{_a(w)}/risk-reviewed/",
         ),
-        "casework/views.py case_risk_reviewed: int(request.POST['version']) unguarded: any "
+        "casework/views/cases.py case_risk_reviewed: int(request.POST['version']) unguarded: any "
         "non-number gives a 500",
     ),
     "case edit version": (
         Parameter(
-            "casework/views.py", "version", "volunteer_a", "POST", lambda w: f"/cases/{_a(w)}/edit/"
+            "casework/views/cases.py",
+            "version",
+            "volunteer_a",
+            "POST",
+            lambda w: f"/cases/{_a(w)}/edit/",
         ),
-        "casework/views.py case_edit: int(request.POST['version']) unguarded: any non-number "
+        "casework/views/cases.py case_edit: int(request.POST['version']) unguarded: any non-number "
         "gives a 500",
     ),
 }

@@ -31,7 +31,7 @@ from accounts.roles import Role
 from audit.addresses import kept_since
 from audit.log import seal
 from audit.models import AccessEvent, Action
-from casework import reminders
+from casework import scheduling
 from casework.models import (
     Case,
     CaseEvent,
@@ -46,7 +46,7 @@ from casework.models import (
     Stage,
 )
 from casework.references import CASE_PREFIX, REQUEST_PREFIX
-from casework.services import person_digests
+from casework.services.cases import person_digests
 from casework.workflow import FORWARD
 from intake.models import Channel, IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
@@ -413,7 +413,7 @@ class Seeder:
             return []
         now, rng = self.now, self.rng
         common = {"case": case, "team": case.team, "subject": case.reference, "stage": case.stage}
-        limit = reminders.stage_limit(case.stage) or timedelta(days=7)
+        limit = scheduling.stage_limit(case.stage) or timedelta(days=7)
         overdue = case.stage_entered_at + limit
         rows = [Reminder(kind=ReminderKind.STAGE_OVERDUE, due_at=overdue, **common)]
         if case.stage == Stage.CROSSING:
@@ -499,7 +499,7 @@ class Seeder:
                     for kind, value in blind_index.contact_digests(contact)
                 )
                 # The oldest request is already past its triage limit.
-                reminders.on_intake_logged(
+                scheduling.on_intake_logged(
                     crew.team,
                     request.reference,
                     received - timedelta(days=slot == WAITING_REQUESTS - 1),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AccessEvent, Action, InsiderAlert
 from casework.models import Case, Notification, Outcome, ReminderKind
-from casework.services import person_indexes_refresh
+from casework.services.cases import person_indexes_refresh
 from intake.models import IntakeRequest, TriageState
 from intake.services import intake_log, intake_mark_duplicate
 from tests.conftest import verified_client

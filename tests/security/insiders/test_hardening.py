@@ -363,7 +363,7 @@ def test_no_reason_is_shown_when_its_audit_event_cannot_be_written(
     def broken(*args, **kwargs):
         raise RuntimeError("audit log unavailable")
 
-    monkeypatch.setattr("casework.break_glass_review.record", broken)
+    monkeypatch.setattr("casework.services.oversight.record", broken)
     admin_client_verified.raise_request_exception = False
     response = _reveal(admin_client_verified, grants[0])
     assert response.status_code == 500

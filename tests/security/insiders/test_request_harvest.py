@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import AccessEvent, Action, InsiderAlert
 from casework.models import RouteLeg
-from casework.services import case_assign
+from casework.services.cases import case_assign
 from intake import permissions, selectors
 from intake.models import IntakeRequest, TriageState
 from intake.services import intake_accept, intake_log, intake_mark_duplicate, intake_reject

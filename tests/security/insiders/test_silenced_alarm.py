@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import AccessEvent, Action
-from casework import reminder_services, reminders, retention, services, workflow
+from casework import scheduling, workflow
 from casework.models import (
     Case,
     CaseEvent,
@@ -26,6 +26,9 @@ from casework.models import (
     ReminderState,
     Stage,
 )
+from casework.services import cases as case_services
+from casework.services import reminders as reminder_services
+from casework.services import retention
 from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +68,7 @@ def road_case(stage, *, team, volunteer, coordinator, entered_hours_ago=1):
     CaseEvent.objects.create(
         case=case, kind=EventKind.STAGE, to_stage=stage, created_at=entered, version=1
     )
-    reminders.on_stage_entered(case, coordinator)
+    scheduling.on_stage_entered(case, coordinator)
     return case
 
 
@@ -75,7 +78,7 @@ def crossing(team, volunteer, coordinator):
 
 
 def check_in(case):
-    return Reminder.objects.get(case=case, kind__in=reminders.CHECK_IN_KINDS)
+    return Reminder.objects.get(case=case, kind__in=scheduling.CHECK_IN_KINDS)
 
 
 def told(case):
@@ -137,14 +140,14 @@ def test_a_check_in_kept_on_hold_still_alarms_and_raises_lost_contact(
     crossing, coordinator, volunteer, settings
 ):
     settings.LOST_CONTACT_HOURS = {**settings.LOST_CONTACT_HOURS, "crossing": 0}
-    services.case_transition(
+    case_services.case_transition(
         case=crossing,
         to_stage=Stage.ON_HOLD,
         by=coordinator,
         expected_version=crossing.version,
         reason="Border closed",
     )
-    made = reminders.dispatch_due(now=check_in(crossing).due_at + timedelta(minutes=1))
+    made = scheduling.dispatch_due(now=check_in(crossing).due_at + timedelta(minutes=1))
     alarmed = Notification.objects.filter(pk__in=made, kind=ReminderKind.CROSSING_CHECK_IN)
     assert {note.user for note in alarmed} == {coordinator, volunteer}
     assert fresh(crossing).is_lost_contact
@@ -214,7 +217,7 @@ def snooze_sooner(case, by):
 
 
 def window(case, by, hours):
-    services.case_update(
+    case_services.case_update(
         case=fresh(case),
         by=by,
         expected_version=case.version,
@@ -223,7 +226,7 @@ def window(case, by, hours):
 
 
 def clear_window(case, by):
-    services.case_update(
+    case_services.case_update(
         case=fresh(case),
         by=by,
         expected_version=case.version,
@@ -233,7 +236,7 @@ def clear_window(case, by):
 
 def move(stage, **extra):
     def moving(case, by):
-        services.case_transition(
+        case_services.case_transition(
             case=fresh(case), to_stage=stage, by=by, expected_version=case.version, **extra
         )
 
@@ -246,11 +249,11 @@ def back_from_hold(case, by):
 
 
 def record_check_in(case, by):
-    services.case_note_add(case=case, by=by, kind=EventKind.CHECK_IN, text="We are safe")
+    case_services.case_note_add(case=case, by=by, kind=EventKind.CHECK_IN, text="We are safe")
 
 
 def acknowledge_missed(case, by):
-    reminders.dispatch_due(now=check_in(case).due_at)
+    scheduling.dispatch_due(now=check_in(case).due_at)
     reminder_services.reminder_dismiss(reminder=check_in(case), by=by, reason="Called them")
 
 
@@ -301,7 +304,7 @@ def test_a_coordinators_move_that_schedules_the_next_check_in_cancels_nothing(
     case = road_case(stage, team=team, volunteer=volunteer, coordinator=coordinator)
     action(case, coordinator)
     assert Reminder.objects.filter(
-        case=case, kind__in=reminders.CHECK_IN_KINDS, state=ReminderState.PENDING
+        case=case, kind__in=scheduling.CHECK_IN_KINDS, state=ReminderState.PENDING
     ).exists()
     assert told(case) == set() and audited(case) == []
 
@@ -357,9 +360,9 @@ def test_a_case_held_from_transit_goes_silent_past_the_transit_limit(
     case = road_case(Stage.IN_TRANSIT, team=team, volunteer=volunteer, coordinator=coordinator)
     Reminder.objects.filter(case=case, kind=ReminderKind.TRANSIT_CHECK_IN).delete()
     hold(case, coordinator)
-    reminders.dispatch_due(now=timezone.now() + timedelta(hours=limit - 2))
+    scheduling.dispatch_due(now=timezone.now() + timedelta(hours=limit - 2))
     assert not fresh(case).is_lost_contact
-    made = reminders.dispatch_due(now=timezone.now() + timedelta(hours=limit + 1))
+    made = scheduling.dispatch_due(now=timezone.now() + timedelta(hours=limit + 1))
     assert fresh(case).is_lost_contact
     lost = Notification.objects.filter(pk__in=made, kind=ReminderKind.LOST_CONTACT)
     assert {note.user for note in lost} == {volunteer, coordinator}
@@ -376,7 +379,7 @@ def test_the_hold_restarts_no_silence_clock(team, volunteer, coordinator, settin
     )
     Reminder.objects.filter(case=case, kind=ReminderKind.CROSSING_CHECK_IN).delete()
     hold(case, coordinator)
-    reminders.dispatch_due(now=timezone.now() + timedelta(hours=2))
+    scheduling.dispatch_due(now=timezone.now() + timedelta(hours=2))
     assert fresh(case).is_lost_contact
 
 
@@ -391,8 +394,8 @@ def test_a_contact_on_hold_restarts_the_silence(team, volunteer, coordinator, se
     )
     Reminder.objects.filter(case=case, kind=ReminderKind.CROSSING_CHECK_IN).delete()
     hold(case, coordinator)
-    services.case_note_add(case=fresh(case), by=volunteer, kind=EventKind.CONTACT, text="")
-    reminders.dispatch_due(now=timezone.now() + timedelta(hours=2))
+    case_services.case_note_add(case=fresh(case), by=volunteer, kind=EventKind.CONTACT, text="")
+    scheduling.dispatch_due(now=timezone.now() + timedelta(hours=2))
     assert not fresh(case).is_lost_contact
 
 
@@ -402,5 +405,5 @@ def test_a_case_held_before_the_road_keeps_the_hold_silence_rule(
     case = CaseFactory(team=team, assignee=volunteer, stage=Stage.PLANNING)
     hold(case, coordinator)
     Case.objects.filter(pk=case.pk).update(stage_entered_at=timezone.now() - timedelta(days=90))
-    reminders.dispatch_due(now=timezone.now() + timedelta(days=90))
+    scheduling.dispatch_due(now=timezone.now() + timedelta(days=90))
     assert not fresh(case).is_lost_contact

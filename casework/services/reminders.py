@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import Action
-from casework import permissions, reminders
+from casework import permissions, scheduling
 from casework.models import Case, EventKind, Reminder, ReminderState
-from casework.services import audit_case, timeline_add
+from casework.services.cases import audit_case, timeline_add
 
 
 @transaction.atomic
@@ -22,7 +22,7 @@ def follow_up_set(*, case: Case, by: User, due_at, note: str = "") -> Reminder:
         raise PermissionDenied
     if due_at <= timezone.now():
         raise ValidationError(_("Choose a time in the future."))
-    reminder = reminders.follow_up_schedule(case, by, due_at, note.strip())
+    reminder = scheduling.follow_up_schedule(case, by, due_at, note.strip())
     audit_case(case, by, Action.REMINDER_CHANGED)
     timeline_add(
         case,
@@ -45,7 +45,7 @@ def _own_reminder(reminder: Reminder, by: User) -> Case:
 @transaction.atomic
 def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None:
     """Moves a pending reminder later; the reason goes on the timeline. An urgent check-in
-    put off tells the coordinators (reminders.check_ins_cancelled)."""
+    put off tells the coordinators (scheduling.check_ins_cancelled)."""
     case = _own_reminder(reminder, by)
     if not reason.strip():
         raise ValidationError(_("Say why the reminder can wait."))
@@ -56,9 +56,9 @@ def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None
     )
     if not moved:
         raise ValidationError(_("This reminder was already sent or closed."))
-    if reminder.kind in reminders.CHECK_IN_KINDS and until > reminder.due_at:
+    if reminder.kind in scheduling.CHECK_IN_KINDS and until > reminder.due_at:
         # An alarm put off is an alarm silenced for a while.
-        reminders.check_ins_cancelled(
+        scheduling.check_ins_cancelled(
             case, by, [reminder], how=f"snoozed until {until.isoformat()}"
         )
     audit_case(case, by, Action.REMINDER_CHANGED)
@@ -78,7 +78,7 @@ def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None
 @transaction.atomic
 def reminder_dismiss(*, reminder: Reminder, by: User, reason: str) -> None:
     """Cancels a pending reminder, or acknowledges a sent alarm; the reason is recorded. An
-    urgent check-in cancelled tells the coordinators (reminders.check_ins_cancelled)."""
+    urgent check-in cancelled tells the coordinators (scheduling.check_ins_cancelled)."""
     case = _own_reminder(reminder, by)
     if not reason.strip():
         raise ValidationError(_("Say why the reminder is no longer needed."))
@@ -90,10 +90,10 @@ def reminder_dismiss(*, reminder: Reminder, by: User, reason: str) -> None:
     )
     if not closed:
         raise ValidationError(_("This reminder was already closed."))
-    if reminder.kind in reminders.CHECK_IN_KINDS and not was_sent:
+    if reminder.kind in scheduling.CHECK_IN_KINDS and not was_sent:
         # Acknowledging a missed one is not silencing: it already alarmed the coordinators,
         # and the lost contact it raised stays until someone hears from the person.
-        reminders.check_ins_cancelled(case, by, [reminder], how="dismissed")
+        scheduling.check_ins_cancelled(case, by, [reminder], how="dismissed")
     audit_case(case, by, Action.REMINDER_CHANGED)
     verb = _("acknowledged") if was_sent else _("dismissed")
     timeline_add(

@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from casework import reminder_services, selectors
 from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
 from casework.models import Notification, Reminder
-from casework.views import case_page
+from casework.selectors import cases as case_selectors
+from casework.services import reminders as reminder_services
+from casework.views.cases import case_page
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -44,7 +45,7 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
 @require_POST
 @sensitive_post_parameters("note")
 def follow_up(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     form = FollowUpForm(request.POST)
     if form.is_valid():
         try:
@@ -65,7 +66,7 @@ def follow_up(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @sensitive_post_parameters("reason")
 def reminder_change(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     reminder = get_object_or_404(Reminder, pk=pk, case=case)
     form = SnoozeForm(request.POST)
     if form.is_valid():

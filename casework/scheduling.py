@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import Team, User
@@ -65,7 +65,8 @@ def on_stage_entered(case: Case, by: User) -> None:
     _pending(case, ReminderKind.STAGE_OVERDUE).update(state=ReminderState.CANCELLED, closed_at=now)
     if case.stage == Stage.CLOSED:
         # The work is over: follow-ups set before the closing would only hold the case's
-        # retention clock (casework.retention) past its end. One set after the closing stays.
+        # retention clock (casework.services.retention) past its end. One set after the
+        # closing stays.
         _pending(case, ReminderKind.FOLLOW_UP).update(state=ReminderState.CANCELLED, closed_at=now)
     dropped = [] if case.stage == Stage.ON_HOLD else _cancel_check_ins(case, now)
     limit = stage_limit(case.stage)
@@ -353,24 +354,3 @@ def heartbeat(name: str, detail: str = "") -> None:
     Heartbeat.objects.update_or_create(
         name=name, defaults={"seen_at": timezone.now(), "detail": detail[:200]}
     )
-
-
-def alarms_for(user: User) -> QuerySet[Reminder]:
-    """Missed check-ins on cases the user may see, until someone acknowledges them."""
-    from casework.selectors import cases_visible_to
-
-    return (
-        Reminder.objects.filter(
-            kind__in=CHECK_IN_KINDS,
-            state=ReminderState.SENT,
-            case__in=cases_visible_to(user),
-        )
-        .only("subject", "kind", "sent_at", "case_id")
-        .order_by("sent_at")
-    )
-
-
-def upcoming_for_case(case: Case) -> QuerySet[Reminder]:
-    return case.reminders.filter(
-        Q(state=ReminderState.PENDING) | Q(state=ReminderState.SENT, urgent=True)
-    ).order_by("due_at")

@@ -1,5 +1,4 @@
-"""Route legs and the suspected-provocation flag. Thin: selectors decide what is seen,
-route_services and provocation decide what may change."""
+"""Route legs. Thin: selectors decide what is seen, services.routes what may change."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,27 +9,31 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from audit.models import Action
-from casework import permissions, provocation, route_services, selectors, services
-from casework.forms import LegForm, ProvocationForm, VersionForm
+from casework import permissions
+from casework.forms import LegForm, VersionForm
 from casework.models import Case, RouteLeg
-from casework.services import CaseConflict
-from casework.views import OUT_OF_DATE
+from casework.selectors import cases as case_selectors
+from casework.selectors import routes as route_selectors
+from casework.services import cases as case_services
+from casework.services import routes as route_services
+from casework.services.cases import CaseConflict
+from casework.views.cases import OUT_OF_DATE
 
 LEG_SECRETS = ("origin", "destination", "means", "contact", "safe_house", "notes")
 
 
 def leg_list(request: HttpRequest) -> HttpResponse:
     """The legs the user handles: reference, place and date; details one click further."""
-    legs = selectors.legs_handled_by(request.user)
+    legs = route_selectors.legs_handled_by(request.user)
     return render(request, "casework/leg_list.html", {"legs": legs})
 
 
 def leg_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     """One leg, for its volunteer (who may not be on the case otherwise) and the team's
     coordinators. Showing the details is an audited read."""
-    case, leg = selectors.leg_for(request.user, reference, pk)
+    case, leg = route_selectors.leg_for(request.user, reference, pk)
     if leg.details is not None:
-        services.audit_case(case, request.user, Action.ROUTE_VIEWED)
+        case_services.audit_case(case, request.user, Action.ROUTE_VIEWED)
     context = {
         "case": case,
         "leg": leg,
@@ -41,7 +44,7 @@ def leg_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 
 
 def _managed_case(request: HttpRequest, reference: str) -> Case:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     if not permissions.can_manage_legs(request.user, case):
         raise PermissionDenied
     return case
@@ -107,7 +110,7 @@ def leg_new(request: HttpRequest, reference: str) -> HttpResponse:
     form = LegForm(
         request.POST or None,
         initial={"version": case.version},
-        members=selectors.assignable_members(case),
+        members=case_selectors.assignable_members(case),
     )
     if case.is_frozen and request.method == "GET":
         messages.warning(
@@ -120,23 +123,25 @@ def leg_new(request: HttpRequest, reference: str) -> HttpResponse:
 @sensitive_variables("details")
 def leg_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _managed_case(request, reference)
-    leg = selectors.leg_to_change(request.user, case, pk)
+    leg = route_selectors.leg_to_change(request.user, case, pk)
     form = LegForm(
         request.POST or None,
         instance=leg,
         initial={"version": case.version, "number": leg.position},
-        members=selectors.assignable_members(case),
+        members=case_selectors.assignable_members(case),
     )
-    services.audit_case(case, request.user, Action.ROUTE_VIEWED)
+    case_services.audit_case(case, request.user, Action.ROUTE_VIEWED)
     # The form writes what was typed into `leg`: the service compares a fresh copy.
-    fresh = selectors.leg_to_change(request.user, case, pk) if request.method == "POST" else leg
+    fresh = (
+        route_selectors.leg_to_change(request.user, case, pk) if request.method == "POST" else leg
+    )
     return _leg_form_answer(request, case, form, fresh)
 
 
 @require_POST
 def leg_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _managed_case(request, reference)
-    leg = selectors.leg_to_change(request.user, case, pk)
+    leg = route_selectors.leg_to_change(request.user, case, pk)
     version = VersionForm(request.POST)
     if not version.is_valid():
         messages.error(request, OUT_OF_DATE)
@@ -150,42 +155,3 @@ def leg_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("Leg removed."))
     return redirect("casework:case_detail", reference=case.reference)
-
-
-@sensitive_post_parameters("reason")
-def case_provocation(request: HttpRequest, reference: str) -> HttpResponse:
-    """Flags the case as a suspected provocation, or clears the flag, with a reason."""
-    case = selectors.case_for(request.user, reference)
-    offered = ProvocationForm.CLEAR if case.is_frozen else ProvocationForm.FLAG
-    allowed = (
-        permissions.can_clear_provocation
-        if offered == ProvocationForm.CLEAR
-        else permissions.can_flag_provocation
-    )
-    if not allowed(request.user, case):
-        raise PermissionDenied
-    form = ProvocationForm(request.POST or None, initial={"action": offered})
-    if request.method == "POST" and form.is_valid():
-        clear = form.cleaned_data["action"] == ProvocationForm.CLEAR
-        change = provocation.provocation_clear if clear else provocation.provocation_flag
-        try:
-            change(case=case, by=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as error:
-            form.add_error(None, error)
-        except PermissionDenied:
-            form.add_error(None, _("Only a coordinator of the case's team can clear the flag."))
-        else:
-            if clear:
-                messages.success(request, _("Flag cleared: the case can move again."))
-            else:
-                messages.warning(
-                    request,
-                    _(
-                        "Flagged as a suspected provocation: the case is frozen and its route "
-                        "is shown to coordinators only."
-                    ),
-                )
-            return redirect("casework:case_detail", reference=case.reference)
-    context = {"case": case, "form": form, "clearing": offered == ProvocationForm.CLEAR}
-    status = 400 if request.method == "POST" else 200
-    return render(request, "casework/provocation.html", context, status=status)

@@ -14,7 +14,8 @@ from accounts import selectors as account_selectors
 from accounts.forms import AccessChangeForm, InviteForm, RefuseForm
 from accounts.models import Team
 from accounts.views import link_issued
-from casework import access_changes
+from casework.selectors import access as access_selectors
+from casework.services import access
 from config.step_up import require_step_up
 
 
@@ -33,7 +34,7 @@ def access_change_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            change = access_changes.access_change_propose(
+            change = access.access_change_propose(
                 target=member,
                 by=request.user,
                 kind=data["kind"],
@@ -60,7 +61,7 @@ def access_change_new(request: HttpRequest, pk: int) -> HttpResponse:
 def access_change_list(request: HttpRequest) -> HttpResponse:
     if not account_permissions.can_see_member_list(request.user):
         raise PermissionDenied
-    changes = list(access_changes.changes_visible_to(request.user)[:100])
+    changes = list(access_selectors.changes_visible_to(request.user)[:100])
     rows = [
         {
             "change": change,
@@ -75,7 +76,7 @@ def access_change_list(request: HttpRequest) -> HttpResponse:
 
 
 def _change_for(request: HttpRequest, pk: int):
-    return get_object_or_404(access_changes.changes_visible_to(request.user), pk=pk)
+    return get_object_or_404(access_selectors.changes_visible_to(request.user), pk=pk)
 
 
 @require_POST
@@ -85,7 +86,7 @@ def access_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
     decision = request.POST.get("decision")
     try:
         if decision == "approve":
-            access_changes.access_change_approve(change=change, by=request.user)
+            access.access_change_approve(change=change, by=request.user)
             messages.success(
                 request, _("%(reference)s approved.") % {"reference": change.reference}
             )
@@ -93,12 +94,12 @@ def access_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
             form = RefuseForm(request.POST)
             if not form.is_valid():
                 raise ValidationError(_("Say why the change is refused."))
-            access_changes.access_change_refuse(
+            access.access_change_refuse(
                 change=change, by=request.user, reason=form.cleaned_data["reason"]
             )
             messages.success(request, _("%(reference)s refused.") % {"reference": change.reference})
         elif decision == "withdraw":
-            access_changes.access_change_withdraw(change=change, by=request.user)
+            access.access_change_withdraw(change=change, by=request.user)
             messages.success(
                 request, _("%(reference)s withdrawn.") % {"reference": change.reference}
             )
@@ -119,7 +120,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            member, token = access_changes.member_invite(
+            member, token = access.member_invite(
                 by=request.user, username=data["username"], role=data["role"], team=data["team"]
             )
         except ValidationError as error:

@@ -10,7 +10,7 @@ accounts.permissions; what makes a change impossible is `change_problem`.
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,8 +23,8 @@ from audit.models import Action
 from casework.models import Case, EventKind, ReminderKind, RouteLeg
 from casework.notifications import notify
 from casework.permissions import can_work_case, is_leg_volunteer
-from casework.reminders import team_coordinators
-from casework.services import audit_case, timeline_add
+from casework.scheduling import team_coordinators
+from casework.services.cases import audit_case, timeline_add
 
 Kind = AccessChange.Kind
 State = AccessChange.State
@@ -256,23 +256,3 @@ def member_invite(*, by: User, username: str, role: str, team: Team | None) -> t
     if team is not None:
         access_change_propose(target=user, by=by, kind=Kind.ADD_TEAM, team=team)
     return user, token
-
-
-def changes_visible_to(user: User) -> QuerySet[AccessChange]:
-    """Admins see every change; a coordinator those of their teams and their teams'
-    members; everyone the changes they proposed. Newest first."""
-    changes = AccessChange.objects.select_related("target", "team", "proposed_by", "decided_by")
-    if not user.is_active:
-        return changes.none()
-    if account_permissions.can_manage_accounts(user):
-        return changes.order_by("-proposed_at", "-id")
-    scope = Q(proposed_by=user)
-    if user.has_role(Role.COORDINATOR):
-        teams = list(user.team_ids)
-        joining = AccessChange.objects.filter(kind=Kind.ADD_TEAM, team_id__in=teams)
-        scope |= (
-            Q(team_id__in=teams)
-            | Q(target__teams__in=teams)
-            | Q(target__in=joining.values("target"))
-        )
-    return changes.filter(scope).distinct().order_by("-proposed_at", "-id")

@@ -17,7 +17,7 @@ from accounts.models import User
 from audit.models import Action
 from casework import permissions
 from casework.models import Case, EventKind, RouteLeg
-from casework.services import _claim_version, audit_case, timeline_add
+from casework.services.cases import _claim_version, audit_case, timeline_add
 
 LEG_FIELDS = (
     "origin",

@@ -8,15 +8,17 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from casework import permissions, retention, selectors
+from casework import permissions
 from casework.forms import ErasureForm, LegalHoldForm
 from casework.models import Outcome
+from casework.selectors import cases as case_selectors
+from casework.services import retention
 
 
 @sensitive_post_parameters("reason")
 def legal_hold(request: HttpRequest, reference: str) -> HttpResponse:
     """Sets or lifts the case's legal hold, with a reason."""
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     if not permissions.can_set_legal_hold(request.user, case):
         raise PermissionDenied
     offered = LegalHoldForm.LIFT if case.on_legal_hold else LegalHoldForm.SET
@@ -49,7 +51,7 @@ def legal_hold(request: HttpRequest, reference: str) -> HttpResponse:
 @sensitive_post_parameters("reason")
 def case_erase(request: HttpRequest, reference: str) -> HttpResponse:
     """Says what an erasure removes and, once confirmed with a reason, does it."""
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     if not permissions.can_erase_case(request.user, case):
         raise PermissionDenied
     form = ErasureForm(request.POST or None)

@@ -4,8 +4,6 @@ Each checks its own permission (never trusting the view), bumps the case version
 stale form is refused, and writes the timeline event in the same transaction.
 """
 
-from datetime import timedelta
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -16,9 +14,8 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import lost_contact, permissions, reminders, workflow
+from casework import lost_contact, permissions, scheduling, workflow
 from casework.models import (
-    BreakGlass,
     Case,
     CaseEvent,
     EventKind,
@@ -29,8 +26,6 @@ from casework.models import (
 )
 from casework.references import CASE_PREFIX, new_codename, next_reference
 from privacy import blind_index
-
-BREAK_GLASS_DURATION = timedelta(hours=1)
 
 PERSON_FIELDS = (
     "legal_name",
@@ -186,7 +181,7 @@ def case_open(
         assignee=by if by.has_role(Role.VOLUNTEER) else None,
     )
     timeline_add(case, by, EventKind.CREATED, to_stage=Stage.NEW)
-    reminders.on_stage_entered(case, by)
+    scheduling.on_stage_entered(case, by)
     audit_case(case, by, Action.CASE_OPENED)
     return case
 
@@ -238,7 +233,7 @@ def case_transition(
     _claim_version(case, expected_version, **moved)
     if warned:
         destination_warning_seen(case, by)
-    reminders.on_stage_entered(case, by)
+    scheduling.on_stage_entered(case, by)
     detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
     event = timeline_add(
         case,
@@ -283,7 +278,7 @@ def case_reopen(*, case: Case, by: User, because: str) -> CaseEvent:
         outcome="",
         held_from="",
     )
-    reminders.on_stage_entered(case, by)
+    scheduling.on_stage_entered(case, by)
     event = timeline_add(
         case, by, EventKind.STAGE, from_stage=Stage.CLOSED, to_stage=Stage.NEW, detail=because
     )
@@ -350,7 +345,7 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
     if kind == EventKind.NOTE and not text.strip():
         raise ValidationError(_("Write something to add a note."))
     if kind == EventKind.CHECK_IN:
-        reminders.on_check_in(case, by)
+        scheduling.on_check_in(case, by)
     detail = ""
     if kind in {EventKind.CHECK_IN, EventKind.CONTACT} and lost_contact.on_contact(case, by):
         detail = str(_("lost contact cleared"))
@@ -408,7 +403,7 @@ def case_update(
     if case_changed:
         case.save(update_fields=case_changed)
         if "crossing_window_end" in case_changed:
-            reminders.on_crossing_window_changed(case, by)  # the alarm moves with the window
+            scheduling.on_crossing_window_changed(case, by)  # the alarm moves with the window
     if person_changed:
         person.save(update_fields=person_changed)
         person_indexes_refresh(person)
@@ -426,34 +421,3 @@ def case_risk_reviewed(*, case: Case, by: User, expected_version: int) -> CaseEv
     case.save(update_fields=["risk_reviewed_at"])
     audit_case(case, by, Action.CASE_CHANGED)
     return timeline_add(case, by, EventKind.EDIT, detail=str(_("risk flags reviewed")))
-
-
-def _case_by_reference(reference: str) -> Case | None:
-    """Any case by reference, unscoped: for break-glass alone, whose permission decides."""
-    return Case.objects.select_related("team").filter(reference=reference).first()
-
-
-@transaction.atomic
-def case_break_glass(*, reference: str, by: User, reason: str) -> BreakGlass:
-    """Opens another team's case to a coordinator for an hour, with the reason recorded.
-    No such case and one of the user's own teams are refused in the same words: probing
-    learns nothing."""
-    if not by.has_perm("accounts.break_glass"):
-        raise PermissionDenied
-    case = _case_by_reference(reference.strip().upper())
-    if case is None or not permissions.can_break_glass(by, case):
-        raise ValidationError({"reference": _("No other team's case has this reference.")})
-    if len(reason.strip()) < 10:
-        raise ValidationError(
-            {"reason": _("Explain in a sentence why you need to open this case.")}
-        )
-    now = timezone.now()
-    # Through the user's manager: that empties the grants read for this request.
-    grant = by.break_glass.create(
-        case=case,
-        reason=reason.strip(),
-        created_at=now,
-        expires_at=now + BREAK_GLASS_DURATION,
-    )
-    audit_case(case, by, Action.BREAK_GLASS, reason=reason.strip())
-    return grant

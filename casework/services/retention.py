@@ -56,7 +56,7 @@ from casework.models import (
     ReminderState,
     Stage,
 )
-from casework.services import audit_case, case_transition, timeline_add
+from casework.services.cases import audit_case, case_transition, timeline_add
 from privacy import blind_index
 
 logger = logging.getLogger(__name__)

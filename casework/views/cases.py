@@ -14,10 +14,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from audit import selectors as audit_selectors
 from audit.models import Action
-from casework import permissions, reminders, selectors, services, workflow
+from casework import permissions, workflow
 from casework.forms import (
     AssignForm,
-    BreakGlassForm,
     CaseDetailsForm,
     CaseFilterForm,
     FollowUpForm,
@@ -27,8 +26,11 @@ from casework.forms import (
     VersionForm,
 )
 from casework.models import Case, EventKind, Stage
-from casework.services import CaseConflict
-from config.step_up import require_step_up
+from casework.selectors import cases as case_selectors
+from casework.selectors import reminders as reminder_selectors
+from casework.selectors import routes as route_selectors
+from casework.services import cases as case_services
+from casework.services.cases import CaseConflict
 
 PAGE_SIZE = 25
 TIMELINE_ADDED = {
@@ -41,10 +43,10 @@ OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload 
 
 def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
-    filters = selectors.CaseFilters()
+    filters = case_selectors.CaseFilters()
     if form.is_valid():
-        filters = selectors.CaseFilters(**form.cleaned_data)
-    page = selectors.case_list_page(request.user, filters, request.GET.get("page"), PAGE_SIZE)
+        filters = case_selectors.CaseFilters(**form.cleaned_data)
+    page = case_selectors.case_list_page(request.user, filters, request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
@@ -53,7 +55,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 def board(request: HttpRequest) -> HttpResponse:
     return render(
-        request, "casework/board.html", {"columns": selectors.board_columns(request.user)}
+        request, "casework/board.html", {"columns": case_selectors.board_columns(request.user)}
     )
 
 
@@ -65,13 +67,13 @@ def _tomorrow_morning():
 def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> HttpResponse:
     """Renders the case with its person's details: every render is an audited read."""
     user = request.user
-    services.audit_case(case, user, Action.CASE_VIEWED)
+    case_services.audit_case(case, user, Action.CASE_VIEWED)
     can_work = permissions.can_work_case(user, case)
     is_coordinator = permissions.is_team_coordinator(user, case)
     moves = workflow.moves_for(case, is_coordinator=is_coordinator) if can_work else []
     warning = workflow.destination_warning(case) if not case.is_purged else None
     version = {"version": case.version}
-    events, older_count = selectors.timeline_newest(case)
+    events, older_count = case_selectors.timeline_newest(case)
     context = {
         "case": case,
         "person": case.person,
@@ -94,7 +96,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
         "destination_warning": warning,
         "timeline_form": forms.get("timeline_form") or TimelineForm(),
         "conflict": forms.get("conflict"),
-        "reminders": list(reminders.upcoming_for_case(case)) if can_work else [],
+        "reminders": list(reminder_selectors.upcoming_for_case(case)) if can_work else [],
         "can_see_history": is_coordinator,
         "follow_up_form": forms.get("follow_up_form")
         or FollowUpForm(initial={"due_at": _tomorrow_morning()}),
@@ -105,11 +107,11 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
     if permissions.can_assign(user, case):
         context["assign_form"] = forms.get("assign_form") or AssignForm(
             initial={**version, "assignee": case.assignee_id},
-            members=selectors.assignable_members(case),
+            members=case_selectors.assignable_members(case),
         )
     context["can_take"] = permissions.can_take(user, case)
     context.update(
-        route=selectors.route_for(user, case),
+        route=route_selectors.route_for(user, case),
         can_see_route=permissions.can_see_route(user, case),
         can_manage_legs=permissions.can_manage_legs(user, case),
         can_flag=permissions.can_flag_provocation(user, case) and not case.is_frozen,
@@ -119,7 +121,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
 
 
 def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     return case_page(request, case)
 
 
@@ -128,11 +130,11 @@ def case_timeline_older(request: HttpRequest, reference: str) -> HttpResponse:
     """The timeline entries the case page folds away, newest first: the fragment htmx puts
     in place when the fold is opened, or a page of their own without JavaScript. Reading
     the notes is an audited read, as the case page is; the person's details are not read."""
-    case = selectors.case_for_action(request.user, reference)
-    services.audit_case(case, request.user, Action.CASE_VIEWED)
+    case = case_selectors.case_for_action(request.user, reference)
+    case_services.audit_case(case, request.user, Action.CASE_VIEWED)
     context = {
         "case": case,
-        "events": list(selectors.timeline(case, offset=selectors.TIMELINE_NEWEST)),
+        "events": list(case_selectors.timeline(case, offset=case_selectors.TIMELINE_NEWEST)),
     }
     if request.headers.get("HX-Request") == "true":
         # Rendered without the request: the fragment has no navigation, so the context
@@ -153,12 +155,12 @@ def _require_work(request: HttpRequest, case: Case) -> None:
 @require_POST
 @sensitive_post_parameters("reason")
 def case_move(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for_action(request.user, reference)
+    case = case_selectors.case_for_action(request.user, reference)
     _require_work(request, case)
     form = MoveForm(request.POST, warning=workflow.destination_warning(case))
     if form.is_valid():
         try:
-            services.case_transition(
+            case_services.case_transition(
                 case=case,
                 to_stage=Stage(form.cleaned_data["to_stage"]),
                 by=request.user,
@@ -167,7 +169,7 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
                 outcome=form.cleaned_data["outcome"],
                 warning_seen=form.cleaned_data.get("warning_seen", False),
             )
-        except services.MoveRefused as refused:
+        except case_services.MoveRefused as refused:
             for message in refused.messages:
                 form.add_error(None, message)
         except CaseConflict as conflict:
@@ -177,14 +179,14 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
                 request, _("Moved to %(stage)s.") % {"stage": case.get_stage_display()}
             )
             return redirect("casework:case_detail", reference=case.reference)
-    shown = selectors.case_for(request.user, reference)
+    shown = case_selectors.case_for(request.user, reference)
     return case_page(request, shown, status=400, move_form=form)
 
 
 def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> HttpResponse:
     """Someone saved first: show what they did, keep what this user typed, and let the
     next submit go through on the new version once they have read it."""
-    case = selectors.case_for(request.user, conflict.case.reference)
+    case = case_selectors.case_for(request.user, conflict.case.reference)
     for form in forms.values():
         data = form.data.copy()
         data["version"] = case.version
@@ -194,13 +196,13 @@ def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> Htt
 
 @require_POST
 def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     if not permissions.can_assign(request.user, case):
         raise PermissionDenied
-    form = AssignForm(request.POST, members=selectors.assignable_members(case))
+    form = AssignForm(request.POST, members=case_selectors.assignable_members(case))
     if form.is_valid():
         try:
-            services.case_assign(
+            case_services.case_assign(
                 case=case,
                 assignee=form.cleaned_data["assignee"],
                 by=request.user,
@@ -216,9 +218,9 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def case_take(request: HttpRequest, reference: str) -> HttpResponse:
     """Taking works from the unassigned list, where the case is not yet visible in full."""
-    case = selectors.unassigned_case_for(request.user, reference)
+    case = case_selectors.unassigned_case_for(request.user, reference)
     try:
-        services.case_take(case=case, by=request.user, expected_version=case.version)
+        case_services.case_take(case=case, by=request.user, expected_version=case.version)
     except (PermissionDenied, CaseConflict):
         messages.error(request, _("Someone else took this case first."))
         return redirect("dashboard:home")
@@ -229,12 +231,12 @@ def case_take(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 @sensitive_post_parameters("text")
 def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     form = TimelineForm(request.POST)
     if form.is_valid():
         try:
-            services.case_note_add(
+            case_services.case_note_add(
                 case=case,
                 by=request.user,
                 kind=form.cleaned_data["kind"],
@@ -250,14 +252,14 @@ def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     version = VersionForm(request.POST)
     if not version.is_valid():
         messages.error(request, OUT_OF_DATE)
         return redirect("casework:case_detail", reference=case.reference)
     try:
-        services.case_risk_reviewed(
+        case_services.case_risk_reviewed(
             case=case, by=request.user, expected_version=version.cleaned_data["version"]
         )
     except CaseConflict as conflict:
@@ -269,7 +271,7 @@ def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
 @sensitive_post_parameters()
 @sensitive_variables("changes")
 def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     data = request.POST if request.method == "POST" else None
     person_form = PersonForm(data, instance=case.person, prefix="person")
@@ -290,9 +292,9 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         changes = {**person_form.cleaned_data, **details_form.cleaned_data}
         warning_seen = changes.pop("warning_seen", False)
         # Forms wrote into the instances; compare against fresh copies, not these.
-        fresh = selectors.case_for(request.user, reference)
+        fresh = case_selectors.case_for(request.user, reference)
         try:
-            services.case_update(
+            case_services.case_update(
                 case=fresh,
                 by=request.user,
                 expected_version=version,
@@ -302,7 +304,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         except CaseConflict as error:
             conflict = error.events
             version = error.case.version
-        except services.WarningNotSeen as error:
+        except case_services.WarningNotSeen as error:
             # Shown before anything is saved, with everything typed kept.
             warning = workflow.destination_warning(fresh)
             details_form.ask_warning_seen()
@@ -319,37 +321,13 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
         "destination_warning": warning,
     }
     status = 409 if conflict else (400 if data else 200)
-    services.audit_case(case, request.user, Action.CASE_VIEWED)
+    case_services.audit_case(case, request.user, Action.CASE_VIEWED)
     return render(request, "casework/case_edit.html", context, status=status)
-
-
-@sensitive_post_parameters("reason")
-@require_step_up
-def break_glass(request: HttpRequest) -> HttpResponse:
-    """A coordinator opens another team's case for an hour by giving a reason."""
-    if not request.user.has_perm("accounts.break_glass"):
-        raise PermissionDenied
-    form = BreakGlassForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            grant = services.case_break_glass(
-                reference=form.cleaned_data["reference"],
-                by=request.user,
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.warning(
-                request, _("Opened for one hour, read-only. Your reason was recorded.")
-            )
-            return redirect("casework:case_detail", reference=grant.case.reference)
-    return render(request, "casework/break_glass.html", {"form": form})
 
 
 def case_history(request: HttpRequest, reference: str) -> HttpResponse:
     """Who saw and changed this case: for the coordinators of its team."""
-    case = selectors.case_for(request.user, reference)
+    case = case_selectors.case_for(request.user, reference)
     if not permissions.is_team_coordinator(request.user, case):
         raise PermissionDenied
     rows = audit_selectors.page_before(
