@@ -2,7 +2,7 @@
 
 The admin once let an admin put itself in a team's coordinator group, set another user's
 password and sign in as them. Users, groups and teams have no admin page now: roles and
-teams change by two people (casework.access_changes), passwords only by their owner or
+teams change by two people (casework.services.access), passwords only by their owner or
 through a single-use link (accounts.services).
 """
 

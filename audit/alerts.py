@@ -2,7 +2,7 @@
 
 A value moved or planted by someone holding the database is an alert for the admins, like
 a break of the chain; the dispatcher turns it into urgent notifications with the others
-(casework.reminders). The alert names the place and the row, never the value. The same
+(casework.scheduling). The alert names the place and the row, never the value. The same
 place read again within the hour by the same user raises nothing new: a refreshed page is
 one finding, not ten.
 """

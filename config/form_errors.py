@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
-# The same words the views use when a page's version is out of date (casework.views).
+# The same words the views use when a page's version is out of date (casework.views.cases).
 RELOAD = _("This page is out of date: nothing was saved. Reload it and try again.")
 
 

@@ -1,7 +1,7 @@
 """Retention of incoming requests that did not become (or outlived) a case.
 
 A request accepted onto a case, or marked as its duplicate, is purged with that case
-(casework.retention). One that was rejected, or whose case has already lost its personal
+(casework.services.retention). One that was rejected, or whose case has already lost its personal
 data, loses its contact and message RETENTION_DAYS after it was triaged, like a closed case.
 Untriaged requests wait for triage: nobody has decided yet that they are not needed.
 """
@@ -42,7 +42,7 @@ def request_purge(*, request_id: int, now: datetime | None = None) -> bool:
 
 
 def purge_expired_requests(now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
-    """Purges every expired request; see casework.retention.purge_each."""
+    """Purges every expired request; see casework.services.retention.purge_each."""
     now = now or timezone.now()
     return purge_each(
         lambda: expired_requests(now),

@@ -139,7 +139,7 @@ class Attached(NamedTuple):
 @transaction.atomic
 def intake_attach(*, request: IntakeRequest, reference: str, by: User) -> Attached:
     """Adds this request to the listed duplicate case the user works (`reference`): the
-    same person wrote again. A closed case is reopened (casework.services.case_reopen):
+    same person wrote again. A closed case is reopened (casework.services.cases.case_reopen):
     the person needs us again, and its retention clock starts over."""
     if not permissions.can_triage(by, request):
         raise PermissionDenied
