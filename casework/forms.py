@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
 from casework.services.cases import CASE_FIELDS, PERSON_FIELDS
 from casework.services.routes import LEG_FIELDS
@@ -78,7 +79,7 @@ class MoveForm(VersionedForm):
 
 
 class AssignForm(VersionedForm):
-    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=None)
+    assignee = forms.ModelChoiceField(label=_("Assign to"), queryset=User.objects.none())
 
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)

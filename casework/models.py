@@ -133,6 +133,15 @@ class PersonIndex(models.Model):
         return f"{self.kind} index"
 
 
+def field_label(model: models.Model | type[models.Model], name: str) -> str:
+    """The verbose name of one of the model's own fields, for messages and audit events
+    that name a field (never its value)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise ValueError(f"not a field of its own: {name}")
+    return str(field.verbose_name)
+
+
 # The boolean risk flags of a case, in the order pages show them.
 RISK_FLAGS = (
     "flag_wanted",
@@ -304,11 +313,7 @@ class Case(Sealed):
 
     @property
     def risk_flags(self) -> list[str]:
-        return [
-            str(self._meta.get_field(flag).verbose_name)
-            for flag in RISK_FLAGS
-            if getattr(self, flag)
-        ]
+        return [field_label(self, flag) for flag in RISK_FLAGS if getattr(self, flag)]
 
 
 class EventKind(models.TextChoices):

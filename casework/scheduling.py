@@ -7,6 +7,7 @@ running at once, or one run twice, never send a reminder twice.
 """
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -204,19 +205,23 @@ def recipients(reminder: Reminder, coordinators: list[User]) -> list[User]:
     coordinators when there is none); a missed check-in or lost contact to the assignee and
     the case's coordinator (all the team's if it has none) at once.
     """
+    case = reminder.case
+    # Every kind but the first two below is made for a case; were one ever without it,
+    # the team's coordinators are told rather than the dispatcher failing on it.
+    assignee = case.assignee if case else None
+    case_coordinator = case.coordinator if case else None
+    people: Sequence[User | None]
     if reminder.kind == ReminderKind.FOLLOW_UP:
         people = [reminder.recipient]
     elif reminder.kind == ReminderKind.UNTRIAGED_INTAKE:
         people = coordinators
     elif reminder.kind == ReminderKind.REASSESS:
         # Risk is the coordinators' call; the case's own coordinator even if in no team.
-        case_coordinator = reminder.case.coordinator if reminder.case else None
         people = [*coordinators, case_coordinator]
     elif reminder.kind == ReminderKind.STAGE_OVERDUE:
-        people = [reminder.case.assignee] if reminder.case.assignee else coordinators
+        people = [assignee] if assignee else coordinators
     else:
-        case = reminder.case
-        people = [case.assignee, *([case.coordinator] if case.coordinator else coordinators)]
+        people = [assignee, *([case_coordinator] if case_coordinator else coordinators)]
     unique = {user.pk: user for user in people if user is not None and user.is_active}
     return list(unique.values())
 
@@ -317,7 +322,7 @@ def duplicate_matches_told(request_reference: str, cases: list[Case]) -> set[int
     return {
         reminder.case_id
         for reminder in told.only("seal", "case_id", "note")
-        if reminder.note == request_reference
+        if reminder.case_id is not None and reminder.note == request_reference
     }
 
 

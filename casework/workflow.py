@@ -172,9 +172,9 @@ def rule(stage: str) -> StageRule:
 
 # Read-only views of the table, for callers that want a sequence or a set.
 FORWARD: tuple[Stage, ...] = tuple(
-    row.stage
-    for row in sorted(
-        (row for row in STAGES.values() if row.order is not None), key=lambda row: row.order
+    stage
+    for _order, stage in sorted(
+        (row.order, row.stage) for row in STAGES.values() if row.order is not None
     )
 )
 OPEN_STAGES = frozenset(FORWARD)

@@ -56,9 +56,7 @@ def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
 
 def oldest_waiting(user: User, limit: int) -> list[IntakeRequest]:
     """The untriaged requests of the user's teams waiting longest, read team by team."""
-    # The ignore: casework's by_team asks for a set where any collection does; it goes
-    # when casework is type-checked (after its package split).
-    waiting = by_team(intake_queue_for(user), user.team_ids)  # type: ignore[arg-type]
+    waiting = by_team(intake_queue_for(user), user.team_ids)
     return in_order(waiting, ("received_at", "id"), 0, limit)
 
 

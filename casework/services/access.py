@@ -180,10 +180,16 @@ def _apply(change: AccessChange, by: User) -> None:
             # Django's admin site lets staff in; only admins are staff.
             target.is_staff = change.kind == Kind.ADD_ROLE
             target.save(update_fields=["is_staff"])
-    elif change.kind == Kind.ADD_TEAM:
-        target.teams.add(change.team)
-    elif change.kind == Kind.REMOVE_TEAM:
-        target.teams.remove(change.team)
+    elif change.kind in (Kind.ADD_TEAM, Kind.REMOVE_TEAM):
+        team = change.team
+        if team is None:
+            # access_change_propose makes no team change without its team: refuse a row
+            # that lost it rather than fail inside the many-to-many manager.
+            raise ValidationError(_("Choose a team."))
+        if change.kind == Kind.ADD_TEAM:
+            target.teams.add(team)
+        else:
+            target.teams.remove(team)
     elif change.kind == Kind.REACTIVATE:
         User.objects.filter(pk=target.pk).update(is_active=True)
     # The account as it is now, not as this request first read it.

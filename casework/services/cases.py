@@ -4,6 +4,8 @@ Each checks its own permission (never trusting the view), bumps the case version
 stale form is refused, and writes the timeline event in the same transaction.
 """
 
+from collections.abc import Collection
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -23,6 +25,7 @@ from casework.models import (
     Person,
     PersonIndex,
     Stage,
+    field_label,
 )
 from casework.references import CASE_PREFIX, new_codename, next_reference
 from privacy import blind_index
@@ -151,7 +154,7 @@ def case_open(
     by: User,
     team: Team,
     person_details: dict,
-    known_contacts: set[tuple[str, str]] = frozenset(),
+    known_contacts: Collection[tuple[str, str]] = frozenset(),
 ) -> Case:
     """Creates the person and their case in `team`, at stage `new`.
 
@@ -374,8 +377,10 @@ def case_update(
     if "route_summary" in changes and not permissions.can_see_route(by, case):
         raise PermissionDenied  # hidden while a provocation is suspected: not writable either
     person = case.person
-    changed_labels = []
-    person_changed, case_changed = [], []
+    changed_labels: list[str] = []
+    person_changed: list[str] = []
+    case_changed: list[str] = []
+    target: Person | Case
     for name, value in changes.items():
         if name in PERSON_FIELDS:
             target, bucket = person, person_changed
@@ -386,7 +391,7 @@ def case_update(
         if getattr(target, name) != value:
             setattr(target, name, value)
             bucket.append(name)
-            changed_labels.append(str(target._meta.get_field(name).verbose_name))
+            changed_labels.append(field_label(target, name))
     if not changed_labels:
         return None
     warned = {"destination_country", "flag_wanted"} & set(case_changed) and (

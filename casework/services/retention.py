@@ -33,7 +33,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -143,9 +145,9 @@ def retention_cutoff(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
 
 
-def _requests_of_cases() -> QuerySet:
+def _requests_of_cases() -> QuerySet[Any]:
     """The cases' requests, without importing intake (which depends on casework)."""
-    return Case._meta.get_field("intake_requests").related_model.objects.all()
+    return apps.get_model("intake", "IntakeRequest")._default_manager.all()
 
 
 def _activity(since: datetime) -> tuple[Exists, Exists, Exists]:
@@ -261,7 +263,8 @@ def purge_each(
     its own transaction by `purge_one`; returns how many. A row that fails is logged by
     reference and exception class only (a database error's message can quote the row) and
     left for the next night."""
-    purged, failed = 0, set()
+    purged = 0
+    failed: set[int] = set()
     while True:
         rows = expired().exclude(pk__in=failed).order_by(*order)
         ids = list(rows.values_list("pk", flat=True)[:batch])

@@ -137,7 +137,7 @@ def leg_add(
     _renumber(legs, skip=leg)
     leg.save()
     reason = f"leg {leg.position} added"
-    if leg.volunteer_id:
+    if leg.volunteer is not None:
         reason += f"; volunteer {leg.volunteer.username}"
     _record(case, by, _("leg %(number)s added") % {"number": leg.position}, reason)
     return leg

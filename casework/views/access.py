@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts import permissions as account_permissions
 from accounts import selectors as account_selectors
 from accounts.forms import AccessChangeForm, InviteForm, RefuseForm
+from accounts.http import AuthenticatedHttpRequest
 from accounts.models import Team
 from accounts.views import link_issued
 from casework.selectors import access as access_selectors
@@ -28,7 +29,7 @@ def _proposable_teams(user):
 
 @require_http_methods(["GET", "POST"])
 @require_step_up
-def access_change_new(request: HttpRequest, pk: int) -> HttpResponse:
+def access_change_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     member = account_selectors.member_for(request.user, pk)
     form = AccessChangeForm(request.POST or None, teams=_proposable_teams(request.user))
     if request.method == "POST" and form.is_valid():
@@ -58,7 +59,7 @@ def access_change_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def access_change_list(request: HttpRequest) -> HttpResponse:
+def access_change_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not account_permissions.can_see_member_list(request.user):
         raise PermissionDenied
     changes = list(access_selectors.changes_visible_to(request.user)[:100])
@@ -75,13 +76,13 @@ def access_change_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _change_for(request: HttpRequest, pk: int):
+def _change_for(request: AuthenticatedHttpRequest, pk: int):
     return get_object_or_404(access_selectors.changes_visible_to(request.user), pk=pk)
 
 
 @require_POST
 @require_step_up(back="casework:access_changes")
-def access_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def access_change_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     change = _change_for(request, pk)
     decision = request.POST.get("decision")
     try:
@@ -113,7 +114,7 @@ def access_change_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @require_step_up
 @never_cache
-def member_invite(request: HttpRequest) -> HttpResponse:
+def member_invite(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not account_permissions.can_manage_accounts(request.user):
         raise PermissionDenied
     form = InviteForm(request.POST or None, teams=Team.objects.order_by("name"))

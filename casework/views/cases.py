@@ -1,8 +1,9 @@
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from audit import selectors as audit_selectors
 from audit.models import Action
 from casework import permissions, workflow
@@ -41,7 +43,7 @@ TIMELINE_ADDED = {
 OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload it and try again.")
 
 
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET or None)
     filters = case_selectors.CaseFilters()
     if form.is_valid():
@@ -53,7 +55,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "casework/case_list.html", context)
 
 
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request, "casework/board.html", {"columns": case_selectors.board_columns(request.user)}
     )
@@ -64,7 +66,9 @@ def _tomorrow_morning():
     return tomorrow.replace(hour=10, minute=0, second=0, microsecond=0)
 
 
-def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> HttpResponse:
+def case_page(
+    request: AuthenticatedHttpRequest, case: Case, status: int = 200, **forms
+) -> HttpResponse:
     """Renders the case with its person's details: every render is an audited read."""
     user = request.user
     case_services.audit_case(case, user, Action.CASE_VIEWED)
@@ -74,7 +78,7 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
     warning = workflow.destination_warning(case) if not case.is_purged else None
     version = {"version": case.version}
     events, older_count = case_selectors.timeline_newest(case)
-    context = {
+    context: dict[str, Any] = {
         "case": case,
         "person": case.person,
         "events": events,
@@ -120,13 +124,13 @@ def case_page(request: HttpRequest, case: Case, status: int = 200, **forms) -> H
     return render(request, "casework/case_detail.html", context, status=status)
 
 
-def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_for(request.user, reference)
     return case_page(request, case)
 
 
 @require_GET
-def case_timeline_older(request: HttpRequest, reference: str) -> HttpResponse:
+def case_timeline_older(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """The timeline entries the case page folds away, newest first: the fragment htmx puts
     in place when the fold is opened, or a page of their own without JavaScript. Reading
     the notes is an audited read, as the case page is; the person's details are not read."""
@@ -147,14 +151,14 @@ def case_timeline_older(request: HttpRequest, reference: str) -> HttpResponse:
     return response
 
 
-def _require_work(request: HttpRequest, case: Case) -> None:
+def _require_work(request: AuthenticatedHttpRequest, case: Case) -> None:
     if not permissions.can_work_case(request.user, case):
         raise PermissionDenied
 
 
 @require_POST
 @sensitive_post_parameters("reason")
-def case_move(request: HttpRequest, reference: str) -> HttpResponse:
+def case_move(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_for_action(request.user, reference)
     _require_work(request, case)
     form = MoveForm(request.POST, warning=workflow.destination_warning(case))
@@ -183,7 +187,9 @@ def case_move(request: HttpRequest, reference: str) -> HttpResponse:
     return case_page(request, shown, status=400, move_form=form)
 
 
-def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> HttpResponse:
+def _conflict_page(
+    request: AuthenticatedHttpRequest, conflict: CaseConflict, **forms
+) -> HttpResponse:
     """Someone saved first: show what they did, keep what this user typed, and let the
     next submit go through on the new version once they have read it."""
     case = case_selectors.case_for(request.user, conflict.case.reference)
@@ -195,7 +201,7 @@ def _conflict_page(request: HttpRequest, conflict: CaseConflict, **forms) -> Htt
 
 
 @require_POST
-def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
+def case_assign(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_for(request.user, reference)
     if not permissions.can_assign(request.user, case):
         raise PermissionDenied
@@ -216,7 +222,7 @@ def case_assign(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def case_take(request: HttpRequest, reference: str) -> HttpResponse:
+def case_take(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """Taking works from the unassigned list, where the case is not yet visible in full."""
     case = case_selectors.unassigned_case_for(request.user, reference)
     try:
@@ -230,7 +236,7 @@ def case_take(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @sensitive_post_parameters("text")
-def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
+def case_timeline_add(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     form = TimelineForm(request.POST)
@@ -251,7 +257,7 @@ def case_timeline_add(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @require_POST
-def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
+def case_risk_reviewed(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     version = VersionForm(request.POST)
@@ -270,7 +276,7 @@ def case_risk_reviewed(request: HttpRequest, reference: str) -> HttpResponse:
 
 @sensitive_post_parameters()
 @sensitive_variables("changes")
-def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
+def case_edit(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
     data = request.POST if request.method == "POST" else None
@@ -325,7 +331,7 @@ def case_edit(request: HttpRequest, reference: str) -> HttpResponse:
     return render(request, "casework/case_edit.html", context, status=status)
 
 
-def case_history(request: HttpRequest, reference: str) -> HttpResponse:
+def case_history(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """Who saw and changed this case: for the coordinators of its team."""
     case = case_selectors.case_for(request.user, reference)
     if not permissions.is_team_coordinator(request.user, case):

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import permissions as account_permissions
 from accounts import selectors as account_selectors
+from accounts.http import AuthenticatedHttpRequest
 from casework import permissions
 from casework.forms import BreakGlassForm, BreakGlassReviewForm, ContainForm, ProvocationForm
 from casework.selectors import cases as case_selectors
@@ -29,7 +30,7 @@ DEFAULT_LOOKBACK = timedelta(days=30)
 OWN_ACCOUNT = _lazy("You cannot contain your own account. Ask another admin to do it.")
 
 
-def _require_account_manager(request: HttpRequest) -> None:
+def _require_account_manager(request: AuthenticatedHttpRequest) -> None:
     if not account_permissions.can_manage_accounts(request.user):
         raise PermissionDenied
 
@@ -37,7 +38,7 @@ def _require_account_manager(request: HttpRequest) -> None:
 @require_http_methods(["GET", "POST"])
 @sensitive_post_parameters("reason")
 @require_step_up
-def account_contain(request: HttpRequest, pk: int) -> HttpResponse:
+def account_contain(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET asks (with the reason and "since"), POST contains."""
     _require_account_manager(request)
     member = account_selectors.member_for(request.user, pk)
@@ -72,13 +73,13 @@ def account_contain(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "casework/containment_confirm.html", context, status=status)
 
 
-def containment_list(request: HttpRequest) -> HttpResponse:
+def containment_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_account_manager(request)
     rows = oversight_selectors.containments_for(request.user)[:200]
     return render(request, "casework/containment_list.html", {"rows": rows})
 
 
-def containment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def containment_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The affected list, by reference only; the same page whenever it is opened again."""
     _require_account_manager(request)
     done = get_object_or_404(oversight_selectors.containments_for(request.user), pk=pk)
@@ -88,7 +89,7 @@ def containment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @sensitive_post_parameters("reason")
 @require_step_up
-def break_glass(request: HttpRequest) -> HttpResponse:
+def break_glass(request: AuthenticatedHttpRequest) -> HttpResponse:
     """A coordinator opens another team's case for an hour by giving a reason."""
     if not request.user.has_perm("accounts.break_glass"):
         raise PermissionDenied
@@ -128,13 +129,13 @@ def _review_page(
     return render(request, "casework/break_glass_reviews.html", context, status=status)
 
 
-def break_glass_reviews(request: HttpRequest) -> HttpResponse:
+def break_glass_reviews(request: AuthenticatedHttpRequest) -> HttpResponse:
     return _review_page(request)
 
 
 @require_POST
 @sensitive_post_parameters("comment")
-def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
+def break_glass_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     grant = oversight_selectors.break_glass_for_review(request.user, pk)
     form = BreakGlassReviewForm(request.POST)
     if form.is_valid():
@@ -155,7 +156,7 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def break_glass_reason(request: HttpRequest, pk: int) -> HttpResponse:
+def break_glass_reason(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Shows one grant's reason, on a POST: reading it is recorded, so no link prefetch,
     history reload or crawler reads it behind the admin's back."""
     grant = oversight_selectors.break_glass_for_review(request.user, pk)
@@ -164,7 +165,7 @@ def break_glass_reason(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @sensitive_post_parameters("reason")
-def case_provocation(request: HttpRequest, reference: str) -> HttpResponse:
+def case_provocation(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """Flags the case as a suspected provocation, or clears the flag, with a reason."""
     case = case_selectors.case_for(request.user, reference)
     offered = ProvocationForm.CLEAR if case.is_frozen else ProvocationForm.FLAG

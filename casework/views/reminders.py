@@ -4,13 +4,14 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
 from casework.models import Notification, Reminder
 from casework.selectors import cases as case_selectors
@@ -18,7 +19,7 @@ from casework.services import reminders as reminder_services
 from casework.views.cases import case_page
 
 
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Unread first, urgent first among them, newest first within each.
     notifications = (
         Notification.objects.filter(user=request.user)
@@ -30,7 +31,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def inbox_read(request: HttpRequest) -> HttpResponse:
+def inbox_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Marks one notification (or, without an id, all of them) read."""
     mine = Notification.objects.filter(user=request.user, read_at__isnull=True)
     if request.POST.get("id"):
@@ -44,7 +45,7 @@ def inbox_read(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @sensitive_post_parameters("note")
-def follow_up(request: HttpRequest, reference: str) -> HttpResponse:
+def follow_up(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_for(request.user, reference)
     form = FollowUpForm(request.POST)
     if form.is_valid():
@@ -65,7 +66,7 @@ def follow_up(request: HttpRequest, reference: str) -> HttpResponse:
 
 @require_POST
 @sensitive_post_parameters("reason")
-def reminder_change(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def reminder_change(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
     case = case_selectors.case_for(request.user, reference)
     reminder = get_object_or_404(Reminder, pk=pk, case=case)
     form = SnoozeForm(request.POST)

@@ -3,11 +3,12 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 
+from accounts.http import AuthenticatedHttpRequest
 from casework import permissions
 from casework.forms import ErasureForm, LegalHoldForm
 from casework.models import Outcome
@@ -16,7 +17,7 @@ from casework.services import retention
 
 
 @sensitive_post_parameters("reason")
-def legal_hold(request: HttpRequest, reference: str) -> HttpResponse:
+def legal_hold(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """Sets or lifts the case's legal hold, with a reason."""
     case = case_selectors.case_for(request.user, reference)
     if not permissions.can_set_legal_hold(request.user, case):
@@ -49,7 +50,7 @@ def legal_hold(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @sensitive_post_parameters("reason")
-def case_erase(request: HttpRequest, reference: str) -> HttpResponse:
+def case_erase(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     """Says what an erasure removes and, once confirmed with a reason, does it."""
     case = case_selectors.case_for(request.user, reference)
     if not permissions.can_erase_case(request.user, case):

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from audit.models import Action
 from casework import permissions
 from casework.forms import LegForm, VersionForm
@@ -22,13 +23,13 @@ from casework.views.cases import OUT_OF_DATE
 LEG_SECRETS = ("origin", "destination", "means", "contact", "safe_house", "notes")
 
 
-def leg_list(request: HttpRequest) -> HttpResponse:
+def leg_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The legs the user handles: reference, place and date; details one click further."""
     legs = route_selectors.legs_handled_by(request.user)
     return render(request, "casework/leg_list.html", {"legs": legs})
 
 
-def leg_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def leg_detail(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
     """One leg, for its volunteer (who may not be on the case otherwise) and the team's
     coordinators. Showing the details is an audited read."""
     case, leg = route_selectors.leg_for(request.user, reference, pk)
@@ -43,7 +44,7 @@ def leg_detail(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
     return render(request, "casework/leg_detail.html", context)
 
 
-def _managed_case(request: HttpRequest, reference: str) -> Case:
+def _managed_case(request: AuthenticatedHttpRequest, reference: str) -> Case:
     case = case_selectors.case_for(request.user, reference)
     if not permissions.can_manage_legs(request.user, case):
         raise PermissionDenied
@@ -61,7 +62,7 @@ def _leg_form_page(request, case, form, leg=None, conflict=None, status=200) -> 
     return render(request, "casework/leg_form.html", context, status=status)
 
 
-def _save_leg(request: HttpRequest, case: Case, form: LegForm, leg: RouteLeg | None):
+def _save_leg(request: AuthenticatedHttpRequest, case: Case, form: LegForm, leg: RouteLeg | None):
     """Saves the form through the service; answers with a redirect, or None after putting
     what went wrong on the form (which keeps everything typed)."""
     details, number = _leg_details(form)
@@ -105,7 +106,7 @@ def _leg_form_answer(request, case, form, leg=None) -> HttpResponse:
 
 @sensitive_post_parameters(*LEG_SECRETS)
 @sensitive_variables("details")
-def leg_new(request: HttpRequest, reference: str) -> HttpResponse:
+def leg_new(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = _managed_case(request, reference)
     form = LegForm(
         request.POST or None,
@@ -121,7 +122,7 @@ def leg_new(request: HttpRequest, reference: str) -> HttpResponse:
 
 @sensitive_post_parameters(*LEG_SECRETS)
 @sensitive_variables("details")
-def leg_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def leg_edit(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _managed_case(request, reference)
     leg = route_selectors.leg_to_change(request.user, case, pk)
     form = LegForm(
@@ -139,7 +140,7 @@ def leg_edit(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
 
 
 @require_POST
-def leg_remove(request: HttpRequest, reference: str, pk: int) -> HttpResponse:
+def leg_remove(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
     case = _managed_case(request, reference)
     leg = route_selectors.leg_to_change(request.user, case, pk)
     version = VersionForm(request.POST)

@@ -331,6 +331,16 @@ def test_coordinators_are_told_when_nobody_is_assigned(team, coordinator):
     assert [n.user for n in Notification.objects.filter(pk__in=made)] == [coordinator]
 
 
+def test_a_case_reminder_that_lost_its_case_tells_the_coordinators(team, coordinator):
+    # Made for a case, but without one (however it happened): the dispatcher tells the
+    # team's coordinators instead of failing the whole batch on it, night after night.
+    Reminder.objects.create(
+        kind=ReminderKind.LOST_CONTACT, due_at=timezone.now(), team=team, subject="C-0001"
+    )
+    made = scheduling.dispatch_due()
+    assert [n.user for n in Notification.objects.filter(pk__in=made)] == [coordinator]
+
+
 def test_urgent_unread_notifications_come_first(volunteer, volunteer_client, case):
     from casework.models import Notification as Note
 

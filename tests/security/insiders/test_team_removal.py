@@ -1,12 +1,14 @@
 """Finding 2: a volunteer taken out of a team kept reading and writing its cases."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from accounts.models import AccessChange
+from accounts.models import AccessChange, User
 from accounts.roles import Role
 from audit.models import AccessEvent, Action
 from casework.models import Case, Notification, ReminderKind, RouteLeg
+from casework.services import access
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, UserFactory
 
@@ -62,3 +64,18 @@ def test_a_leg_volunteer_from_another_team_loses_the_leg(coordinator, team, othe
     assert client.get(reverse("casework:leg_list")).status_code == 200
     helper.teams.remove(team)
     assert case.reference not in client.get(reverse("casework:leg_list")).content.decode()
+
+
+def test_a_team_change_that_lost_its_team_is_refused(admin_user, coordinator):
+    # access_change_propose makes none; a row without its team is refused with a message.
+    change = AccessChange.objects.create(
+        target=coordinator, kind=AccessChange.Kind.ADD_TEAM, team=None, proposed_by=admin_user
+    )
+    teams = coordinator.team_ids
+    other_admin = UserFactory(role=Role.ADMIN, is_staff=True)
+    with pytest.raises(ValidationError):
+        access.access_change_approve(change=change, by=other_admin)
+    change.refresh_from_db()
+    assert change.is_pending
+    assert User.objects.get(pk=coordinator.pk).team_ids == teams
+    assert not AccessEvent.objects.filter(action=Action.GRANT_APPROVED).exists()
