@@ -751,6 +751,18 @@ def test_an_erasure_of_a_frozen_open_case_is_refused_with_the_reason(
 AGAIN = "Writing again: the asylum interview is next week"
 
 
+def writes_again(volunteer, team, channel="telegram", contact=SECRETS["messenger_handles"]):
+    """The person of the lived case writes again, from a contact on file."""
+    return intake_log(
+        by=volunteer,
+        team=team,
+        channel=channel,
+        received_at=timezone.now(),
+        contact=contact,
+        message=AGAIN,
+    )
+
+
 def purges_after(days: int) -> int:
     """What the nightly purge takes `days` from now."""
     with time_machine.travel(timezone.now() + timedelta(days=days)):
@@ -763,14 +775,7 @@ def test_a_request_attached_to_a_case_closed_long_ago_reopens_it_and_nothing_is_
     """The operator's report: the person wrote again, triage attached the request to their
     old closed case, a contact and a follow-up were logged, and the next purge wiped it all."""
     case = close(lived_case, coordinator, days_ago=RETENTION_DAYS + 100)
-    again = intake_log(
-        by=volunteer,
-        team=team,
-        channel="telegram",
-        received_at=timezone.now(),
-        contact=SECRETS["messenger_handles"],
-        message=AGAIN,
-    )
+    again = writes_again(volunteer, team)
     page = coordinator_client.get(reverse("intake:detail", args=[again.reference]))
     assert "Attach and reopen this case" in page.content.decode()
 
@@ -835,14 +840,7 @@ def test_a_repeat_request_marked_as_a_duplicate_restarts_the_clock(
     lived_case, coordinator, volunteer, team
 ):
     case = close(lived_case, coordinator, days_ago=RETENTION_DAYS + 100)
-    again = intake_log(
-        by=volunteer,
-        team=team,
-        channel="phone",
-        received_at=timezone.now(),
-        contact=SECRETS["phone"],
-        message=AGAIN,
-    )
+    again = writes_again(volunteer, team, channel="phone", contact=SECRETS["phone"])
     intake_mark_duplicate(request=again, reference=case.reference, by=coordinator)
     assert fresh(case).is_closed
     assert retention.purge_expired_cases() == 0
@@ -853,14 +851,7 @@ def test_a_case_closed_as_a_provocation_is_not_reopened_by_a_request(
     lived_case, coordinator, volunteer, team, coordinator_client
 ):
     case = close(lived_case, coordinator, outcome=Outcome.PROVOCATION)
-    again = intake_log(
-        by=volunteer,
-        team=team,
-        channel="telegram",
-        received_at=timezone.now(),
-        contact=SECRETS["messenger_handles"],
-        message=AGAIN,
-    )
+    again = writes_again(volunteer, team)
     response = coordinator_client.post(
         reverse("intake:detail", args=[again.reference]),
         {"action": "attach", "case_reference": case.reference},
