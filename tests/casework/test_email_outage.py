@@ -6,9 +6,6 @@ must arrive, once. The count test runs the tasks in this process; the worker tes
 real `celery worker -B` on Redis.
 """
 
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from contextlib import contextmanager
@@ -29,7 +26,8 @@ from casework.notifications import notify
 from casework.tasks import dispatch_reminders
 from config.celery import app as celery_app
 from tests.config.test_celery_worker import REDIS_URL, redis_reachable
-from tests.conftest import child_database_env, verified_client
+from tests.config.test_reminder_worker import start_beat_worker
+from tests.conftest import verified_client
 from tests.factories import CaseFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,42 +214,10 @@ def test_a_real_worker_sends_the_copies_made_while_the_broker_was_down(team, tmp
             except Exception:  # noqa: S112 - on the old path the copy's message could not go
                 continue
     assert Notification.objects.count() == 50
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-B",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            str(tmp_path / "beat-schedule"),
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "SAFE_PASSAGE_MODE": "embedded",
-            "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
-            **child_database_env(),
-            "CELERY_BROKER_URL": REDIS_URL,
-            "EMAIL_SEND_SECONDS": "1",
-            "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
-            "SECRET_KEY": settings.SECRET_KEY,
-            "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY),
-            "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY.hex(),
-            "AUDIT_KEY": ",".join(key.hex() for key in settings.AUDIT_KEY),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    worker = start_beat_worker(
+        tmp_path,
+        EMAIL_SEND_SECONDS="1",
+        EMAIL_BACKEND="django.core.mail.backends.console.EmailBackend",
     )
     try:
         deadline = time.monotonic() + 45

@@ -20,6 +20,36 @@ from tests.factories import CaseFactory
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def start_beat_worker(tmp_path: Path, **env: str) -> subprocess.Popen:
+    """A `celery worker -B` on the Redis broker and the test database, as the app's role
+    (what a production worker logs in as), with the app's keys (or it refuses to read the
+    rows); `env` sets the schedule's numbers. Its output is returned by communicate()."""
+    return subprocess.Popen(
+        [
+            *(sys.executable, "-m", "celery", "-A", "config", "worker", "-B"),
+            *("--pool", "solo", "--loglevel", "INFO"),
+            *("--schedule", str(tmp_path / "beat-schedule")),
+            *("--without-heartbeat", "--without-gossip", "--without-mingle"),
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "SAFE_PASSAGE_MODE": "embedded",
+            "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
+            **child_database_env(),
+            "CELERY_BROKER_URL": REDIS_URL,
+            "SECRET_KEY": settings.SECRET_KEY,
+            "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY),
+            "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY.hex(),
+            "AUDIT_KEY": ",".join(key.hex() for key in settings.AUDIT_KEY),
+            **env,
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 @pytest.mark.redis
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="the worker process needs a shared database"
@@ -37,44 +67,7 @@ def test_a_worker_with_beat_turns_a_due_reminder_into_a_notification(volunteer, 
         subject=case.reference,
         recipient=volunteer,
     )
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-B",
-            "--pool",
-            "solo",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            str(tmp_path / "beat-schedule"),
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-        ],
-        cwd=ROOT,
-        env={
-            **os.environ,
-            "SAFE_PASSAGE_MODE": "embedded",
-            "SAFE_PASSAGE_VAR_DIR": str(tmp_path),
-            # The test database, as the app's role: what a production worker logs in as.
-            **child_database_env(),
-            "CELERY_BROKER_URL": REDIS_URL,
-            "REMINDER_DISPATCH_SECONDS": "1",
-            # The worker must hold the same keys as the app, or it refuses to read the rows.
-            "SECRET_KEY": settings.SECRET_KEY,
-            "FIELD_ENCRYPTION_KEY": ",".join(settings.FIELD_ENCRYPTION_KEY),
-            "BLIND_INDEX_KEY": settings.BLIND_INDEX_KEY.hex(),
-            "AUDIT_KEY": ",".join(key.hex() for key in settings.AUDIT_KEY),
-        },
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    worker = start_beat_worker(tmp_path, REMINDER_DISPATCH_SECONDS="1")
     try:
         deadline = time.monotonic() + 45
         while time.monotonic() < deadline and not Notification.objects.exists():
