@@ -63,6 +63,14 @@ class Action(models.TextChoices):
     CHECK_IN_CANCELLED = "check_in_cancelled", _("Urgent check-in cancelled")
     CHAIN_REHASHED = "chain_rehashed", _("Clear addresses removed, audit chain re-hashed")
     CHAIN_KEYED = "chain_keyed", _("Audit chain linked again under the audit key")
+    APPROVAL_ASKED = "approval_asked", _("Approval of a move asked")
+    APPROVAL_DECIDED = "approval_decided", _("Approval of a move decided")
+    SEARCHED = "searched", _("Searched")
+    CASE_HANDED_OVER = "case_handed_over", _("Case handed over")
+    TRANSFER_ASKED = "transfer_asked", _("Case transfer asked")
+    TRANSFER_DECIDED = "transfer_decided", _("Case transfer decided")
+    CASES_MERGED = "cases_merged", _("Cases merged")
+    MERGE_UNDONE = "merge_undone", _("Merge undone")
 
 
 # An event that still keeps where it came from: the nightly purge looks for these only.

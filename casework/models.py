@@ -332,6 +332,10 @@ class EventKind(models.TextChoices):
     PROVOCATION = "provocation", _("Suspected provocation")
     LOST_CONTACT = "lost_contact", _("Lost contact")
     RISK_WARNING = "risk_warning", _("Destination warning seen")
+    APPROVAL = "approval", _("Approval asked or decided")
+    HANDOVER = "handover", _("Handed over")
+    TRANSFER = "transfer", _("Transfer to another team")
+    MERGE = "merge", _("Cases merged")
 
 
 class CaseEvent(Sealed):
@@ -538,6 +542,25 @@ class EmailState(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+class NotificationKind(models.TextChoices):
+    """What others did that concerns you; a notification is one of these or a reminder's
+    kind (NOTIFICATION_KINDS)."""
+
+    ASSIGNED = "assigned", _("A case was assigned to you")
+    CASE_MOVED = "case_moved", _("A case of yours was moved")
+    CASE_EDITED = "case_edited", _("A case of yours was changed")
+    MENTIONED = "mentioned", _("You were mentioned in a note")
+    APPROVAL_ASKED = "approval_asked", _("A move waits for your approval")
+    APPROVAL_DECIDED = "approval_decided", _("Your approval request was decided")
+    HANDOVER = "handover", _("A case was handed over to you")
+    TRANSFER_ASKED = "transfer_asked", _("A case transfer waits for your team")
+    TRANSFER_DECIDED = "transfer_decided", _("A case transfer was decided")
+    CASE_MERGED = "case_merged", _("Two cases were merged")
+
+
+NOTIFICATION_KINDS = [*ReminderKind.choices, *NotificationKind.choices]
+
+
 class Notification(models.Model):
     """What a person finds in their inbox: a kind and a reference, nothing personal.
 
@@ -552,7 +575,7 @@ class Notification(models.Model):
     reminder = models.ForeignKey(
         Reminder, on_delete=models.CASCADE, null=True, related_name="notifications"
     )
-    kind = models.CharField(max_length=24, choices=ReminderKind)
+    kind = models.CharField(max_length=24, choices=NOTIFICATION_KINDS)
     subject = models.CharField(max_length=16)
     urgent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
