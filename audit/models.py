@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from config.choices import label_of
 from privacy.fields import EncryptedTextField
 from privacy.models import Sealed
 
@@ -128,6 +129,11 @@ class AccessEvent(Sealed):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} {self.target_ref}"
+
+    @property
+    def action_label(self) -> str:
+        """get_action_display() for the log's rows (config/choices.py)."""
+        return label_of(Action, value=self.action)
 
 
 class ChainHead(models.Model):

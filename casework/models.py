@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
+from config.choices import label_of
 from privacy.fields import (
     EncryptedCharField,
     EncryptedDateField,
@@ -315,6 +316,11 @@ class Case(Sealed):
     def risk_flags(self) -> list[str]:
         return [field_label(self, flag) for flag in RISK_FLAGS if getattr(self, flag)]
 
+    @property
+    def stage_label(self) -> str:
+        """get_stage_display() for lists (config/choices.py)."""
+        return label_of(Stage, value=self.stage)
+
 
 class EventKind(models.TextChoices):
     CREATED = "created", _("Case opened")
@@ -369,6 +375,19 @@ class CaseEvent(Sealed):
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.kind}"
+
+    # get_FOO_display() for the timeline's rows (config/choices.py).
+    @property
+    def kind_label(self) -> str:
+        return label_of(EventKind, value=self.kind)
+
+    @property
+    def from_stage_label(self) -> str:
+        return label_of(Stage, value=self.from_stage)
+
+    @property
+    def to_stage_label(self) -> str:
+        return label_of(Stage, value=self.to_stage)
 
 
 class RouteLeg(Sealed):
@@ -534,6 +553,11 @@ class Reminder(Sealed):
     def is_reassessment(self) -> bool:
         return self.kind == ReminderKind.REASSESS
 
+    @property
+    def kind_label(self) -> str:
+        """get_kind_display() for lists (config/choices.py)."""
+        return label_of(ReminderKind, value=self.kind)
+
 
 class EmailState(models.TextChoices):
     NOT_WANTED = "not_wanted", _("Not wanted")
@@ -602,6 +626,11 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.subject}"
+
+    @property
+    def kind_label(self) -> str:
+        """get_kind_display() for the inbox's rows (config/choices.py)."""
+        return label_of(NotificationKind, ReminderKind, value=self.kind)
 
 
 class Heartbeat(models.Model):

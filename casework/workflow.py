@@ -185,25 +185,16 @@ ON_THE_ROAD = frozenset(stage for stage, row in STAGES.items() if row.on_the_roa
 
 
 def destination_warning(case: Case) -> DestinationRisk | None:
-    """The register's entry to warn about for this case as it stands, or None.
-
-    Read once per case object and destination (the page asks for every move it offers).
-    """
-    key = (case.flag_wanted, case.destination_country)
-    cached = case.__dict__.get("_destination_warning")
-    if cached is None or cached[0] != key:
-        found = warning_for(case.destination_country, wanted=case.flag_wanted)
-        case.__dict__["_destination_warning"] = cached = (key, found)
-    return cached[1]
+    """The register's entry to warn about for this case as it stands, or None (a query:
+    read it once per request and pass it on)."""
+    return warning_for(case.destination_country, wanted=case.flag_wanted)
 
 
-def needs_warning_seen(case: Case, target: Stage) -> bool:
+def leaves_warned_stage(case: Case, target: Stage) -> bool:
+    """Whether this move commits the person to the destination: the one a destination
+    warning must be confirmed for, if there is one."""
     current = Stage(case.stage)
-    return (
-        STAGES[current].warn_leaving
-        and is_forward(current, target)
-        and destination_warning(case) is not None
-    )
+    return STAGES[current].warn_leaving and is_forward(current, target)
 
 
 def is_forward(current: Stage, target: Stage) -> bool:
@@ -293,7 +284,11 @@ def move_problems(
         problems.append(str(_("Give a reason for this move.")))
     if target == Stage.CLOSED and not outcome:
         problems.append(str(_("Choose an outcome to close the case.")))
-    if needs_warning_seen(case, target) and not warning_seen:
+    if (
+        not warning_seen
+        and leaves_warned_stage(case, target)
+        and destination_warning(case) is not None
+    ):
         problems.append(str(WARNING_NOT_SEEN))
     return problems
 
@@ -334,8 +329,11 @@ def next_move(moves: list[MoveOption]) -> MoveOption | None:
     return next((move for move in moves if move.forward), None)
 
 
-def moves_for(case: Case, *, is_coordinator: bool) -> list[MoveOption]:
-    """The moves to offer on the case page, each with what still blocks it.
+def moves_for(
+    case: Case, *, is_coordinator: bool, warning: DestinationRisk | None
+) -> list[MoveOption]:
+    """The moves to offer on the case page, each with what still blocks it; `warning` is
+    the case's destination_warning(), which the page has read.
 
     Reason, outcome and the warning's confirmation are given in the form, so their absence
     is not listed here; `needs_warning_seen` says the form will ask.
@@ -358,7 +356,7 @@ def moves_for(case: Case, *, is_coordinator: bool) -> list[MoveOption]:
                 problems=tuple(problems),
                 needs_reason=needs_reason(case, target),
                 forward=is_forward(Stage(case.stage), target),
-                needs_warning_seen=needs_warning_seen(case, target),
+                needs_warning_seen=warning is not None and leaves_warned_stage(case, target),
             )
         )
     return options

@@ -212,17 +212,21 @@ def case_transition(
         # only because someone moved the case since ("cannot move from On hold to On
         # hold"). The UPDATE below still settles a race between two current pages.
         raise _conflict(case, expected_version)
+    # Read once: move_problems would read the register again for an unconfirmed warning.
+    warned = (
+        workflow.leaves_warned_stage(case, to_stage)
+        and workflow.destination_warning(case) is not None
+    )
     problems = workflow.move_problems(
         case,
         to_stage,
         is_coordinator=permissions.is_team_coordinator(by, case),
         reason=reason,
         outcome=outcome,
-        warning_seen=warning_seen,
+        warning_seen=warning_seen or not warned,
     )
     if problems:
         raise MoveRefused(problems)
-    warned = workflow.needs_warning_seen(case, to_stage)
     from_stage = case.stage
     moved = {
         "held_from": from_stage if to_stage == Stage.ON_HOLD else "",

@@ -74,8 +74,10 @@ def case_page(
     case_services.audit_case(case, user, Action.CASE_VIEWED)
     can_work = permissions.can_work_case(user, case)
     is_coordinator = permissions.is_team_coordinator(user, case)
-    moves = workflow.moves_for(case, is_coordinator=is_coordinator) if can_work else []
     warning = workflow.destination_warning(case) if not case.is_purged else None
+    moves = (
+        workflow.moves_for(case, is_coordinator=is_coordinator, warning=warning) if can_work else []
+    )
     version = {"version": case.version}
     events, older_count = case_selectors.timeline_newest(case)
     context: dict[str, Any] = {

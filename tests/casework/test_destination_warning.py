@@ -118,8 +118,9 @@ def test_no_warning_for_a_country_not_marked_as_extraditing(case, volunteer, kaz
 
 
 def test_steps_back_and_holds_do_not_ask(case, volunteer):
-    assert not workflow.needs_warning_seen(case, Stage.SCREENING)
-    assert not workflow.needs_warning_seen(case, Stage.ON_HOLD)
+    assert workflow.destination_warning(case) is not None
+    assert not workflow.leaves_warned_stage(case, Stage.SCREENING)
+    assert not workflow.leaves_warned_stage(case, Stage.ON_HOLD)
 
 
 def test_choosing_the_destination_on_the_edit_page_warns_before_saving(
