@@ -77,7 +77,9 @@ class IntakeRequest(Sealed):
         verbose_name = _("incoming request")
         verbose_name_plural = _("incoming requests")
         indexes = [
-            models.Index(fields=["team", "state", "received_at"]),
+            # The queue's order (received_at, id): the oldest few read from the index,
+            # not every waiting request sorted.
+            models.Index(fields=["team", "state", "received_at", "id"]),
             # The nightly purge's question: decided, not yet purged, decided since when?
             models.Index(
                 fields=["triaged_at"],
