@@ -29,7 +29,7 @@ from casework.models import (
     Stage,
 )
 from casework.scheduling import stage_limit
-from casework.selectors.cases import cases_assigned_to, each_row
+from casework.selectors.cases import cases_assigned_to, oldest_in_stages
 from casework.workflow import FORWARD
 from intake.selectors import requests_of_teams
 
@@ -317,24 +317,14 @@ def stuck_longest(user: User, limit: int = 10) -> list[Stuck]:
     Measured against the limit, not the bare time in the stage: follow-up lasts months by
     design (30 days allowed) and would otherwise crowd out a new case left for a week.
     The furthest past are among the longest in each stage, so each stage gives its
-    `limit` oldest of each team from the (team, stage, stage_entered_at) index, instead
-    of sorting every open case of the teams. On PostgreSQL they are asked in one query (a
-    UNION ALL; SQLite cannot limit the parts of a union), then only the cases shown are
-    read with their person and assignee.
+    `limit` oldest of each team from the (team, stage, stage_entered_at, id) index
+    (oldest_in_stages), instead of sorting every open case of the teams; then only the
+    cases shown are read with their person and assignee.
     """
     if not user.is_active:
         return []
     now = timezone.now()
-    # One part per team and stage: the index gives a single team's rows in order, while
-    # `team IN (1, 2)` made PostgreSQL read and sort all of a stage's rows of both teams.
-    oldest = [
-        Case.objects.filter(team_id=team, stage=stage)
-        .order_by("stage_entered_at", "pk")
-        .values_list("pk", "stage", "stage_entered_at")[:limit]
-        for team in sorted(user.team_ids)
-        for stage in FUNNEL_STAGES
-    ]
-    candidates = each_row(oldest)
+    candidates = oldest_in_stages(user.team_ids, FUNNEL_STAGES, limit)
 
     def furthest_past(row: tuple) -> tuple:
         pk, stage, entered_at = row
