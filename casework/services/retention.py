@@ -59,6 +59,7 @@ from casework.models import (
     Stage,
 )
 from casework.services.cases import audit_case, case_transition, timeline_add
+from casework.services.merge import merges_settle
 from privacy import blind_index
 
 logger = logging.getLogger(__name__)
@@ -284,8 +285,10 @@ def purge_each(
 
 
 def purge_expired_cases(now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
-    """Purges every expired case; see purge_each."""
+    """Purges every expired case; see purge_each. Merges made before the run can no
+    longer be undone from it on (casework.services.merge)."""
     now = now or timezone.now()
+    merges_settle(now)
     return purge_each(
         lambda: expired_cases(now),
         lambda pk: case_purge(case_id=pk, now=now),
