@@ -278,6 +278,7 @@ def case_merge(
         fold,
         by,
         EventKind.MERGE,
+        from_stage=record.folded_stage,
         to_stage=Stage.CLOSED,
         detail=_("merged into %(kept)s") % {"kept": keep.reference},
     )

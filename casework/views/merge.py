@@ -52,6 +52,8 @@ def case_merge(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
                 _("There is no case %(reference)s that you can see. Check the reference.")
                 % {"reference": data["other"]},
             )
+        elif other.pk == case.pk:
+            form.add_error("other", merge_services.merge_problems(case, other))
         else:
             keep, fold = _sides(case, other, data["keep"])
             problems = merge_services.merge_problems(keep, fold)

@@ -323,7 +323,7 @@ def test_a_case_on_legal_hold_is_not_merged(kept, folded, coordinator_client, co
     response = confirm(coordinator_client, kept, folded)
     html = response.content.decode()
     assert response.status_code == 400
-    assert f"{folded.reference} is on legal hold" in html and "Nothing was merged" in html
+    assert f"{folded.reference} is on legal hold" in html and "cannot be merged:" in html
     assert snapshot(kept, folded) == before and not CaseMerge.objects.exists()
 
 
