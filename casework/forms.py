@@ -384,6 +384,7 @@ class MergeForm(forms.Form):
         label=_("Reference of the other case"),
         regex=rf"^\s*(?i:{CASE_PREFIX})-[0-9]{{4}}-[0-9]{{5,9}}\s*$",
         max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
         help_text=_("e.g. C-2026-00042: another case of the same person, in the same team."),
         error_messages={
             "required": _("Give the reference of the other case, e.g. C-2026-00042."),

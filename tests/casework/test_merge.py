@@ -416,3 +416,20 @@ def test_a_merged_case_cannot_be_merged_again(kept, folded, coordinator, team, c
     assert response.status_code == 400
     assert "There is no case" in response.content.decode()
     assert fresh(third).stage == Stage.NEW
+
+
+def test_erasing_the_kept_case_erases_the_folded_persons_details_too(
+    kept, folded, coordinator_client, coordinator
+):
+    merged(coordinator_client, kept, folded)
+    response = coordinator_client.post(
+        reverse("casework:case_erase", args=[kept.reference]),
+        {"reason": "Asked on the known Signal number", "confirm": "on"},
+    )
+    assert response.status_code == 302
+    for case in (kept, folded):
+        gone = fresh(case)
+        assert gone.is_purged
+        person = Person.objects.get(pk=gone.person_id)
+        assert (person.phone, person.email, person.legal_name) == ("", "", "")
+    assert not PersonIndex.objects.exists()
