@@ -8,6 +8,7 @@ from django.utils import timezone
 from faker import Faker
 
 from casework.models import Case, CaseEvent, EventKind, Stage
+from tests.e2e.axe import describe, violations
 from tests.e2e.conftest import shoot
 from tests.e2e.test_case_journey import signed_in
 from tests.factories import CaseFactory, PersonFactory
@@ -59,6 +60,7 @@ def test_merge_two_cases_then_undo(browser, live_server, coordinator, volunteer,
     page.get_by_role("button", name=w("Merge the two cases")).wait_for()
     assert name not in page.content()  # stage, assignee and dates only
     shoot(page, "merge-side-by-side")
+    assert not violations(page), describe("merge side by side", violations(page))
     page.get_by_role("button", name=w("Merge the two cases")).click()
     page.get_by_text(
         w(
@@ -74,6 +76,7 @@ def test_merge_two_cases_then_undo(browser, live_server, coordinator, volunteer,
     page.goto(f"{live_server.url}/cases/{folded.reference}/")
     page.get_by_role("button", name=w("Undo the merge")).wait_for()
     shoot(page, "merge-old-reference")
+    assert not violations(page), describe("merged case", violations(page))
     page.get_by_role("button", name=w("Undo the merge")).click()
     page.get_by_text(FOLDED_NOTE).wait_for()
     shoot(page, "merge-undone")
