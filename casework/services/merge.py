@@ -208,18 +208,19 @@ def case_merge(
     """Folds `fold` into `keep`: both of one team, which `by` coordinates. Refused (a
     ValidationError in words) for a case with itself, across teams, on legal hold, purged
     or already merged; CaseConflict if either changed since the page was opened."""
-    if not (permissions.can_merge(by, keep) and permissions.can_merge(by, fold)):
-        if keep.pk != fold.pk and (keep.is_merged or fold.is_merged):
-            raise ValidationError(merge_problems(keep, fold))
+    if not (
+        by.is_active
+        and permissions.is_team_coordinator(by, keep)
+        and permissions.is_team_coordinator(by, fold)
+    ):
         raise PermissionDenied
     if keep.pk == fold.pk:
         raise ValidationError(merge_problems(keep, fold))
+    # Asked again under the locks: a hold set or a merge made a moment ago counts.
     locked = _locked(keep, fold)
     keep_now, fold_now = locked[keep.pk], locked[fold.pk]
     if problems := merge_problems(keep_now, fold_now):
         raise ValidationError(problems)
-    if not permissions.is_team_coordinator(by, fold_now):
-        raise PermissionDenied
     now = timezone.now()
     record = CaseMerge(
         kept=keep,
