@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
+from casework.references import CASE_PREFIX
 from casework.services.cases import CASE_FIELDS, PERSON_FIELDS
 from casework.services.routes import LEG_FIELDS
 from privacy.forms import OffTheRecord
@@ -371,3 +372,44 @@ class ProvocationForm(forms.Form):
             )
         },
     )
+
+
+class MergeForm(forms.Form):
+    """Merging this case with another of the person's: the other's reference first, then,
+    with both shown side by side, which one to keep."""
+
+    THIS, OTHER = "this", "other"
+
+    other = forms.RegexField(
+        label=_("Reference of the other case"),
+        regex=rf"^\s*(?i:{CASE_PREFIX})-[0-9]{{4}}-[0-9]{{5,9}}\s*$",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text=_("e.g. C-2026-00042: another case of the same person, in the same team."),
+        error_messages={
+            "required": _("Give the reference of the other case, e.g. C-2026-00042."),
+            "invalid": _("A case reference looks like C-2026-00042."),
+        },
+    )
+    keep = forms.ChoiceField(
+        label=_("Which case to keep"),
+        choices=[(THIS, _("Keep this case")), (OTHER, _("Keep the other case"))],
+        initial=THIS,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    other_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, required=False)
+    confirm = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
+    def clean_other(self) -> str:
+        return self.cleaned_data["other"].strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        confirming = cleaned.get("confirm")
+        if confirming and (cleaned.get("version") is None or cleaned.get("other_version") is None):
+            raise forms.ValidationError(
+                _("This page is out of date: nothing was merged. Reload it and try again.")
+            )
+        return cleaned

@@ -234,6 +234,13 @@ class Case(Sealed):
         _("why a provocation is suspected"), blank=True, purgeable=True
     )
 
+    # Merged into another case of the same person (casework.services.merge): closed as a
+    # duplicate, out of every list, its reference leading to the case it was merged into.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from"
+    )
+    merged_at = models.DateTimeField(_("merged"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("case")
         verbose_name_plural = _("cases")
@@ -295,6 +302,10 @@ class Case(Sealed):
     @property
     def on_legal_hold(self) -> bool:
         return self.legal_hold_at is not None
+
+    @property
+    def is_merged(self) -> bool:
+        return self.merged_into_id is not None
 
     @property
     def is_frozen(self) -> bool:
@@ -644,3 +655,48 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CaseMerge(models.Model):
+    """One case folded into another, and what moved, so that it can be undone until the
+    next nightly purge (casework.services.merge). Ids and field names only: the values
+    stay in their own rows (the folded person keeps its details until the merge is undone
+    or purged)."""
+
+    kept = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="merges")
+    folded = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+    # The folded case as it was: what undoing the merge gives back.
+    folded_stage = models.CharField(max_length=16, choices=Stage)
+    folded_stage_entered_at = models.DateTimeField()
+    folded_outcome = models.CharField(max_length=16, choices=Outcome, blank=True)
+    folded_held_from = models.CharField(max_length=16, choices=Stage, blank=True)
+    # What moved: {"events": [ids], "legs": {id: position}, "reminders": [ids],
+    # "cancelled": [ids], "requests": [ids], "indexes": {id: source}, "copied": [ids],
+    # "person_fields": [names], "case_fields": [names]}.
+    moved = models.JSONField(default=dict)
+    # The nightly purge ran after the merge: from then on it cannot be undone.
+    settled_at = models.DateTimeField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        indexes = [
+            # The purge's question: which merges can still be undone?
+            models.Index(
+                fields=["merged_at"],
+                condition=models.Q(settled_at__isnull=True, undone_at__isnull=True),
+                name="merge_undoable",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"merge {self.folded_id} into {self.kept_id}"
+
+    @property
+    def undoable(self) -> bool:
+        return self.undone_at is None and self.settled_at is None

@@ -144,3 +144,17 @@ def can_flag_provocation(user: User, case: Case) -> bool:
 
 def can_clear_provocation(user: User, case: Case) -> bool:
     return user.is_active and not case.is_purged and is_team_coordinator(user, case)
+
+
+# Merging duplicates --------------------------------------------------------------------
+
+
+def can_merge(user: User, case: Case) -> bool:
+    """Merging a case with another of its team's, or undoing that: the coordinators of
+    the case's team, while it still has personal data and was not merged itself."""
+    return (
+        user.is_active
+        and not case.is_purged
+        and not case.is_merged
+        and is_team_coordinator(user, case)
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework.views import access, cases, oversight, reminders, retention, routes
+from casework.views import access, cases, merge, oversight, reminders, retention, routes
 
 app_name = "casework"
 
@@ -54,6 +54,8 @@ urlpatterns = [
     path("cases/<ref:reference>/history/", cases.case_history, name="case_history"),
     path("cases/<ref:reference>/legal-hold/", retention.legal_hold, name="case_legal_hold"),
     path("cases/<ref:reference>/erase/", retention.case_erase, name="case_erase"),
+    path("cases/<ref:reference>/merge/", merge.case_merge, name="case_merge"),
+    path("cases/<ref:reference>/merge/undo/", merge.case_merge_undo, name="case_merge_undo"),
     path("cases/<ref:reference>/legs/new/", routes.leg_new, name="leg_new"),
     path("cases/<ref:reference>/legs/<int:pk>/", routes.leg_detail, name="leg_detail"),
     path("cases/<ref:reference>/legs/<int:pk>/edit/", routes.leg_edit, name="leg_edit"),

@@ -88,7 +88,8 @@ def possible_duplicates(request: IntakeRequest) -> dict:
         .order_by("-created_at")[:5]
     )
     cases = list(
-        Case.objects.filter(person_id__in=person_ids)
+        # A merged case is listed as the case it went into (casework.services.merge).
+        Case.objects.filter(person_id__in=person_ids, merged_into__isnull=True)
         .select_related("team", "person")
         .only("reference", "stage", "team__name", "team_id", "assignee_id", "person__codename")
         .order_by("-created_at")[:20]

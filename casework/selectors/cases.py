@@ -43,6 +43,11 @@ LIST_FIELDS = (
 )
 
 
+# A case merged into another is in no list and open to no action: its reference leads to
+# the case it was merged into (casework.selectors.merge).
+UNMERGED = Q(merged_into__isnull=True)
+
+
 def break_glass_case_ids(user: User) -> list[int]:
     """The cases a live break-glass grant opens to the user; read once per request."""
     return permissions.granted_case_ids(user)
@@ -87,7 +92,7 @@ def _scope_parts(user: User) -> list[Q]:
     granted = break_glass_case_ids(user) if user.has_perm("accounts.break_glass") else []
     if granted:
         parts.append(Q(pk__in=granted) & ~covered if covered else Q(pk__in=granted))
-    return parts
+    return [part & UNMERGED for part in parts]
 
 
 def cases_assigned_to(user: User) -> QuerySet[Case]:
@@ -108,18 +113,23 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     scope = _scope(user, granted)
     if not scope.children:
         return Case.objects.none()
-    return Case.objects.filter(scope)
+    return Case.objects.filter(scope, UNMERGED)
 
 
-def _one_visible(user: User) -> QuerySet[Case]:
-    """The cases the user may see, to find one of them by its unique reference: the
-    break-glass grants are asked inside the same query (on one row, the scan
-    cases_visible_to avoids cannot happen)."""
+def one_visible_with_merged(user: User) -> QuerySet[Case]:
+    """The cases the user may see, merged ones included (casework.selectors.merge), to
+    find one of them by its unique reference: the break-glass grants are asked inside the
+    same query (on one row, the scan cases_visible_to avoids cannot happen)."""
     scope = Q(pk__in=[])
     if user.is_active:
         granted = BreakGlass.objects.filter(user=user, expires_at__gt=timezone.now())
         scope = _scope(user, granted.values("case_id")) or scope
     return Case.objects.filter(scope)
+
+
+def _one_visible(user: User) -> QuerySet[Case]:
+    """As one_visible_with_merged, without the merged cases: nothing is done on one."""
+    return one_visible_with_merged(user).filter(UNMERGED)
 
 
 def case_for(user: User, reference: str) -> Case:

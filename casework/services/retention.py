@@ -59,6 +59,7 @@ from casework.models import (
     Stage,
 )
 from casework.services.cases import audit_case, case_transition, timeline_add
+from casework.services.merge import merges_settle
 from privacy import blind_index
 
 logger = logging.getLogger(__name__)
@@ -284,8 +285,10 @@ def purge_each(
 
 
 def purge_expired_cases(now: datetime | None = None, batch: int = PURGE_BATCH) -> int:
-    """Purges every expired case; see purge_each."""
+    """Purges every expired case; see purge_each. Merges made before the run can no
+    longer be undone from it on (casework.services.merge)."""
     now = now or timezone.now()
+    merges_settle(now)
     return purge_each(
         lambda: expired_cases(now),
         lambda pk: case_purge(case_id=pk, now=now),
@@ -339,11 +342,19 @@ def legal_hold_lift(*, case: Case, by: User, reason: str) -> None:
     audit_case(case, by, Action.LEGAL_HOLD, reason=f"lifted: {reason}")
 
 
+def _cases_of_person(case: Case) -> Q:
+    """The person's cases, and the cases merged into them (casework.services.merge): a
+    merged case keeps the folded person's details until it is purged too."""
+    theirs = Case.objects.filter(person_id=case.person_id).values("pk")
+    # A subquery, not a join: row locks cannot be taken through an outer join.
+    return Q(person_id=case.person_id) | Q(merged_into__in=theirs)
+
+
 def erasure_scope(case: Case, by: User) -> tuple[list[Case], list[Case]]:
     """The cases an erasure from this case removes (every not yet anonymised case of the
     person in the teams `by` coordinates) and the ones it cannot (other teams')."""
     cases = list(
-        Case.objects.filter(person_id=case.person_id, purged_at__isnull=True)
+        Case.objects.filter(_cases_of_person(case), purged_at__isnull=True)
         .select_related("team")
         .only(*LOCK_FIELDS, "outcome", "created_at", "team__name")
         .order_by("created_at", "pk")
@@ -399,7 +410,7 @@ def case_erase(*, case: Case, by: User, reason: str) -> list[str]:
         raise ValidationError(_("Give the reason for the erasure, e.g. how the person asked."))
     locked = list(
         Case.objects.select_for_update()
-        .filter(person_id=case.person_id, purged_at__isnull=True)
+        .filter(_cases_of_person(case), purged_at__isnull=True)
         .select_related("person")
         .order_by("created_at", "pk")
     )

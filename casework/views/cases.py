@@ -3,7 +3,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -33,6 +33,7 @@ from casework.selectors import reminders as reminder_selectors
 from casework.selectors import routes as route_selectors
 from casework.services import cases as case_services
 from casework.services.cases import CaseConflict
+from casework.views import merge as merge_views
 
 PAGE_SIZE = 25
 TIMELINE_ADDED = {
@@ -127,7 +128,11 @@ def case_page(
 
 
 def case_detail(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
-    case = case_selectors.case_for(request.user, reference)
+    try:
+        case = case_selectors.case_for(request.user, reference)
+    except Http404:
+        # A merged case's reference leads to the case it went into, for those who see it.
+        return merge_views.merged_page(request, reference)
     return case_page(request, case)
 
 

@@ -118,6 +118,7 @@ FORMS = {
     "casework.forms.NotificationChoice": lambda **kw: case_forms.NotificationChoice(**kw),
     "casework.forms.LegalHoldForm": lambda **kw: case_forms.LegalHoldForm(**kw),
     "casework.forms.ErasureForm": lambda **kw: case_forms.ErasureForm(**kw),
+    "casework.forms.MergeForm": lambda **kw: case_forms.MergeForm(**kw),
     "casework.forms.ContainForm": lambda **kw: case_forms.ContainForm(**kw),
     "casework.forms.BreakGlassReviewForm": lambda **kw: case_forms.BreakGlassReviewForm(**kw),
     "casework.forms.LegForm": lambda **kw: case_forms.LegForm(members=members(), **kw),

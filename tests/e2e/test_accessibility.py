@@ -244,6 +244,11 @@ def states(world: World, persona: str) -> list[tuple[str, str, object]]:
                 _submit_empty("Erase now"),
             ),
             (
+                "merge-refused",
+                reverse("casework:case_merge", args=[case_b]),
+                _submit_empty("Show both cases"),
+            ),
+            (
                 "break_glass-refused",
                 reverse("casework:break_glass"),
                 _submit_empty("Open for one hour"),

@@ -170,6 +170,20 @@ EXPECTED: dict[str, dict] = {
             "POST": only("coordinator_b", CASE, "404"),
         },
     },
+    # Merging: the team's coordinators (the assignee sees the case, so 403). POST names
+    # another team's case, which reads as a missing one (400). Undoing is asked of a merged
+    # case's reference; the world has none merged, so it is a 404 for all.
+    "casework:case_merge": {
+        "case_a": same(only("volunteer_a", "403", "404")),
+        "case_b": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", "400", "404"),
+        },
+    },
+    "casework:case_merge_undo": {
+        "case_a": post_only(roles("404")),
+        "case_b": post_only(roles("404")),
+    },
     # Route legs. The list: everyone, each their own legs. Adding, editing and removing:
     # the team's coordinators (the assignee sees the case, so 403). A leg's page: its
     # volunteer (volunteer B is not on case B otherwise) and the team's coordinators.
@@ -463,6 +477,7 @@ POST_DATA = {
     "casework:case_risk_reviewed": lambda w, v: {"version": _case(w, v).version},
     "casework:case_legal_hold": lambda w, v: {"action": "set", "reason": "A lawyer asked"},
     "casework:case_erase": lambda w, v: {"reason": "Asked on Signal", "confirm": "on"},
+    "casework:case_merge": lambda w, v: {"other": w.case_a.reference},
     "casework:follow_up": lambda w, v: {"due_at": _soon(), "note": "Call back"},
     "casework:leg_new": lambda w, v: {
         "version": _case(w, v).version,

@@ -249,6 +249,9 @@ TARGETS: dict[str, Target] = {
     "casework.forms.ErasureForm": Target(
         "coordinator_b", lambda w: f"/cases/{_b(w)}/erase/", _form("casework.forms.ErasureForm")
     ),
+    "casework.forms.MergeForm": Target(
+        "coordinator_b", lambda w: f"/cases/{_b(w)}/merge/", _form("casework.forms.MergeForm")
+    ),
     "casework.forms.ContainForm": Target(
         "admin",
         lambda w: f"/members/{w.users['volunteer_a'].pk}/contain/",
