@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casework', '0015_notification_kinds'),
+        ('casework', '0016_ordered_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
