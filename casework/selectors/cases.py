@@ -36,6 +36,7 @@ LIST_FIELDS = (
     "flag_dependants",
     "flag_health",
     "lost_contact_at",
+    "merged_into",
     "person__codename",
     "person__category",
     "team__name",
@@ -43,8 +44,10 @@ LIST_FIELDS = (
 )
 
 
-# A case merged into another is in no list and open to no action: its reference leads to
-# the case it was merged into (casework.selectors.merge).
+# A case merged into another is open to no action: its reference leads to the case it was
+# merged into (casework.selectors.merge). Lists still show it, closed and marked merged:
+# filtering it out of every list kept the team indexes from answering alone (a count of
+# one team's flagged cases read 3,000 rows instead of an index-only scan).
 UNMERGED = Q(merged_into__isnull=True)
 
 
@@ -92,7 +95,7 @@ def _scope_parts(user: User) -> list[Q]:
     granted = break_glass_case_ids(user) if user.has_perm("accounts.break_glass") else []
     if granted:
         parts.append(Q(pk__in=granted) & ~covered if covered else Q(pk__in=granted))
-    return [part & UNMERGED for part in parts]
+    return parts
 
 
 def cases_assigned_to(user: User) -> QuerySet[Case]:
@@ -113,7 +116,7 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     scope = _scope(user, granted)
     if not scope.children:
         return Case.objects.none()
-    return Case.objects.filter(scope, UNMERGED)
+    return Case.objects.filter(scope)
 
 
 def one_visible_with_merged(user: User) -> QuerySet[Case]:

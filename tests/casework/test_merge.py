@@ -250,13 +250,14 @@ def test_merging_combines_timelines_legs_reminders_requests_and_contacts(
     assert set(audited.values_list("target_ref", flat=True)) == {kept.reference, folded.reference}
 
 
-def test_the_merged_case_is_in_no_list(kept, folded, coordinator_client):
+def test_the_merged_case_is_listed_closed_and_marked_merged(kept, folded, coordinator_client):
     merged(coordinator_client, kept, folded)
     coordinator_client.get(reverse("casework:case_detail", args=[kept.reference]))  # its message
-    listing = coordinator_client.get(reverse("casework:case_list")).content.decode()
-    assert kept.reference in listing and folded.reference not in listing
-    board = coordinator_client.get(reverse("casework:board")).content.decode()
-    assert folded.reference not in board
+    listing = coordinator_client.get(reverse("casework:case_list"), {"stage": "closed"})
+    row = listing.content.decode().split(folded.reference, 1)[1].split("</tr>", 1)[0]
+    assert "merged" in row
+    open_cases = coordinator_client.get(reverse("casework:case_list"), {"stage": kept.stage})
+    assert folded.reference not in open_cases.content.decode()
 
 
 def test_the_old_reference_says_where_it_went_to_those_who_see_the_kept_case(
