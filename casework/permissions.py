@@ -144,3 +144,22 @@ def can_flag_provocation(user: User, case: Case) -> bool:
 
 def can_clear_provocation(user: User, case: Case) -> bool:
     return user.is_active and not case.is_purged and is_team_coordinator(user, case)
+
+
+# Approval requests --------------------------------------------------------------------------
+
+
+def can_ask_approval(user: User, case: Case) -> bool:
+    """Asking the team's coordinator to make a move: whoever may work the case."""
+    return can_work_case(user, case) and not case.is_closed
+
+
+def can_decide_approval(user: User, case: Case, asked_by_id: int) -> bool:
+    """Approving or declining a move asked for: a coordinator of the case's team, the one
+    the workflow table names as approver, never the one who asked."""
+    return (
+        user.is_active
+        and not case.is_purged
+        and is_team_coordinator(user, case)
+        and user.pk != asked_by_id
+    )

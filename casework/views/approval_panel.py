@@ -1,0 +1,44 @@
+"""What the case page shows of approval requests: the one waiting (or lapsed), the
+coordinator's answer form, and the form to ask. Kept apart from the views that act on
+requests, so the case page can use it without importing them."""
+
+from typing import Any
+
+from accounts.models import User
+from casework import permissions, workflow
+from casework.forms import ApprovalAskForm, ApprovalDecisionForm
+from casework.models import Case, Stage
+from casework.selectors import approvals as approval_selectors
+
+
+def approval_context(user: User, case: Case, forms: dict[str, Any]) -> dict[str, Any]:
+    if case.is_purged:
+        return {}
+    approval = approval_selectors.pending_for_case(case)
+    lapsed = approval is not None and approval.has_lapsed_for(case)
+    context: dict[str, Any] = {"approval": approval, "approval_lapsed": lapsed}
+    if (
+        approval is not None
+        and not lapsed
+        and permissions.can_decide_approval(user, case, approval.asked_by_id)
+    ):
+        target = Stage(approval.to_stage)
+        warned = workflow.needs_warning_seen(case, target)
+        warning = workflow.destination_warning(case) if warned else None
+        context["decision_form"] = forms.get("decision_form") or ApprovalDecisionForm(
+            warning=warning
+        )
+    asking = forms.get("ask_form")
+    may_ask = permissions.can_ask_approval(user, case) and not permissions.is_team_coordinator(
+        user, case
+    )
+    if asking is None and (approval is None or lapsed) and may_ask:
+        targets = approval_selectors.askable_targets(case)
+        if targets:
+            forward = [stage for stage in targets if workflow.is_forward(Stage(case.stage), stage)]
+            asking = ApprovalAskForm(
+                targets=targets,
+                initial={"version": case.version, "to_stage": (forward or targets)[0]},
+            )
+    context["ask_form"] = asking
+    return context
