@@ -150,8 +150,9 @@ def can_clear_provocation(user: User, case: Case) -> bool:
 
 
 def can_ask_approval(user: User, case: Case) -> bool:
-    """Asking the team's coordinator to make a move: whoever may work the case."""
-    return can_work_case(user, case) and not case.is_closed
+    """Asking the team's coordinator to make a move: whoever else may work the case (a
+    coordinator makes the move themselves)."""
+    return can_work_case(user, case) and not case.is_closed and not is_team_coordinator(user, case)
 
 
 def can_decide_approval(user: User, case: Case, asked_by_id: int) -> bool:

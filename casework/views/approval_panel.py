@@ -29,10 +29,7 @@ def approval_context(user: User, case: Case, forms: dict[str, Any]) -> dict[str,
             warning=warning
         )
     asking = forms.get("ask_form")
-    may_ask = permissions.can_ask_approval(user, case) and not permissions.is_team_coordinator(
-        user, case
-    )
-    if asking is None and (approval is None or lapsed) and may_ask:
+    if asking is None and (approval is None or lapsed) and permissions.can_ask_approval(user, case):
         targets = approval_selectors.askable_targets(case)
         if targets:
             forward = [stage for stage in targets if workflow.is_forward(Stage(case.stage), stage)]

@@ -378,3 +378,20 @@ def test_the_dashboard_block_costs_the_same_queries_for_one_request_or_many(
     assert many == one, (one, many)
     text = coordinator_client.get(reverse("dashboard:home")).content.decode()
     assert text.count("#approval") == 9
+
+
+def test_erasure_removes_the_notes_and_reasons_of_requests(
+    volunteer_client, coordinator_client, case
+):
+    approval = asked(volunteer_client, case)
+    response = coordinator_client.post(
+        reverse("casework:case_erase", args=[case.reference]),
+        {"reason": "Asked on Signal", "confirm": "on"},
+    )
+    assert response.status_code == 302
+    approval.refresh_from_db()
+    assert approval.note == ""
+    events = CaseEvent.objects.filter(case=case, kind=EventKind.APPROVAL)
+    assert [event.text for event in events] in ([], [""])
+    page = coordinator_client.get(page_url(case)).content.decode()
+    assert NOTE not in page
