@@ -16,6 +16,8 @@ def approval_context(user: User, case: Case, forms: dict[str, Any]) -> dict[str,
         return {}
     approval = approval_selectors.pending_for_case(case)
     lapsed = approval is not None and approval.has_lapsed_for(case)
+    if lapsed and approval is not None and approval.to_stage == case.stage:
+        approval = None  # the move was made some other way: nothing left to say
     context: dict[str, Any] = {"approval": approval, "approval_lapsed": lapsed}
     if (
         approval is not None
@@ -28,14 +30,18 @@ def approval_context(user: User, case: Case, forms: dict[str, Any]) -> dict[str,
         context["decision_form"] = forms.get("decision_form") or ApprovalDecisionForm(
             warning=warning
         )
-    asking = forms.get("ask_form")
+    # Shown at the top when the way forward needs it, or when it comes back with an error;
+    # else beside the other moves (closing, a hold from the road, a step back).
+    asking, forward = forms.get("ask_form"), False
     if asking is None and (approval is None or lapsed) and permissions.can_ask_approval(user, case):
         targets = approval_selectors.askable_targets(case)
+        ahead = [stage for stage in targets if workflow.is_forward(Stage(case.stage), stage)]
+        forward = bool(ahead)
         if targets:
-            forward = [stage for stage in targets if workflow.is_forward(Stage(case.stage), stage)]
             asking = ApprovalAskForm(
                 targets=targets,
-                initial={"version": case.version, "to_stage": (forward or targets)[0]},
+                initial={"version": case.version, "to_stage": (ahead or targets)[0]},
             )
     context["ask_form"] = asking
+    context["ask_here"] = asking is not None and (asking.is_bound or forward)
     return context

@@ -395,3 +395,37 @@ def test_erasure_removes_the_notes_and_reasons_of_requests(
     assert [event.text for event in events] in ([], [""])
     page = coordinator_client.get(page_url(case)).content.decode()
     assert NOTE not in page
+
+
+def test_the_coordinator_is_offered_the_request_not_a_one_tap_move_beside_it(
+    volunteer_client, coordinator_client, case
+):
+    before = coordinator_client.get(page_url(case)).content.decode()
+    assert "Move to In transit" in before  # the one-tap move, while nobody asked
+    asked(volunteer_client, case)
+    page = coordinator_client.get(page_url(case)).content.decode()
+    assert "Approve: move to In transit" in page
+    assert "Move to In transit" not in page
+
+
+def test_asking_to_close_sits_beside_the_moves_when_the_way_forward_is_free(
+    volunteer_client, team, volunteer
+):
+    case = CaseFactory(team=team, assignee=volunteer, stage=Stage.NEW)
+    page = volunteer_client.get(page_url(case)).content.decode()
+    assert page.index('id="ask-approval"') > page.index('id="move"')
+    assert 'href="#ask-approval"' not in page
+
+
+def test_a_request_made_moot_by_the_coordinators_own_move_is_not_shown_as_lapsed(
+    volunteer_client, coordinator_client, case
+):
+    asked(volunteer_client, case)
+    case.refresh_from_db()
+    moved = coordinator_client.post(
+        reverse("casework:case_move", args=[case.reference]),
+        {"version": case.version, "to_stage": "in_transit"},
+    )
+    assert moved.status_code == 302
+    page = volunteer_client.get(page_url(case)).content.decode()
+    assert "Approval request lapsed" not in page
