@@ -24,6 +24,7 @@ from casework.models import (
     Stage,
 )
 from destinations.models import DestinationRisk, Extradites
+from tests.concurrency import needs_postgres, run_together
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, UserFactory
 
@@ -429,3 +430,18 @@ def test_a_request_made_moot_by_the_coordinators_own_move_is_not_shown_as_lapsed
     assert moved.status_code == 302
     page = volunteer_client.get(page_url(case)).content.decode()
     assert "Approval request lapsed" not in page
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_approving_at_the_same_moment_move_the_case_once(
+    volunteer_client, coordinator, case
+):
+    approval = asked(volunteer_client, case)
+    clients = [verified_client(coordinator), verified_client(coordinator)]
+    answers = run_together(lambda: decide(clients.pop(), approval, "approve").status_code)
+    assert answers == [302, 302]
+    assert stage_of(case) == Stage.IN_TRANSIT
+    assert Case.objects.get(pk=case.pk).version == case.version + 1
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.STAGE).count() == 1
+    assert approval_steps(case) == ["pending", "approved"]
