@@ -412,4 +412,59 @@ class MergeForm(forms.Form):
             raise forms.ValidationError(
                 _("This page is out of date: nothing was merged. Reload it and try again.")
             )
+
+
+class ApprovalAskForm(OffTheRecord, VersionedForm):
+    """Asking the team's coordinator for a move only they may make."""
+
+    to_stage = forms.ChoiceField(label=_("Move to"), choices=Stage.choices)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"),
+        required=False,
+        choices=[("", _("(only when closing)")), *Outcome.choices],
+    )
+    note = forms.CharField(
+        label=_("Note for the coordinator"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Optional; stored encrypted. For a step back or a hold it is the move's reason."
+        ),
+    )
+
+    def __init__(self, *args, targets=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if targets is not None:  # only the moves that wait for the coordinator
+            self.fields["to_stage"].choices = [(stage.value, stage.label) for stage in targets]
+            if Stage.CLOSED not in targets:
+                del self.fields["outcome"]
+
+
+class ApprovalDecisionForm(forms.Form):
+    """A coordinator's answer to a request: the button pressed says which."""
+
+    APPROVE, DECLINE = "approve", "decline"
+
+    decision = forms.ChoiceField(
+        choices=[(APPROVE, APPROVE), (DECLINE, DECLINE)], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(
+        label=_("Reason for declining"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed to decline; stored encrypted and shown to the one who asked."),
+    )
+    warning_seen = forms.BooleanField(label=WARNING_SEEN_LABEL, required=False)
+
+    def __init__(self, *args, warning=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if warning is None:  # asked only when the register has something to warn about
+            del self.fields["warning_seen"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("decision") == self.DECLINE and not cleaned.get("reason", "").strip():
+            self.add_error("reason", _("Say why the move is declined."))
         return cleaned

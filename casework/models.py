@@ -700,3 +700,68 @@ class CaseMerge(models.Model):
     @property
     def undoable(self) -> bool:
         return self.undone_at is None and self.settled_at is None
+
+
+class ApprovalState(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPROVED = "approved", _("Approved")
+    DECLINED = "declined", _("Declined")
+    LAPSED = "lapsed", _("Lapsed")
+
+
+class ApprovalRequest(Sealed):
+    """A move someone who works the case asked the team's coordinator to make.
+
+    It holds for the case as it was when asked (`asked_version`): once the case changes,
+    the request has lapsed, whatever its state still says (casework.services.approvals
+    records that when someone next acts on it). The note and the reason for declining may
+    name the person or the route: encrypted.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="approvals")
+    to_stage = models.CharField(_("move to"), max_length=16, choices=Stage)
+    # Only for closing: the outcome the asker proposes.
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome, blank=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+    asked_version = models.PositiveIntegerField()
+    note = EncryptedTextField(_("note"), blank=True, purgeable=True)
+    state = models.CharField(max_length=16, choices=ApprovalState, default=ApprovalState.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = EncryptedTextField(_("reason for declining"), blank=True, purgeable=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(state="pending"),
+                name="one_pending_approval_per_case",
+            )
+        ]
+        indexes = [
+            # The coordinators' "waiting for your approval": the few pending among many.
+            models.Index(
+                fields=["asked_at"],
+                condition=models.Q(state="pending"),
+                name="approval_pending",
+            ),
+        ]
+        ordering = ["-asked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"approval {self.case_id} {self.to_stage} {self.state}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == ApprovalState.PENDING
+
+    def has_lapsed_for(self, case: Case) -> bool:
+        """Asked of a case that has changed since (or recorded as lapsed)."""
+        return self.state == ApprovalState.LAPSED or (
+            self.is_pending and case.version != self.asked_version
+        )

@@ -158,3 +158,23 @@ def can_merge(user: User, case: Case) -> bool:
         and not case.is_merged
         and is_team_coordinator(user, case)
     )
+
+
+# Approval requests --------------------------------------------------------------------------
+
+
+def can_ask_approval(user: User, case: Case) -> bool:
+    """Asking the team's coordinator to make a move: whoever else may work the case (a
+    coordinator makes the move themselves)."""
+    return can_work_case(user, case) and not case.is_closed and not is_team_coordinator(user, case)
+
+
+def can_decide_approval(user: User, case: Case, asked_by_id: int) -> bool:
+    """Approving or declining a move asked for: a coordinator of the case's team, the one
+    the workflow table names as approver, never the one who asked."""
+    return (
+        user.is_active
+        and not case.is_purged
+        and is_team_coordinator(user, case)
+        and user.pk != asked_by_id
+    )

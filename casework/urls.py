@@ -1,6 +1,15 @@
 from django.urls import path
 
-from casework.views import access, cases, merge, oversight, reminders, retention, routes
+from casework.views import (
+    access,
+    approvals,
+    cases,
+    merge,
+    oversight,
+    reminders,
+    retention,
+    routes,
+)
 
 app_name = "casework"
 
@@ -66,6 +75,12 @@ urlpatterns = [
         name="case_provocation",
     ),
     path("cases/<ref:reference>/follow-up/", reminders.follow_up, name="follow_up"),
+    path("cases/<ref:reference>/approvals/", approvals.approval_ask, name="approval_ask"),
+    path(
+        "cases/<ref:reference>/approvals/<int:pk>/",
+        approvals.approval_decide,
+        name="approval_decide",
+    ),
     path(
         "cases/<ref:reference>/reminders/<int:pk>/",
         reminders.reminder_change,

@@ -16,6 +16,7 @@ from accounts.roles import Role
 from audit import selectors as audit_selectors
 from casework import emails
 from casework.models import EmailState, Heartbeat, Notification, Reminder, ReminderState, Stage
+from casework.selectors import approvals as approval_selectors
 from casework.selectors import cases as case_selectors
 from casework.selectors import reminders as reminder_selectors
 from dashboard import charts, selectors
@@ -46,6 +47,7 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     if role == Role.COORDINATOR:
         context.update(
+            approvals=list(approval_selectors.waiting_for(user)),
             reassess=list(selectors.reassessments_for(user)),
             stuck=selectors.stuck_longest(user),
             action_overdue=selectors.action_overdue_count(user),

@@ -216,6 +216,7 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
     # (cascade); the reminders' notes were the person's data.
     case.reminders.all().delete()
     case.break_glass.update(reason="", review_comment="")
+    case.approvals.update(note="", decline_reason="")
     case.legs.all().delete()
     case.intake_requests.purge(now)
     Case.objects.filter(pk=case.pk).update(

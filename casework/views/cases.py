@@ -28,12 +28,14 @@ from casework.forms import (
     VersionForm,
 )
 from casework.models import Case, EventKind, Stage
+from casework.selectors import approvals as approval_selectors
 from casework.selectors import cases as case_selectors
 from casework.selectors import reminders as reminder_selectors
 from casework.selectors import routes as route_selectors
 from casework.services import cases as case_services
 from casework.services.cases import CaseConflict
 from casework.views import merge as merge_views
+from casework.views.approval_panel import approval_context
 
 PAGE_SIZE = 25
 TIMELINE_ADDED = {
@@ -57,9 +59,10 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
-    return render(
-        request, "casework/board.html", {"columns": case_selectors.board_columns(request.user)}
-    )
+    columns = case_selectors.board_columns(request.user)
+    shown = [case.pk for _stage, cases, _total in columns for case in cases]
+    context = {"columns": columns, "awaiting": approval_selectors.awaiting_approval(shown)}
+    return render(request, "casework/board.html", context)
 
 
 def _tomorrow_morning():
@@ -124,6 +127,7 @@ def case_page(
         can_flag=permissions.can_flag_provocation(user, case) and not case.is_frozen,
         can_clear_flag=permissions.can_clear_provocation(user, case) and case.is_frozen,
     )
+    context.update(approval_context(user, case, forms))
     return render(request, "casework/case_detail.html", context, status=status)
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.roles import Role
 from casework import permissions
-from casework.models import BreakGlass, RouteLeg
+from casework.models import ApprovalRequest, BreakGlass, RouteLeg
 from casework.services import oversight
 from tests.conftest import verified_client
 from tests.factories import CaseFactory, UserFactory
@@ -45,6 +45,15 @@ def case_url(name: str, case) -> str:
     if name in {"casework:leg_detail", "casework:leg_edit", "casework:leg_remove"}:
         kwargs["pk"] = RouteLeg.objects.create(
             case=case, position=1, origin="A", destination="B"
+        ).pk
+    if name == "casework:approval_decide":
+        # A request that exists, on this very case: the answer must come from the case.
+        kwargs["pk"] = ApprovalRequest.objects.create(
+            case=case,
+            to_stage="closed",
+            outcome="withdrew",
+            asked_by=case.assignee or UserFactory(role=Role.VOLUNTEER, teams=[case.team]),
+            asked_version=case.version,
         ).pk
     return reverse(name, kwargs=kwargs)
 

@@ -123,6 +123,12 @@ FORMS = {
     "casework.forms.BreakGlassReviewForm": lambda **kw: case_forms.BreakGlassReviewForm(**kw),
     "casework.forms.LegForm": lambda **kw: case_forms.LegForm(members=members(), **kw),
     "casework.forms.ProvocationForm": lambda **kw: case_forms.ProvocationForm(**kw),
+    "casework.forms.ApprovalAskForm": lambda **kw: case_forms.ApprovalAskForm(
+        targets=[Stage.IN_TRANSIT, Stage.CLOSED], **kw
+    ),
+    "casework.forms.ApprovalDecisionForm": lambda **kw: case_forms.ApprovalDecisionForm(
+        warning="wanted", **kw
+    ),
     "intake.forms.IntakeForm": lambda **kw: IntakeForm(teams=Team.objects.order_by("pk"), **kw),
     "intake.forms.TriageForm": lambda **kw: TriageForm(**kw),
     "destinations.forms.DestinationRiskForm": lambda **kw: DestinationRiskForm(adding=True, **kw),

@@ -234,6 +234,11 @@ def states(world: World, persona: str) -> list[tuple[str, str, object]]:
             ),
             ("case_edit-refused", reverse("casework:case_edit", args=[case_b]), _case_edit_refused),
             (
+                "approval-decline-refused",
+                reverse("casework:case_detail", args=[case_b]),
+                _submit_empty("Decline"),
+            ),
+            (
                 "legal_hold-refused",
                 reverse("casework:case_legal_hold", args=[case_b]),
                 _submit_empty("Set the hold"),

@@ -23,7 +23,7 @@ from accounts.models import AccessChange, Containment, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import AccessEvent, Action, ChainHead
-from casework.models import BreakGlass, Case, Person, RouteLeg
+from casework.models import ApprovalRequest, BreakGlass, Case, Person, RouteLeg
 from config.environment import generate_keys
 from destinations.models import DestinationRisk, Extradites
 from operations import backup
@@ -66,6 +66,15 @@ def seed_every_encrypted_model() -> None:
         reason="the assignee is unreachable",
         expires_at=now + timedelta(hours=1),
         review_comment="justified",
+    )
+    ApprovalRequest.objects.create(
+        case=case,
+        to_stage="closed",
+        asked_by=volunteer,
+        asked_version=case.version,
+        note="please close, he is safe",
+        state="declined",
+        decline_reason="wait for the check-in",
     )
     DestinationRisk.objects.create(
         country="KZ",

@@ -20,7 +20,15 @@ from encrypted_model_fields.fields import EncryptedMixin
 from accounts.models import AccessChange, Containment
 from audit.log import record, seal, verify
 from audit.models import AccessEvent, Action
-from casework.models import BreakGlass, CaseEvent, Person, PersonIndex, Reminder, RouteLeg
+from casework.models import (
+    ApprovalRequest,
+    BreakGlass,
+    CaseEvent,
+    Person,
+    PersonIndex,
+    Reminder,
+    RouteLeg,
+)
 from casework.services.cases import case_update, person_digests
 from destinations.models import DestinationRisk
 from intake.models import IntakeIndex, IntakeRequest
@@ -147,6 +155,15 @@ def a_row_in_every_encrypted_table(volunteer):
         contact="The driver",
         safe_house="Flat 1",
         notes="Night bus.",
+    )
+    ApprovalRequest.objects.create(
+        case=case,
+        to_stage="closed",
+        asked_by=volunteer,
+        asked_version=case.version,
+        note="Please close.",
+        state="declined",
+        decline_reason="Not yet.",
     )
     Containment.objects.create(
         user=volunteer, by=volunteer, since=timezone.now(), reason="Phished.", audit_seq=0

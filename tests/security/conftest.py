@@ -12,8 +12,9 @@ Roles, as the issue names them:
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
 ``intake_a`` / ``intake_b`` (new requests of each team), ``intake_b_decided`` (a request of
 team B accepted into case B, which volunteer B does not work), a pending follow-up reminder on each
-case, an unreviewed break-glass open of case A by coordinator B, an earlier containment of a
-former volunteer, a route leg on each case (``leg_a`` handled by volunteer A, the case's
+case, an approval request on each (``approval_a`` lapsed, ``approval_b`` waiting), an
+unreviewed break-glass open of case A by coordinator B, an earlier containment of a former
+volunteer, a route leg on each case (``leg_a`` handled by volunteer A, the case's
 assignee; ``leg_b`` by volunteer B, who is not otherwise on case B), one entry of the
 destination-risk register (shared by all teams), and one row of each model the Django admin
 lists.
@@ -34,7 +35,15 @@ from django.utils import timezone
 from accounts.middleware import mark_session_start
 from accounts.models import AccessChange, Containment, Team, User
 from accounts.roles import Role
-from casework.models import BreakGlass, Case, Reminder, ReminderKind, RouteLeg
+from casework.models import (
+    ApprovalRequest,
+    BreakGlass,
+    Case,
+    Reminder,
+    ReminderKind,
+    RouteLeg,
+    Stage,
+)
 from destinations.models import DestinationRisk, Extradites
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
@@ -73,6 +82,8 @@ class World:
     leg_a: RouteLeg | None = None
     leg_b: RouteLeg | None = None
     intake_b_decided: IntakeRequest | None = None
+    approval_a: ApprovalRequest | None = None
+    approval_b: ApprovalRequest | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -177,7 +188,27 @@ def build_world() -> World:
         team=team_b,
         proposed_by=users["coordinator_b"],
     )
+    # Volunteer A's request to close case A, asked of an earlier version (lapsed: asking
+    # again works); volunteer B's live request on case B, for coordinator B to decide.
+    approval_a = ApprovalRequest.objects.create(
+        case=case_a,
+        to_stage=Stage.CLOSED,
+        outcome="withdrew",
+        asked_by=users["volunteer_a"],
+        asked_version=case_a.version - 1,
+        note="Matrix request A",
+    )
+    approval_b = ApprovalRequest.objects.create(
+        case=case_b,
+        to_stage=Stage.CLOSED,
+        outcome="withdrew",
+        asked_by=users["volunteer_b"],
+        asked_version=case_b.version,
+        note="Matrix request B",
+    )
     return World(
+        approval_a=approval_a,
+        approval_b=approval_b,
         access_change=access_change,
         team_a=team_a,
         team_b=team_b,

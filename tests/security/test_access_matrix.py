@@ -229,6 +229,16 @@ EXPECTED: dict[str, dict] = {
         "case_a": post_only(only("volunteer_a", CASE, "404")),
         "case_b": post_only(only("coordinator_b", CASE, "404")),
     },
+    # Asking for approval: whoever works the case but is not its team's coordinator (they
+    # move it themselves); deciding: the team's coordinators, never the one who asked.
+    "casework:approval_ask": {
+        "case_a": post_only(only("volunteer_a", CASE, "404")),
+        "case_b": post_only(only("coordinator_b", "403", "404")),
+    },
+    "casework:approval_decide": {
+        "case_a": post_only(only("volunteer_a", "403", "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
     # Containing a compromised account and its lists: admins only, on anyone else.
     "casework:account_contain": {
         "member_a": {
@@ -495,6 +505,13 @@ POST_DATA = {
         "reason": "Asked for the volunteers' names first",
     },
     "casework:reminder_change": lambda w, v: {"action": "dismiss", "reason": "Done already"},
+    "casework:approval_ask": lambda w, v: {
+        "version": _case(w, v).version,
+        "to_stage": "closed",
+        "outcome": "withdrew",
+        "note": "Matrix note",
+    },
+    "casework:approval_decide": lambda w, v: {"decision": "decline", "reason": "Matrix reason"},
     "casework:access_change_new": lambda w, v: {
         "kind": "remove_team" if v == "member_a" else "add_role",
         "team": w.team_a.pk if v == "member_a" else "",

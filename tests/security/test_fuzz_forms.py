@@ -274,6 +274,21 @@ TARGETS: dict[str, Target] = {
         lambda w: f"/cases/{_b(w)}/provocation/",
         _form("casework.forms.ProvocationForm"),
     ),
+    "casework.forms.ApprovalAskForm": Target(
+        "volunteer_a",
+        lambda w: f"/cases/{_a(w)}/approvals/",
+        _form("casework.forms.ApprovalAskForm"),
+        context=("ask_form",),
+        init=frozenset({"targets"}),
+        fixed=lambda w: {"version": w.case_a.version},
+    ),
+    "casework.forms.ApprovalDecisionForm": Target(
+        "coordinator_b",
+        lambda w: f"/cases/{_b(w)}/approvals/{w.approval_b.pk}/",
+        _form("casework.forms.ApprovalDecisionForm"),
+        context=("decision_form",),
+        init=frozenset({"warning"}),
+    ),
     # Posted by a member of two teams, so the team choice is fuzzed too.
     "intake.forms.IntakeForm": Target(
         "two_teams",

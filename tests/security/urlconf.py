@@ -114,6 +114,11 @@ def _variants_casework(world: World, pattern: Pattern):
             ("case_a", {"reference": world.case_a.reference, "pk": world.leg_a.pk}),
             ("case_b", {"reference": world.case_b.reference, "pk": world.leg_b.pk}),
         ]
+    if pattern.key == "casework:approval_decide":
+        return [
+            ("case_a", {"reference": world.case_a.reference, "pk": world.approval_a.pk}),
+            ("case_b", {"reference": world.case_b.reference, "pk": world.approval_b.pk}),
+        ]
     if pattern.arguments == ("reference", "pk") and pattern.key == "casework:reminder_change":
         return [
             ("case_a", {"reference": world.case_a.reference, "pk": world.reminder_a.pk}),
