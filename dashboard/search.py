@@ -66,10 +66,7 @@ NAME_AND_DATE = re.compile(
 DATE_FORMATS = ("%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y", "%Y-%m-%d")
 ANY_LETTER = re.compile(r"[^\W\d_]")
 
-EMPTY = _(
-    "Type what to search for: a reference, a phone number, a handle, an e-mail address, "
-    "or a name with a date of birth."
-)
+EMPTY = _("Type what to search for.")
 NAME_NEEDS_DATE = _(
     "A name is searched only with a date of birth, for example: Ivan Petrov 17.05.1990."
 )

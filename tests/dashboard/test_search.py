@@ -58,7 +58,7 @@ def test_a_phone_written_any_way_finds_the_case(volunteer_client, volunteer, tea
     assert response.status_code == 200
     results = found_in(response)
     assert reverse("casework:case_detail", args=[case.reference]) in results
-    assert "Searched as: Phone number." in results
+    assert "Searched as: phone number." in results
 
 
 def test_a_reference_finds_the_case_or_request_whatever_its_case(
@@ -100,7 +100,7 @@ def test_a_name_with_a_birth_date_finds_the_case(volunteer_client, volunteer, te
     )
     results = found_in(search(volunteer_client, query))
     assert case.reference in results
-    assert "Searched as: Name and date of birth." in results
+    assert "Searched as: name and date of birth." in results
 
 
 def test_a_name_alone_is_refused_with_a_message_and_kept(volunteer_client, volunteer, team):
