@@ -4,6 +4,7 @@ in another team never named, audited without the query, rate-limited, counted.""
 
 import datetime
 import logging
+import re
 
 import pytest
 import time_machine
@@ -342,3 +343,49 @@ def test_a_searchs_queries_do_not_grow_with_its_results(coordinator_client, coor
         )
     one, many = queries_for("+7 912 000-00-01"), queries_for("+7 912 000-00-02")
     assert one == many
+
+
+def test_search_never_returns_what_the_user_could_not_open(
+    volunteer, coordinator, other_volunteer, team, other_team, other_coordinator
+):
+    """One phone behind cases and requests of both teams, assigned or not: every link each
+    persona's search shows opens for them, and none of the rest is on their page."""
+    teammate = UserFactory(username="volunteer3", role=Role.VOLUNTEER, teams=[team])
+    cases = [
+        client_case(team, volunteer, phone=PHONE),
+        client_case(team, teammate, phone=PHONE),
+        client_case(team, None, phone=PHONE),
+        client_case(other_team, other_volunteer, phone=PHONE),
+        client_case(other_team, None, phone=PHONE),
+    ]
+    requests = [
+        intake_log(
+            by=user,
+            team=user.teams.get(),
+            channel="phone",
+            received_at=timezone.now(),
+            contact=PHONE,
+        )
+        for user in (volunteer, coordinator, other_volunteer)
+    ]
+    for user in (volunteer, teammate, coordinator, other_volunteer, other_coordinator):
+        client = verified_client(user)
+        page = search(client, PHONE).content.decode()
+        links = set(
+            re.findall(
+                r'href="(/(?:cases|intake)/[CR]-\d{4}-\d+/)"', found_in(search(client, PHONE))
+            )
+        )
+        assert links, user.username
+        for link in links:
+            assert client.get(link).status_code == 200, (user.username, link)
+        for item in [*cases, *requests]:
+            opens = (
+                client.get(
+                    reverse("casework:case_detail", args=[item.reference])
+                    if item.reference.startswith("C-")
+                    else reverse("intake:detail", args=[item.reference])
+                ).status_code
+                == 200
+            )
+            assert (item.reference in page) == opens, (user.username, item.reference)
