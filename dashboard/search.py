@@ -166,6 +166,9 @@ def search_run(*, by: User, query: Query) -> Found:
     there. Refused (ValidationError, the refusal audited) past SEARCH_PER_MINUTE."""
     if not can_search(by):
         raise PermissionDenied
+    # Counted from the audit log, which every process shares: no cache to keep in step.
+    # Two searches sent at the very same moment may both pass the count; the limit is a
+    # brake on harvesting, and each search is still audited and counted toward the alert.
     done = _searches_this_minute(by)
     if done >= settings.SEARCH_PER_MINUTE:
         record(Action.REFUSED, actor=by, target_type="search", target_ref="rate limit")

@@ -126,8 +126,9 @@ def intake_accept(*, request: IntakeRequest, by: User) -> Case:
 
 
 def _request_on_timeline(case: Case, request: IntakeRequest, by: User) -> None:
-    """The request's reference and message on the case's timeline: encrypted there as here,
-    read by those who may see the case (the request itself stays theirs who may open it)."""
+    """The request's reference and message on the case's timeline, encrypted there as here:
+    read by those who may see the case; the reference links to the request only for those
+    who may open it (casework.selectors.cases.requests_openable)."""
     timeline_add(case, by, EventKind.INTAKE, detail=request.reference, text=request.message)
 
 
