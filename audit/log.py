@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import TextField
+from django.db.models import Count, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -174,20 +174,33 @@ MASS_READS: dict[str, tuple[str, InsiderAlert.Kind]] = {
     Action.REQUEST_VIEWED: ("INSIDER_REQUESTS_PER_HOUR", InsiderAlert.Kind.MANY_REQUESTS),
     Action.ROUTE_VIEWED: ("INSIDER_ROUTES_PER_HOUR", InsiderAlert.Kind.MANY_ROUTES),
     Action.DUPLICATE_PROBE: ("INSIDER_PROBES_PER_HOUR", InsiderAlert.Kind.MANY_PROBES),
+    Action.SEARCHED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
 }
+# Each search counts as one more case read (it tells which cases a contact belongs to, as
+# opening them would), whatever it found: the two are counted together, toward one alert.
+SEARCHES_READ_AS: dict[str, str] = {Action.SEARCHED: Action.CASE_VIEWED}
+SEARCHES_OF = {read: search for search, read in SEARCHES_READ_AS.items()}
 
 
 def _check_mass_reading(event: AccessEvent) -> None:
     setting, kind = MASS_READS[event.action]
     since = event.created_at - timedelta(hours=1)
-    reads = AccessEvent.objects.filter(
-        actor_id=event.actor_id, action=event.action, created_at__gte=since
-    )
+    mine = AccessEvent.objects.filter(actor_id=event.actor_id, created_at__gte=since)
+    read = SEARCHES_READ_AS.get(event.action, event.action)
     # A target read again within the hour adds nothing to count; the common case (a page
     # reloaded, a note added) costs one indexed look-up instead of the hour's count.
-    if reads.filter(target_ref=event.target_ref).exclude(pk=event.pk).exists():
+    again = mine.filter(action=event.action, target_ref=event.target_ref).exclude(pk=event.pk)
+    if event.action == read and again.exists():
         return
-    distinct = reads.values("target_ref").distinct().count()
+    search = SEARCHES_OF.get(read)
+    if search is None:
+        distinct = mine.filter(action=read).values("target_ref").distinct().count()
+    else:
+        counts = mine.filter(action__in=[read, search]).aggregate(
+            targets=Count("target_ref", distinct=True, filter=Q(action=read)),
+            searches=Count("pk", filter=Q(action=search)),
+        )
+        distinct = counts["targets"] + counts["searches"]
     # Exactly at the crossing, so one burst raises one alert, not one per target.
     if distinct == getattr(settings, setting) + 1:
         _alert(kind, event)

@@ -42,6 +42,8 @@ CHECK_IN_KINDS = (ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN)
 # Codes in the timeline's `detail` (clear text, no personal data); pages translate them.
 SILENCE = gettext_noop("no contact for too long")
 MISSED_CHECK_IN = gettext_noop("a check-in was missed")
+# Cleared (not raised) when a request from the person is attached to the case.
+WROTE_AGAIN = gettext_noop("cleared: the person wrote again")
 
 
 def _in_touch() -> Q:

@@ -593,6 +593,7 @@ class NotificationKind(models.TextChoices):
     TRANSFER_ASKED = "transfer_asked", _("A case transfer waits for your team")
     TRANSFER_DECIDED = "transfer_decided", _("A case transfer was decided")
     CASE_MERGED = "case_merged", _("Two cases were merged")
+    SEARCH_MATCH = "search_match", _("A search matched a case of your team")
 
 
 NOTIFICATION_KINDS = [*ReminderKind.choices, *NotificationKind.choices]

@@ -377,6 +377,11 @@ INSIDER_CASES_PER_HOUR = env_int("INSIDER_CASES_PER_HOUR", 30)
 INSIDER_REQUESTS_PER_HOUR = env_int("INSIDER_REQUESTS_PER_HOUR", 40)
 INSIDER_ROUTES_PER_HOUR = env_int("INSIDER_ROUTES_PER_HOUR", 10)
 INSIDER_PROBES_PER_HOUR = env_int("INSIDER_PROBES_PER_HOUR", 5)
+# Searches one account may run in a minute (dashboard/search.py); each also counts as one
+# case read toward INSIDER_CASES_PER_HOUR.
+SEARCH_PER_MINUTE = env_int("SEARCH_PER_MINUTE", 10)
+if SEARCH_PER_MINUTE < 1:
+    raise ConfigurationError("SEARCH_PER_MINUTE must be a whole number, at least 1.")
 CELERY_BEAT_SCHEDULE["verify-audit-chain"] = {
     "task": "audit.tasks.verify_chain",
     "schedule": timedelta(hours=24),

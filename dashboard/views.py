@@ -3,12 +3,13 @@
 from datetime import timedelta
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import selectors as account_selectors
 from accounts.http import AuthenticatedHttpRequest
@@ -19,7 +20,8 @@ from casework.models import EmailState, Heartbeat, Notification, Reminder, Remin
 from casework.selectors import approvals as approval_selectors
 from casework.selectors import cases as case_selectors
 from casework.selectors import reminders as reminder_selectors
-from dashboard import charts, selectors
+from dashboard import charts, search, selectors
+from dashboard.forms import SearchForm
 from dashboard.health import silent_limit
 from intake.selectors import intake_queue_for, oldest_waiting
 
@@ -109,3 +111,20 @@ def health(request: AuthenticatedHttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "dashboard/health.html", context)
+
+
+@sensitive_post_parameters("query")
+def search_page(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The search box and what it found. A GET shows the empty box whatever its address
+    says: a query only ever comes by POST, so it is never in a URL or a browser's history."""
+    if not search.can_search(request.user):
+        raise PermissionDenied
+    form = SearchForm(request.POST if request.method == "POST" else None)
+    found = None
+    if form.is_bound and form.is_valid():
+        try:
+            found = search.search_run(by=request.user, query=form.cleaned_data["query"])
+        except ValidationError as error:
+            form.add_error("query", error)
+    status = 400 if form.errors else 200
+    return render(request, "dashboard/search.html", {"form": form, "found": found}, status=status)

@@ -12,11 +12,17 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from audit.log import record
 from audit.models import Action
+from casework import lost_contact, scheduling
 from casework import permissions as case_permissions
-from casework import scheduling
 from casework.models import Case, EventKind
 from casework.references import REQUEST_PREFIX, next_reference
-from casework.services.cases import case_open, case_reopen, person_contacts_add, timeline_add
+from casework.services.cases import (
+    audit_case,
+    case_open,
+    case_reopen,
+    person_contacts_add,
+    timeline_add,
+)
 from intake import permissions, selectors
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
@@ -115,8 +121,15 @@ def intake_accept(*, request: IntakeRequest, by: User) -> Case:
         known_contacts=_request_contacts(request),
     )
     _close_request(request, by, TriageState.ACCEPTED, case=case)
-    timeline_add(case, by, EventKind.INTAKE, detail=request.reference)
+    _request_on_timeline(case, request, by)
     return case
+
+
+def _request_on_timeline(case: Case, request: IntakeRequest, by: User) -> None:
+    """The request's reference and message on the case's timeline, encrypted there as here:
+    read by those who may see the case; the reference links to the request only for those
+    who may open it (casework.selectors.cases.requests_openable)."""
+    timeline_add(case, by, EventKind.INTAKE, detail=request.reference, text=request.message)
 
 
 def _listed_duplicate(request: IntakeRequest, by: User, reference: str) -> Case:
@@ -153,7 +166,11 @@ def intake_attach(*, request: IntakeRequest, reference: str, by: User) -> Attach
         case_reopen(case=case, by=by, because=request.reference)
     _close_request(request, by, TriageState.ACCEPTED, case=case)
     person_contacts_add(case.person, _request_contacts(request))
-    timeline_add(case, by, EventKind.INTAKE, detail=request.reference)
+    _request_on_timeline(case, request, by)
+    # The person wrote again: that is contact, and a lost-contact flag is cleared.
+    if lost_contact.on_contact(case, by):
+        timeline_add(case, by, EventKind.LOST_CONTACT, detail=lost_contact.WROTE_AGAIN)
+        audit_case(case, by, Action.LOST_CONTACT, reason=lost_contact.WROTE_AGAIN)
     return Attached(case, reopened)
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from casework import permissions
-from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, Person, Stage
+from casework.models import RISK_FLAGS, BreakGlass, Case, CaseEvent, EventKind, Person, Stage
 from privacy.fields import secret_fields
 
 LIST_FIELDS = (
@@ -425,6 +425,18 @@ def timeline_newest(case: Case) -> tuple[list[CaseEvent], int]:
         return newest, 0
     shown = case.events.order_by()[:TIMELINE_LIMIT].count()
     return newest, shown - TIMELINE_NEWEST
+
+
+def requests_openable(user: User, case: Case, events: list[CaseEvent]) -> set[str]:
+    """Which requests these timeline entries name (attached to the case, which the user
+    sees) the user may open, by reference: as intake.permissions.can_view_request decides
+    for a request whose case the user may see, a member of the request's team who works
+    intake. Asked only when an entry names a request; the others show the reference alone."""
+    named = {event.detail for event in events if event.kind == EventKind.INTAKE}
+    if not named or not (user.is_active and user.has_perm("accounts.log_intake")):
+        return set()
+    mine = case.intake_requests.filter(reference__in=named, team_id__in=user.team_ids)
+    return set(mine.values_list("reference", flat=True))
 
 
 def assignable_members(case: Case) -> QuerySet[User]:

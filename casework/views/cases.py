@@ -88,6 +88,7 @@ def case_page(
         "case": case,
         "person": case.person,
         "events": events,
+        "requests_openable": case_selectors.requests_openable(user, case, events),
         "older_count": older_count,
         "can_work": can_work,
         "read_only": not can_work,
@@ -147,9 +148,11 @@ def case_timeline_older(request: AuthenticatedHttpRequest, reference: str) -> Ht
     the notes is an audited read, as the case page is; the person's details are not read."""
     case = case_selectors.case_for_action(request.user, reference)
     case_services.audit_case(case, request.user, Action.CASE_VIEWED)
+    events = list(case_selectors.timeline(case, offset=case_selectors.TIMELINE_NEWEST))
     context = {
         "case": case,
-        "events": list(case_selectors.timeline(case, offset=case_selectors.TIMELINE_NEWEST)),
+        "events": events,
+        "requests_openable": case_selectors.requests_openable(request.user, case, events),
     }
     if request.headers.get("HX-Request") == "true":
         # Rendered without the request: the fragment has no navigation, so the context

@@ -16,6 +16,7 @@ from accounts.models import Team, User
 from audit.forms import EventFilterForm
 from casework import forms as case_forms
 from casework.models import Stage
+from dashboard.forms import SearchForm
 from destinations.forms import DestinationRiskForm
 from intake.forms import IntakeForm, TriageForm
 from tests.factories import TeamFactory, UserFactory
@@ -131,6 +132,7 @@ FORMS = {
     ),
     "intake.forms.IntakeForm": lambda **kw: IntakeForm(teams=Team.objects.order_by("pk"), **kw),
     "intake.forms.TriageForm": lambda **kw: TriageForm(**kw),
+    "dashboard.forms.SearchForm": lambda **kw: SearchForm(**kw),
     "destinations.forms.DestinationRiskForm": lambda **kw: DestinationRiskForm(adding=True, **kw),
     "accounts.forms.LoginForm": lambda **kw: account_forms.LoginForm(
         RequestFactory().post("/account/login/"), **kw

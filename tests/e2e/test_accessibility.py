@@ -213,6 +213,16 @@ def _submit_empty(button: str):
     return submit
 
 
+def _searched(query: str):
+    def search(page):
+        header = page.locator("header")
+        header.get_by_role("searchbox").fill(query)
+        header.get_by_role("button", name="Search").click()
+        page.locator("#results, .field-error").first.wait_for()
+
+    return search
+
+
 def states(world: World, persona: str) -> list[tuple[str, str, object]]:
     case_b = world.case_b.reference
     filters = urlencode(
@@ -221,12 +231,14 @@ def states(world: World, persona: str) -> list[tuple[str, str, object]]:
     table = {
         "volunteer_a": [
             ("intake-new-refused", reverse("intake:new"), _intake_refused),
+            ("search-refused", reverse("dashboard:home"), _searched("")),
             ("profile-saved", reverse("accounts:profile"), _notifications_saved),
             ("403", reverse("audit:events"), None),
             ("404", "/cases/C-2026-99999/", None),
         ],
         "coordinator_b": [
             ("case_list-filtered", f"{reverse('casework:case_list')}?{filters}", None),
+            ("search-found", reverse("dashboard:home"), _searched(case_b)),
             (
                 "case_detail-older-opened",
                 reverse("casework:case_detail", args=[case_b]),

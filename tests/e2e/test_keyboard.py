@@ -152,7 +152,8 @@ def test_a_case_page_walks_the_navigation_then_the_page_in_order(
     hand_session(page, live_server, verified_client(volunteer))
     page.goto(f"{live_server.url}{reverse('casework:case_detail', args=[case.reference])}")
 
-    # From the top: the skip link, the name of the site, the navigation, inbox, sign out.
+    # From the top: the skip link, the name of the site, the navigation, the search box and
+    # its button, inbox, sign out.
     assert "skip-link" in tab(page)["classes"]
     assert tab(page)["text"] == "Safe Passage"
     links = page.eval_on_selector_all("header nav a", "links => links.map(a => a.href)")
@@ -160,6 +161,8 @@ def test_a_case_page_walks_the_navigation_then_the_page_in_order(
     for href in links:
         focused = tab(page)
         assert live_server.url + focused["href"] == href, f"expected {href}, got {focused}"
+    assert tab(page)["id"] == "header-search"
+    assert tab(page)["text"] == "Search"
     assert tab(page)["text"].startswith("Inbox")
     assert tab(page)["text"] == "Sign out"
 

@@ -101,6 +101,9 @@ EXPECTED: dict[str, dict] = {
     "casework:inbox": same(roles("200")),
     "casework:inbox_read": post_only(roles("302 casework:inbox")),
     "dashboard:health": same(only("admin", "200", "403")),
+    # Search: whoever works cases or requests, each finding only what they may open; the
+    # admins have no path to personal data. A GET shows the empty box.
+    "dashboard:search": same(only("admin", "403", "200")),
     "casework:case_list": same(roles("200")),
     "casework:board": same(roles("200")),
     # Break-glass: coordinators only; it opens case A (another team's) for coordinator B.
@@ -555,6 +558,7 @@ POST_DATA = {
         "message": "Hello",
     },
     "intake:detail": lambda w, v: {"action": "reject", "reason": "Not a real request"},
+    "dashboard:search": lambda w, v: {"query": w.case_a.reference},
 }
 
 

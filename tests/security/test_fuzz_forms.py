@@ -303,6 +303,10 @@ TARGETS: dict[str, Target] = {
         _form("intake.forms.TriageForm"),
         not_echoed=frozenset({"case_reference"}),
     ),
+    # The search box: what was typed is read, never kept; a refused query is shown again.
+    "dashboard.forms.SearchForm": Target(
+        "coordinator_b", lambda w: "/search/", _form("dashboard.forms.SearchForm")
+    ),
     "destinations.forms.DestinationRiskForm": Target(
         "coordinator_b",
         lambda w: "/destinations/new/",
