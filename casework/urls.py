@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework.views import access, cases, oversight, reminders, retention, routes
+from casework.views import access, cases, handover, oversight, reminders, retention, routes
 
 app_name = "casework"
 
@@ -34,6 +34,10 @@ urlpatterns = [
         name="break_glass_reason",
     ),
     path("legs/", routes.leg_list, name="leg_list"),
+    path("since-last-shift/", handover.since_last_shift, name="since_last_shift"),
+    path("transfers/", handover.transfer_list, name="transfer_list"),
+    path("transfers/<int:pk>/", handover.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/withdraw/", handover.transfer_withdraw, name="transfer_withdraw"),
     path("cases/", cases.case_list, name="case_list"),
     path("cases/board/", cases.board, name="board"),
     path("cases/break-glass/", oversight.break_glass, name="break_glass"),
@@ -42,6 +46,8 @@ urlpatterns = [
     path("cases/<ref:reference>/move/", cases.case_move, name="case_move"),
     path("cases/<ref:reference>/assign/", cases.case_assign, name="case_assign"),
     path("cases/<ref:reference>/take/", cases.case_take, name="case_take"),
+    path("cases/<ref:reference>/hand-over/", handover.case_hand_over, name="case_hand_over"),
+    path("cases/<ref:reference>/transfer/", handover.case_transfer_ask, name="case_transfer_ask"),
     path("cases/<ref:reference>/timeline/", cases.case_timeline_add, name="case_timeline_add"),
     path(
         "cases/<ref:reference>/timeline/older/",

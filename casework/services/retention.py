@@ -75,6 +75,9 @@ KEPT_EVENT_KINDS = (
     EventKind.LEGAL_HOLD,
     EventKind.ANONYMISED,
     EventKind.PROVOCATION,
+    # Who worked the case and which team held it (their notes go with the texts below).
+    EventKind.HANDOVER,
+    EventKind.TRANSFER,
 )
 
 # What the purge writes over the person: every encrypted field, and the preferred language
@@ -215,6 +218,7 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
     # (cascade); the reminders' notes were the person's data.
     case.reminders.all().delete()
     case.break_glass.update(reason="", review_comment="")
+    case.transfers.update(note="", reason="")
     case.legs.all().delete()
     case.intake_requests.purge(now)
     Case.objects.filter(pk=case.pk).update(
