@@ -122,6 +122,13 @@ FORMS = {
     "casework.forms.BreakGlassReviewForm": lambda **kw: case_forms.BreakGlassReviewForm(**kw),
     "casework.forms.LegForm": lambda **kw: case_forms.LegForm(members=members(), **kw),
     "casework.forms.ProvocationForm": lambda **kw: case_forms.ProvocationForm(**kw),
+    "casework.forms.HandOverForm": lambda **kw: case_forms.HandOverForm(members=members(), **kw),
+    "casework.forms.TransferAskForm": lambda **kw: case_forms.TransferAskForm(
+        teams=Team.objects.order_by("pk"), **kw
+    ),
+    "casework.forms.TransferDecideForm": lambda **kw: case_forms.TransferDecideForm(
+        members=members(), **kw
+    ),
     "intake.forms.IntakeForm": lambda **kw: IntakeForm(teams=Team.objects.order_by("pk"), **kw),
     "intake.forms.TriageForm": lambda **kw: TriageForm(**kw),
     "destinations.forms.DestinationRiskForm": lambda **kw: DestinationRiskForm(adding=True, **kw),

@@ -20,7 +20,15 @@ from encrypted_model_fields.fields import EncryptedMixin
 from accounts.models import AccessChange, Containment
 from audit.log import record, seal, verify
 from audit.models import AccessEvent, Action
-from casework.models import BreakGlass, CaseEvent, Person, PersonIndex, Reminder, RouteLeg
+from casework.models import (
+    BreakGlass,
+    CaseEvent,
+    CaseTransfer,
+    Person,
+    PersonIndex,
+    Reminder,
+    RouteLeg,
+)
 from casework.services.cases import case_update, person_digests
 from destinations.models import DestinationRisk
 from intake.models import IntakeIndex, IntakeRequest
@@ -150,6 +158,15 @@ def a_row_in_every_encrypted_table(volunteer):
     )
     Containment.objects.create(
         user=volunteer, by=volunteer, since=timezone.now(), reason="Phished.", audit_seq=0
+    )
+    CaseTransfer.objects.create(
+        case=case,
+        from_team=case.team,
+        to_team=TeamFactory(name="Transfer target"),
+        asked_by=volunteer,
+        note="The person moved south.",
+        state="declined",
+        reason="No one speaks their language.",
     )
     AccessChange.objects.create(
         target=volunteer,

@@ -12,7 +12,8 @@ Roles, as the issue names them:
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
 ``intake_a`` / ``intake_b`` (new requests of each team), ``intake_b_decided`` (a request of
 team B accepted into case B, which volunteer B does not work), a pending follow-up reminder on each
-case, an unreviewed break-glass open of case A by coordinator B, an earlier containment of a
+case, an unreviewed break-glass open of case A by coordinator B, a pending transfer of case
+A to team B (``transfer``), an earlier containment of a
 former volunteer, a route leg on each case (``leg_a`` handled by volunteer A, the case's
 assignee; ``leg_b`` by volunteer B, who is not otherwise on case B), one entry of the
 destination-risk register (shared by all teams), and one row of each model the Django admin
@@ -34,7 +35,7 @@ from django.utils import timezone
 from accounts.middleware import mark_session_start
 from accounts.models import AccessChange, Containment, Team, User
 from accounts.roles import Role
-from casework.models import BreakGlass, Case, Reminder, ReminderKind, RouteLeg
+from casework.models import BreakGlass, Case, CaseTransfer, Reminder, ReminderKind, RouteLeg
 from destinations.models import DestinationRisk, Extradites
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
@@ -73,6 +74,7 @@ class World:
     leg_a: RouteLeg | None = None
     leg_b: RouteLeg | None = None
     intake_b_decided: IntakeRequest | None = None
+    transfer: CaseTransfer | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -177,7 +179,16 @@ def build_world() -> World:
         team=team_b,
         proposed_by=users["coordinator_b"],
     )
+    # Case A proposed to team B by team A's coordinator, who has left since (team A has no
+    # active coordinator): coordinator B decides it.
+    gone = UserFactory(
+        username="coordinator_a_gone", role=Role.COORDINATOR, teams=[team_a], is_active=False
+    )
+    transfer = CaseTransfer.objects.create(
+        case=case_a, from_team=team_a, to_team=team_b, asked_by=gone, note="Matrix transfer"
+    )
     return World(
+        transfer=transfer,
         access_change=access_change,
         team_a=team_a,
         team_b=team_b,
