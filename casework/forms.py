@@ -377,9 +377,16 @@ class ProvocationForm(forms.Form):
 
 
 class HandOverForm(OffTheRecord, VersionedForm):
-    """The assignee hands the case to another volunteer of the team, with a note."""
+    """The assignee hands the case to another volunteer of the team, with a note. The
+    colleague is named by username, not chosen from a list: a volunteer is not shown their
+    team's roster (who works with whom is what a hostile service wants to learn)."""
 
-    to = forms.ModelChoiceField(label=_("Hand over to"), queryset=User.objects.none())
+    to = forms.CharField(
+        label=_("Hand over to"),
+        max_length=40,
+        help_text=_("The username of the volunteer of your team who agreed to take the case."),
+        error_messages={"required": _("Name the volunteer who takes the case.")},
+    )
     note = forms.CharField(
         label=_("Handover note"),
         max_length=5000,
@@ -390,10 +397,6 @@ class HandOverForm(OffTheRecord, VersionedForm):
         ),
         error_messages={"required": _("Write a handover note: what the next volunteer must know.")},
     )
-
-    def __init__(self, *args, members, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = members
 
 
 class TransferAskForm(OffTheRecord, VersionedForm):

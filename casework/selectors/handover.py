@@ -51,8 +51,13 @@ def handover_candidates(case: Case, by: User) -> QuerySet[User]:
         User.objects.filter(teams=case.team_id, is_active=True, groups__name=Role.VOLUNTEER)
         .exclude(pk=by.pk)
         .only("id", "username", "is_active")
-        .order_by("username")
     )
+
+
+def handover_candidate(case: Case, by: User, username: str) -> User | None:
+    """The colleague named, if they are one the case could be handed to; else None (the
+    same answer for an unknown name and for someone of another team)."""
+    return handover_candidates(case, by).filter(username=username.strip()).first()
 
 
 def transfer_targets(case: Case) -> QuerySet[Team]:

@@ -40,32 +40,36 @@ def case_hand_over(request: AuthenticatedHttpRequest, reference: str) -> HttpRes
     case = case_selectors.case_for_action(request.user, reference)
     if not permissions.can_hand_over(request.user, case):
         raise PermissionDenied
-    members = handover_selectors.handover_candidates(case, request.user)
-    form = HandOverForm(request.POST or None, members=members, initial={"version": case.version})
+    form = HandOverForm(request.POST or None, initial={"version": case.version})
     conflict = None
     if request.method == "POST" and form.is_valid():
-        try:
-            handover_services.case_hand_over(
-                case=case,
-                to=form.cleaned_data["to"],
-                by=request.user,
-                note=form.cleaned_data["note"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        except CaseConflict as error:
-            conflict = error.events
-            form.data = _at_version(request, error.case.version)
+        to = handover_selectors.handover_candidate(case, request.user, form.cleaned_data["to"])
+        if to is None:
+            form.add_error("to", _("No other active volunteer of the case's team has that name."))
         else:
-            messages.success(
-                request,
-                _("%(reference)s is handed over to %(username)s.")
-                % {"reference": case.reference, "username": form.cleaned_data["to"].username},
-            )
-            return redirect("casework:case_list")
+            try:
+                handover_services.case_hand_over(
+                    case=case,
+                    to=to,
+                    by=request.user,
+                    note=form.cleaned_data["note"],
+                    expected_version=form.cleaned_data["version"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            except CaseConflict as error:
+                conflict = error.events
+                form.data = _at_version(request, error.case.version)
+            else:
+                messages.success(
+                    request,
+                    _("%(reference)s is handed over to %(username)s.")
+                    % {"reference": case.reference, "username": to.username},
+                )
+                return redirect("casework:case_list")
     status = 409 if conflict else (400 if form.is_bound else 200)
-    context = {"case": case, "form": form, "conflict": conflict, "has_members": members.exists()}
+    has_colleagues = handover_selectors.handover_candidates(case, request.user).exists()
+    context = {"case": case, "form": form, "conflict": conflict, "has_members": has_colleagues}
     return render(request, "casework/hand_over.html", context, status=status)
 
 

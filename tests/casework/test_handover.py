@@ -87,7 +87,7 @@ def url(name, *args):
 def hand_over(client, case, to, note=NOTE, version=None):
     return client.post(
         url("case_hand_over", case.reference),
-        {"to": to.pk, "note": note, "version": version or case.version},
+        {"to": to.username, "note": note, "version": version or case.version},
     )
 
 
@@ -138,6 +138,27 @@ def test_a_handover_to_a_volunteer_of_another_team_is_refused(
     assert Reminder.objects.get(pk=mine.pk).recipient == volunteer
     assert not case.events.filter(kind=EventKind.HANDOVER).exists()
     assert not Notification.objects.filter(user=other_volunteer).exists()
+
+
+def test_the_service_refuses_a_volunteer_of_another_team_however_it_is_called(
+    case, volunteer, other_volunteer
+):
+    from django.core.exceptions import ValidationError
+
+    from casework.services.handover import case_hand_over
+
+    with pytest.raises(ValidationError):
+        case_hand_over(
+            case=case, to=other_volunteer, by=volunteer, note=NOTE, expected_version=case.version
+        )
+    case.refresh_from_db()
+    assert case.assignee == volunteer
+
+
+def test_the_handover_page_does_not_list_the_teams_volunteers(case, colleague, volunteer_client):
+    page = volunteer_client.get(url("case_hand_over", case.reference))
+    assert page.status_code == 200
+    assert colleague.username not in page.content.decode()
 
 
 def test_a_handover_needs_a_note(case, volunteer, colleague, volunteer_client):

@@ -122,7 +122,7 @@ FORMS = {
     "casework.forms.BreakGlassReviewForm": lambda **kw: case_forms.BreakGlassReviewForm(**kw),
     "casework.forms.LegForm": lambda **kw: case_forms.LegForm(members=members(), **kw),
     "casework.forms.ProvocationForm": lambda **kw: case_forms.ProvocationForm(**kw),
-    "casework.forms.HandOverForm": lambda **kw: case_forms.HandOverForm(members=members(), **kw),
+    "casework.forms.HandOverForm": lambda **kw: case_forms.HandOverForm(**kw),
     "casework.forms.TransferAskForm": lambda **kw: case_forms.TransferAskForm(
         teams=Team.objects.order_by("pk"), **kw
     ),

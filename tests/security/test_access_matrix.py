@@ -497,7 +497,7 @@ POST_DATA = {
     },
     "casework:case_hand_over": lambda w, v: {
         "version": _case(w, v).version,
-        "to": w.users["password_only"].pk if v == "case_a" else w.users["volunteer_b"].pk,
+        "to": "phished1" if v == "case_a" else "volunteer_b",
         "note": "Matrix handover: calls back after six",
     },
     "casework:case_transfer_ask": lambda w, v: {

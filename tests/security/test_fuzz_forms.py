@@ -163,13 +163,6 @@ def _leg_form(world: World):
     return LegForm(members=assignable_members(world.case_b))
 
 
-def _hand_over_form(world: World):
-    from casework.forms import HandOverForm
-    from casework.selectors.handover import handover_candidates
-
-    return HandOverForm(members=handover_candidates(world.case_a, world.users["volunteer_a"]))
-
-
 def _transfer_ask_form(world: World):
     from casework.forms import TransferAskForm
     from casework.selectors.handover import transfer_targets
@@ -295,8 +288,7 @@ TARGETS: dict[str, Target] = {
     "casework.forms.HandOverForm": Target(
         "volunteer_a",
         lambda w: f"/cases/{_a(w)}/hand-over/",
-        _hand_over_form,
-        init=frozenset({"members"}),
+        _form("casework.forms.HandOverForm"),
         fixed=lambda w: {"version": w.case_a.version},
     ),
     "casework.forms.TransferAskForm": Target(
