@@ -81,6 +81,11 @@ class User(Sealed, PermissionsMixin, AbstractBaseUser):  # type: ignore[django-m
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""
     )
+    # The last two completed sign-ins (password and code): "since your last shift" lists
+    # what changed after the one before this. Django's last_login is written at the
+    # password step already, so a wrong code would move it; these move only on success.
+    signed_in_at = models.DateTimeField(null=True, blank=True, editable=False)
+    previous_login = models.DateTimeField(null=True, blank=True, editable=False)
     # Bumped to end every session of this user at once (logout everywhere, device reset).
     session_generation = models.PositiveIntegerField(default=0, editable=False)
 

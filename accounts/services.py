@@ -23,6 +23,14 @@ def audit_account(action: str, *, target: User, by: User | None) -> None:
     record(action, actor=by, target_type="user", target_ref=str(target.pk))
 
 
+def sign_in_completed(*, user: User) -> None:
+    """Password and code both accepted: the sign-in before this one becomes the previous
+    one ("since your last shift"). One UPDATE, which reads the old value on any database."""
+    now = timezone.now()
+    User.objects.filter(pk=user.pk).update(previous_login=F("signed_in_at"), signed_in_at=now)
+    user.previous_login, user.signed_in_at = user.signed_in_at, now
+
+
 def sessions_end_all(*, target: User, by: User) -> None:
     """Logs the user out everywhere: every session they hold stops authenticating."""
     if not permissions.can_end_sessions(by, target):

@@ -121,6 +121,7 @@ def _complete_sign_in(
     # Password and code were typed just now: that is a fresh confirmation too.
     mark_step_up(request.session)
     services.audit_account(action, target=request.user, by=request.user)
+    services.sign_in_completed(user=request.user)
     AxesProxyHandler.reset_attempts(
         ip_address=client_address(request), username=request.user.username
     )

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Team, User
 from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
 from casework.references import CASE_PREFIX
 from casework.services.cases import CASE_FIELDS, PERSON_FIELDS
@@ -468,3 +468,87 @@ class ApprovalDecisionForm(forms.Form):
         if cleaned.get("decision") == self.DECLINE and not cleaned.get("reason", "").strip():
             self.add_error("reason", _("Say why the move is declined."))
         return cleaned
+
+
+# Handover and transfer ---------------------------------------------------------------------
+
+
+class HandOverForm(OffTheRecord, VersionedForm):
+    """The assignee hands the case to another volunteer of the team, with a note. The
+    colleague is named by username, not chosen from a list: a volunteer is not shown their
+    team's roster (who works with whom is what a hostile service wants to learn)."""
+
+    to = forms.CharField(
+        label=_("Hand over to"),
+        max_length=40,
+        help_text=_("The username of the volunteer of your team who agreed to take the case."),
+        error_messages={"required": _("Name the volunteer who takes the case.")},
+    )
+    note = forms.CharField(
+        label=_("Handover note"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "What the next volunteer must know: where things stand, what was promised, what "
+            "to watch for. Stored encrypted, on the case's timeline."
+        ),
+        error_messages={"required": _("Write a handover note: what the next volunteer must know.")},
+    )
+
+
+class TransferAskForm(OffTheRecord, VersionedForm):
+    """A coordinator proposes moving the case to another team."""
+
+    to_team = forms.ModelChoiceField(label=_("Transfer to team"), queryset=Team.objects.none())
+    note = forms.CharField(
+        label=_("Note for the other team"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "Why the case should move, and what its coordinators need to know to decide. "
+            "They see it with the reference, stage and risk flags, not the person's details."
+        ),
+        error_messages={
+            "required": _("Write a note for the other team: why, and what they must know.")
+        },
+    )
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_team"].queryset = teams
+
+
+class TransferDecideForm(OffTheRecord, VersionedForm):
+    """The receiving team's answer: accept (optionally choosing an assignee) or decline."""
+
+    ACCEPT, DECLINE = "accept", "decline"
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[(ACCEPT, _("Accept the case")), (DECLINE, _("Decline"))],
+        widget=forms.RadioSelect,
+    )
+    assignee = forms.ModelChoiceField(
+        label=_("Assign to"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("nobody yet"),
+        help_text=_("When accepting; you can also assign it later."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed to decline; the asking team sees it."),
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = members
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == self.DECLINE and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the transfer is declined."))
+        return data

@@ -444,6 +444,60 @@ class RouteLeg(Sealed):
         return f"{self.case_id} leg {self.position}"
 
 
+class TransferState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the other team")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class CaseTransfer(Sealed):
+    """A coordinator's proposal to move a case to another team, which that team's
+    coordinators accept or decline (casework.services.handover). Until accepted the case
+    stays where it is; the other team sees only what it needs to decide (the pending page).
+    The note and the reason may name the person's situation: encrypted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transfers")
+    from_team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="+")
+    to_team = models.ForeignKey(
+        Team, on_delete=models.PROTECT, related_name="+", verbose_name=_("to team")
+    )
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    asked_at = models.DateTimeField(default=timezone.now)
+    note = EncryptedTextField(_("note for the other team"), purgeable=True)
+    state = models.CharField(max_length=16, choices=TransferState, default=TransferState.PENDING)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = EncryptedTextField(_("reason"), blank=True, purgeable=True)
+
+    class Meta:
+        verbose_name = _("case transfer")
+        verbose_name_plural = _("case transfers")
+        constraints = [
+            # One open proposal per case: two could move it to two teams.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(state="pending"),
+                name="one_pending_transfer_per_case",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["to_team", "state", "-asked_at"]),
+            models.Index(fields=["from_team", "state", "-asked_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"transfer {self.pk} of {self.case_id}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == TransferState.PENDING
+
+
 class BreakGlass(Sealed):
     """A coordinator's time-limited access to a case outside their teams, with a reason."""
 

@@ -160,6 +160,24 @@ def can_merge(user: User, case: Case) -> bool:
     )
 
 
+# Handover and transfer between teams ------------------------------------------------------
+
+
+def can_hand_over(user: User, case: Case) -> bool:
+    """The assignee (a volunteer of the case's team) hands their open case to another."""
+    return user.is_active and not case.is_purged and not case.is_closed and is_assignee(user, case)
+
+
+def can_ask_transfer(user: User, case: Case) -> bool:
+    """Proposing to move an open case to another team: the coordinators of its team."""
+    return (
+        user.is_active
+        and not case.is_purged
+        and not case.is_closed
+        and is_team_coordinator(user, case)
+    )
+
+
 # Approval requests --------------------------------------------------------------------------
 
 
@@ -177,4 +195,20 @@ def can_decide_approval(user: User, case: Case, asked_by_id: int) -> bool:
         and not case.is_purged
         and is_team_coordinator(user, case)
         and user.pk != asked_by_id
+    )
+
+
+def can_decide_transfer(user: User, transfer) -> bool:
+    """Accepting or declining: the coordinators of the team the case would go to."""
+    return (
+        user.is_active and user.has_role(Role.COORDINATOR) and transfer.to_team_id in user.team_ids
+    )
+
+
+def can_withdraw_transfer(user: User, transfer) -> bool:
+    """Taking a proposal back: the coordinators of the team that asked."""
+    return (
+        user.is_active
+        and user.has_role(Role.COORDINATOR)
+        and transfer.from_team_id in user.team_ids
     )

@@ -76,6 +76,9 @@ KEPT_EVENT_KINDS = (
     EventKind.LEGAL_HOLD,
     EventKind.ANONYMISED,
     EventKind.PROVOCATION,
+    # Who worked the case and which team held it (their notes go with the texts below).
+    EventKind.HANDOVER,
+    EventKind.TRANSFER,
 )
 
 # What the purge writes over the person: every encrypted field, and the preferred language
@@ -217,6 +220,7 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
     case.reminders.all().delete()
     case.break_glass.update(reason="", review_comment="")
     case.approvals.update(note="", decline_reason="")
+    case.transfers.update(note="", reason="")
     case.legs.all().delete()
     case.intake_requests.purge(now)
     Case.objects.filter(pk=case.pk).update(

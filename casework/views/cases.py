@@ -30,6 +30,7 @@ from casework.forms import (
 from casework.models import Case, EventKind, Stage
 from casework.selectors import approvals as approval_selectors
 from casework.selectors import cases as case_selectors
+from casework.selectors import handover as handover_selectors
 from casework.selectors import reminders as reminder_selectors
 from casework.selectors import routes as route_selectors
 from casework.services import cases as case_services
@@ -121,6 +122,11 @@ def case_page(
             members=case_selectors.assignable_members(case),
         )
     context["can_take"] = permissions.can_take(user, case)
+    context.update(
+        can_hand_over=permissions.can_hand_over(user, case),
+        can_ask_transfer=permissions.can_ask_transfer(user, case),
+        pending_transfer=handover_selectors.pending_transfer_of(case) if is_coordinator else None,
+    )
     context.update(
         route=route_selectors.route_for(user, case),
         can_see_route=permissions.can_see_route(user, case),

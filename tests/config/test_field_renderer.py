@@ -130,6 +130,13 @@ FORMS = {
     "casework.forms.ApprovalDecisionForm": lambda **kw: case_forms.ApprovalDecisionForm(
         warning="wanted", **kw
     ),
+    "casework.forms.HandOverForm": lambda **kw: case_forms.HandOverForm(**kw),
+    "casework.forms.TransferAskForm": lambda **kw: case_forms.TransferAskForm(
+        teams=Team.objects.order_by("pk"), **kw
+    ),
+    "casework.forms.TransferDecideForm": lambda **kw: case_forms.TransferDecideForm(
+        members=members(), **kw
+    ),
     "intake.forms.IntakeForm": lambda **kw: IntakeForm(teams=Team.objects.order_by("pk"), **kw),
     "intake.forms.TriageForm": lambda **kw: TriageForm(**kw),
     "dashboard.forms.SearchForm": lambda **kw: SearchForm(**kw),

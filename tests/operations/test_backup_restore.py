@@ -23,7 +23,7 @@ from accounts.models import AccessChange, Containment, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import AccessEvent, Action, ChainHead
-from casework.models import ApprovalRequest, BreakGlass, Case, Person, RouteLeg
+from casework.models import ApprovalRequest, BreakGlass, Case, CaseTransfer, Person, RouteLeg
 from config.environment import generate_keys
 from destinations.models import DestinationRisk, Extradites
 from operations import backup
@@ -85,6 +85,15 @@ def seed_every_encrypted_model() -> None:
     )
     Containment.objects.create(
         user=volunteer, by=admin, since=now, reason="phone seized at the border", audit_seq=1
+    )
+    CaseTransfer.objects.create(
+        case=case,
+        from_team=case.team,
+        to_team=TeamFactory(name="Transfer drill"),
+        asked_by=admin,
+        note="moved to Rostov",
+        state="declined",
+        reason="no free volunteer",
     )
     AccessChange.objects.create(
         target=volunteer,

@@ -24,6 +24,7 @@ from casework.models import (
     ApprovalRequest,
     BreakGlass,
     CaseEvent,
+    CaseTransfer,
     Person,
     PersonIndex,
     Reminder,
@@ -167,6 +168,15 @@ def a_row_in_every_encrypted_table(volunteer):
     )
     Containment.objects.create(
         user=volunteer, by=volunteer, since=timezone.now(), reason="Phished.", audit_seq=0
+    )
+    CaseTransfer.objects.create(
+        case=case,
+        from_team=case.team,
+        to_team=TeamFactory(name="Transfer target"),
+        asked_by=volunteer,
+        note="The person moved south.",
+        state="declined",
+        reason="No one speaks their language.",
     )
     AccessChange.objects.create(
         target=volunteer,

@@ -13,8 +13,9 @@ Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unass
 ``intake_a`` / ``intake_b`` (new requests of each team), ``intake_b_decided`` (a request of
 team B accepted into case B, which volunteer B does not work), a pending follow-up reminder on each
 case, an approval request on each (``approval_a`` lapsed, ``approval_b`` waiting), an
-unreviewed break-glass open of case A by coordinator B, an earlier containment of a former
-volunteer, a route leg on each case (``leg_a`` handled by volunteer A, the case's
+unreviewed break-glass open of case A by coordinator B, a pending transfer of case A to
+team B (``transfer``), an earlier containment of a former volunteer, a route leg on each
+case (``leg_a`` handled by volunteer A, the case's
 assignee; ``leg_b`` by volunteer B, who is not otherwise on case B), one entry of the
 destination-risk register (shared by all teams), and one row of each model the Django admin
 lists.
@@ -39,6 +40,7 @@ from casework.models import (
     ApprovalRequest,
     BreakGlass,
     Case,
+    CaseTransfer,
     Reminder,
     ReminderKind,
     RouteLeg,
@@ -84,6 +86,7 @@ class World:
     intake_b_decided: IntakeRequest | None = None
     approval_a: ApprovalRequest | None = None
     approval_b: ApprovalRequest | None = None
+    transfer: CaseTransfer | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -206,9 +209,18 @@ def build_world() -> World:
         asked_version=case_b.version,
         note="Matrix request B",
     )
+    # Case A proposed to team B by team A's coordinator, who has left since (team A has no
+    # active coordinator): coordinator B decides it.
+    gone = UserFactory(
+        username="coordinator_a_gone", role=Role.COORDINATOR, teams=[team_a], is_active=False
+    )
+    transfer = CaseTransfer.objects.create(
+        case=case_a, from_team=team_a, to_team=team_b, asked_by=gone, note="Matrix transfer"
+    )
     return World(
         approval_a=approval_a,
         approval_b=approval_b,
+        transfer=transfer,
         access_change=access_change,
         team_a=team_a,
         team_b=team_b,

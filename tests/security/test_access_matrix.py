@@ -22,7 +22,15 @@ from django.urls import Resolver404, resolve
 from django.utils import timezone
 
 from accounts.models import AccessChange, AuthenticatorDevice, Team, User
-from casework.models import BreakGlass, Case, CaseEvent, Notification, Reminder, RouteLeg
+from casework.models import (
+    BreakGlass,
+    Case,
+    CaseEvent,
+    CaseTransfer,
+    Notification,
+    Reminder,
+    RouteLeg,
+)
 from destinations.models import DestinationRisk
 from intake.models import IntakeRequest
 from tests.conftest import current_code
@@ -242,6 +250,34 @@ EXPECTED: dict[str, dict] = {
         "case_a": post_only(only("volunteer_a", "403", "404")),
         "case_b": post_only(only("coordinator_b", CASE, "404")),
     },
+    # Handing over: the assignee (a volunteer); the team's coordinator reassigns instead.
+    "casework:case_hand_over": {
+        "case_a": {
+            "GET": only("volunteer_a", "200", "404"),
+            "POST": only("volunteer_a", "302 casework:case_list", "404"),
+        },
+        "case_b": same(only("coordinator_b", "403", "404")),
+    },
+    # Asking to transfer: the team's coordinators. Team A has no active coordinator, so
+    # coordinator B's proposal of case B to team A is refused with a message (400).
+    "casework:case_transfer_ask": {
+        "case_a": same(only("volunteer_a", "403", "404")),
+        "case_b": {
+            "GET": only("coordinator_b", "200", "404"),
+            "POST": only("coordinator_b", "400", "404"),
+        },
+    },
+    # Transfers: coordinators list theirs; the pending transfer of case A to team B is seen
+    # and decided by team B's coordinator, and by nobody else (404). Only the asking team
+    # may withdraw it (coordinator B: 403).
+    "casework:transfer_list": same(only("coordinator_b", "200", "403")),
+    "casework:transfer_detail": {
+        "GET": roles("404", coordinator_b="200"),
+        "POST": roles("404", coordinator_b=CASE),
+    },
+    "casework:transfer_withdraw": post_only(roles("404", coordinator_b="403")),
+    # What others changed on one's cases: volunteers and coordinators; admins have none.
+    "casework:since_last_shift": same(roles("200", admin="403")),
     # Containing a compromised account and its lists: admins only, on anyone else.
     "casework:account_contain": {
         "member_a": {
@@ -486,6 +522,20 @@ POST_DATA = {
         "version": _case(w, v).version,
         "assignee": _member_of(w, v).pk,
     },
+    "casework:case_hand_over": lambda w, v: {
+        "version": _case(w, v).version,
+        "to": "phished1" if v == "case_a" else "volunteer_b",
+        "note": "Matrix handover: calls back after six",
+    },
+    "casework:case_transfer_ask": lambda w, v: {
+        "version": _case(w, v).version,
+        "to_team": (w.team_b if v == "case_a" else w.team_a).pk,
+        "note": "Matrix transfer: the person moved south",
+    },
+    "casework:transfer_detail": lambda w, v: {
+        "decision": "accept",
+        "version": Case.objects.get(pk=w.case_a.pk).version,
+    },
     "casework:case_timeline_add": lambda w, v: {"kind": "note", "text": "Called back"},
     "casework:case_risk_reviewed": lambda w, v: {"version": _case(w, v).version},
     "casework:case_legal_hold": lambda w, v: {"action": "set", "reason": "A lawyer asked"},
@@ -578,6 +628,7 @@ REFUSED = {"403", "404", "405", LOGIN, VERIFY, ADMIN_LOGIN, "302 dashboard:home"
 # Answers of an action done: the fingerprint must show it (or it would see nothing at all).
 ACTED = {
     CASE,
+    "302 casework:case_list",
     "302 intake:queue",
     "302 accounts:members",
     "302 casework:access_changes",
@@ -589,8 +640,8 @@ ACTED = {
 
 def fingerprint() -> tuple:
     """A summary of the rows an action changes: cases, timelines, reminders, requests,
-    grants and their reviews, notifications, second factors, session generations and
-    register entries."""
+    grants and their reviews, notifications, second factors, session generations,
+    register entries and case transfers."""
     return (
         Case.objects.aggregate(total=Sum("version"), people=Count("person", distinct=True)),
         RouteLeg.objects.count(),
@@ -608,6 +659,7 @@ def fingerprint() -> tuple:
         User.objects.filter(is_active=True).count(),
         AccessAttempt.objects.count(),
         Team.objects.count(),
+        list(CaseTransfer.objects.order_by("pk").values_list("state", flat=True)),
     )
 
 

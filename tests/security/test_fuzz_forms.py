@@ -163,6 +163,20 @@ def _leg_form(world: World):
     return LegForm(members=assignable_members(world.case_b))
 
 
+def _transfer_ask_form(world: World):
+    from casework.forms import TransferAskForm
+    from casework.selectors.handover import transfer_targets
+
+    return TransferAskForm(teams=transfer_targets(world.case_b))
+
+
+def _transfer_decide_form(world: World):
+    from casework.forms import TransferDecideForm
+    from casework.selectors.handover import receiving_members
+
+    return TransferDecideForm(members=receiving_members(world.transfer))
+
+
 def _teams():
     from accounts.models import Team
 
@@ -288,6 +302,26 @@ TARGETS: dict[str, Target] = {
         _form("casework.forms.ApprovalDecisionForm"),
         context=("decision_form",),
         init=frozenset({"warning"}),
+    ),
+    "casework.forms.HandOverForm": Target(
+        "volunteer_a",
+        lambda w: f"/cases/{_a(w)}/hand-over/",
+        _form("casework.forms.HandOverForm"),
+        fixed=lambda w: {"version": w.case_a.version},
+    ),
+    "casework.forms.TransferAskForm": Target(
+        "coordinator_b",
+        lambda w: f"/cases/{_b(w)}/transfer/",
+        _transfer_ask_form,
+        init=frozenset({"teams"}),
+        fixed=lambda w: {"version": w.case_b.version},
+    ),
+    "casework.forms.TransferDecideForm": Target(
+        "coordinator_b",
+        lambda w: f"/transfers/{w.transfer.pk}/",
+        _transfer_decide_form,
+        init=frozenset({"members"}),
+        fixed=lambda w: {"version": w.case_a.version},
     ),
     # Posted by a member of two teams, so the team choice is fuzzed too.
     "intake.forms.IntakeForm": Target(

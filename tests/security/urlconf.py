@@ -105,6 +105,8 @@ def _variants_casework(world: World, pattern: Pattern):
             ("member_a", {"pk": world.users["volunteer_a"].pk}),
             ("member_b", {"pk": world.users["volunteer_b"].pk}),
         ]
+    if pattern.key in ("casework:transfer_detail", "casework:transfer_withdraw"):
+        return [("", {"pk": world.transfer.pk})]
     if pattern.key == "casework:containment_detail":
         return [("", {"pk": world.containment.pk})]
     if pattern.key in {"casework:break_glass_review", "casework:break_glass_reason"}:

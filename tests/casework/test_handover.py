@@ -1,0 +1,473 @@
+"""Handover within a team and transfer between teams, through the real views, as the
+people doing them and as an attacker would try them."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.roles import Role
+from audit.models import AccessEvent, Action
+from casework.models import (
+    Case,
+    CaseTransfer,
+    EventKind,
+    Notification,
+    NotificationKind,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+    RouteLeg,
+    Stage,
+    TransferState,
+)
+from tests.conftest import verified_client
+from tests.factories import (
+    CaseFactory,
+    IntakeRequestFactory,
+    PersonFactory,
+    TeamFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+NOTE = "Handovernote Qzx: calls back after 18:00, wants Signal only."
+
+
+@pytest.fixture
+def colleague(team):
+    """Another volunteer of the case's team (North)."""
+    return UserFactory(username="volunteer3", role=Role.VOLUNTEER, teams=[team])
+
+
+@pytest.fixture
+def south_coordinator(other_team):
+    return UserFactory(username="coordinator2", role=Role.COORDINATOR, teams=[other_team])
+
+
+@pytest.fixture
+def case(team, volunteer, coordinator):
+    person = PersonFactory(legal_name="Personmarker Wqzt", phone="+7 900 555-44-33")
+    return CaseFactory(
+        team=team,
+        person=person,
+        assignee=volunteer,
+        coordinator=coordinator,
+        stage=Stage.PLANNING,
+        flag_wanted=True,
+        route_summary="Routemarker Kq",
+    )
+
+
+def follow_up(case, recipient, note="Call on Friday"):
+    return Reminder.objects.create(
+        kind=ReminderKind.FOLLOW_UP,
+        due_at=timezone.now() + timedelta(days=2),
+        case=case,
+        team_id=case.team_id,
+        subject=case.reference,
+        recipient=recipient,
+        created_by=recipient,
+        note=note,
+    )
+
+
+def leg(case, volunteer, position=1):
+    return RouteLeg.objects.create(
+        case=case, position=position, origin="Town A", destination="Town B", volunteer=volunteer
+    )
+
+
+def url(name, *args):
+    return reverse(f"casework:{name}", args=args)
+
+
+def hand_over(client, case, to, note=NOTE, version=None):
+    return client.post(
+        url("case_hand_over", case.reference),
+        {"to": to.username, "note": note, "version": version or case.version},
+    )
+
+
+# Handover ------------------------------------------------------------------------------------
+
+
+def test_the_assignee_hands_over_with_a_note_and_the_case_reminders_and_legs_follow(
+    case, volunteer, colleague, volunteer_client
+):
+    mine = follow_up(case, volunteer)
+    leg_mine = leg(case, volunteer, 1)
+    leg_theirs = leg(case, UserFactory(role=Role.VOLUNTEER, teams=[case.team]), 2)
+
+    response = hand_over(volunteer_client, case, colleague)
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.assignee == colleague
+    mine.refresh_from_db()
+    assert mine.recipient == colleague
+    assert RouteLeg.objects.get(pk=leg_mine.pk).volunteer == colleague
+    assert RouteLeg.objects.get(pk=leg_theirs.pk).volunteer == leg_theirs.volunteer
+    event = case.events.get(kind=EventKind.HANDOVER)
+    assert (event.actor, event.text, event.detail) == (volunteer, NOTE, colleague.username)
+    told = Notification.objects.get(kind=NotificationKind.HANDOVER)
+    assert (told.user, told.subject) == (colleague, case.reference)
+    assert NOTE not in told.subject
+    assert AccessEvent.objects.filter(
+        action=Action.CASE_HANDED_OVER, target_ref=case.reference, actor=volunteer
+    ).exists()
+    # The new assignee reads the note on the case; the old one no longer sees the case.
+    page = verified_client(colleague).get(url("case_detail", case.reference))
+    assert page.status_code == 200
+    assert NOTE in page.content.decode()
+    assert volunteer_client.get(url("case_detail", case.reference)).status_code == 404
+
+
+def test_a_handover_to_a_volunteer_of_another_team_is_refused(
+    case, volunteer, colleague, other_volunteer, volunteer_client
+):
+    mine = follow_up(case, volunteer)
+    response = hand_over(volunteer_client, case, other_volunteer)
+
+    assert response.status_code == 400
+    assert NOTE in response.content.decode()  # what was typed is kept
+    case.refresh_from_db()
+    assert case.assignee == volunteer
+    assert Reminder.objects.get(pk=mine.pk).recipient == volunteer
+    assert not case.events.filter(kind=EventKind.HANDOVER).exists()
+    assert not Notification.objects.filter(user=other_volunteer).exists()
+
+
+def test_the_service_refuses_a_volunteer_of_another_team_however_it_is_called(
+    case, volunteer, other_volunteer
+):
+    from django.core.exceptions import ValidationError
+
+    from casework.services.handover import case_hand_over
+
+    with pytest.raises(ValidationError):
+        case_hand_over(
+            case=case, to=other_volunteer, by=volunteer, note=NOTE, expected_version=case.version
+        )
+    case.refresh_from_db()
+    assert case.assignee == volunteer
+
+
+def test_the_handover_page_does_not_list_the_teams_volunteers(case, colleague, volunteer_client):
+    page = volunteer_client.get(url("case_hand_over", case.reference))
+    assert page.status_code == 200
+    assert colleague.username not in page.content.decode()
+
+
+def test_a_handover_needs_a_note(case, volunteer, colleague, volunteer_client):
+    response = hand_over(volunteer_client, case, colleague, note="   ")
+    assert response.status_code == 400
+    assert "Write a handover note" in response.content.decode()
+    case.refresh_from_db()
+    assert case.assignee == volunteer
+
+
+def test_only_the_assignee_may_hand_over(case, coordinator_client, other_volunteer, colleague):
+    # The coordinator reassigns instead (403); anyone outside the case does not see it (404).
+    assert hand_over(coordinator_client, case, colleague).status_code == 403
+    outsider = verified_client(other_volunteer)
+    assert hand_over(outsider, case, colleague).status_code == 404
+    assert verified_client(colleague).get(url("case_hand_over", case.reference)).status_code == 404
+    case.refresh_from_db()
+    assert case.assignee.username == "volunteer1"
+
+
+def test_a_handover_from_a_stale_page_is_a_conflict_that_keeps_the_note(
+    case, volunteer, colleague, volunteer_client, coordinator_client
+):
+    opened_at = case.version
+    coordinator_client.post(url("case_risk_reviewed", case.reference), {"version": opened_at})
+
+    response = hand_over(volunteer_client, case, colleague, version=opened_at)
+
+    assert response.status_code == 409
+    assert NOTE in response.content.decode()
+    case.refresh_from_db()
+    assert case.assignee == volunteer
+    assert not Notification.objects.filter(kind=NotificationKind.HANDOVER).exists()
+
+
+# Transfer --------------------------------------------------------------------------------------
+
+
+def ask(client, case, team, note="Moving to the south: the person is in Rostov now."):
+    return client.post(
+        url("case_transfer_ask", case.reference),
+        {"to_team": team.pk, "note": note, "version": case.version},
+    )
+
+
+def test_a_transfer_to_a_team_without_a_coordinator_is_refused_and_the_note_kept(
+    case, other_team, other_volunteer, coordinator_client
+):
+    note = "Transfernote Zqw: speaks only Chechen."
+    response = ask(coordinator_client, case, other_team, note)
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "South has no active coordinator" in page
+    assert note in page
+    assert not CaseTransfer.objects.exists()
+    assert not Notification.objects.exists()
+    case.refresh_from_db()
+    assert case.team.name == "North"
+
+
+def test_a_volunteer_cannot_ask_for_a_transfer(
+    case, other_team, south_coordinator, volunteer_client
+):
+    assert ask(volunteer_client, case, other_team).status_code == 403
+    assert not CaseTransfer.objects.exists()
+
+
+@pytest.fixture
+def transfer(case, other_team, south_coordinator, coordinator_client):
+    response = ask(coordinator_client, case, other_team)
+    assert response.status_code == 302
+    case.refresh_from_db()  # asking moved it to its next version
+    return CaseTransfer.objects.get()
+
+
+def test_asking_tells_the_other_teams_coordinators_urgently(transfer, south_coordinator, case):
+    told = Notification.objects.get(user=south_coordinator)
+    assert (told.kind, told.subject, told.urgent) == (
+        NotificationKind.TRANSFER_ASKED,
+        case.reference,
+        True,
+    )
+    assert transfer.state == TransferState.PENDING
+    assert case.events.filter(kind=EventKind.TRANSFER).exists()
+    assert AccessEvent.objects.filter(action=Action.TRANSFER_ASKED).exists()
+    # The inbox links the notification to the transfers, not to a case page they cannot open.
+    inbox = verified_client(south_coordinator).get(url("inbox")).content.decode()
+    assert url("transfer_list") in inbox
+
+
+def test_the_receiving_coordinator_sees_what_to_decide_and_not_the_person(
+    transfer, case, south_coordinator
+):
+    client = verified_client(south_coordinator)
+    page = client.get(url("transfer_detail", transfer.pk))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert case.reference in html
+    assert "Planning" in html
+    assert "on a wanted list" in html
+    assert "the person is in Rostov now" in html
+    for secret in ("Personmarker", "+7 900 555", "Routemarker", case.person.codename):
+        assert secret not in html
+    # Until accepted, the case itself stays closed to them.
+    assert client.get(url("case_detail", case.reference)).status_code == 404
+
+
+def test_accepting_moves_the_case_and_the_old_team_loses_it(
+    transfer,
+    case,
+    team,
+    other_team,
+    volunteer,
+    coordinator,
+    south_coordinator,
+    volunteer_client,
+    coordinator_client,
+):
+    south_volunteer = UserFactory(username="southvol", role=Role.VOLUNTEER, teams=[other_team])
+    both = UserFactory(username="bothteams", role=Role.VOLUNTEER, teams=[team, other_team])
+    leg_north = leg(case, volunteer, 1)
+    leg_both = leg(case, both, 2)
+    theirs = follow_up(case, volunteer)
+    request = IntakeRequestFactory(team=team, logged_by=volunteer, state="accepted", case=case)
+    client = verified_client(south_coordinator)
+
+    response = client.post(
+        url("transfer_detail", transfer.pk),
+        {"decision": "accept", "assignee": south_volunteer.pk, "version": case.version},
+    )
+
+    assert response.status_code == 302
+    assert response.url == url("case_detail", case.reference)
+    case.refresh_from_db()
+    assert (case.team, case.coordinator, case.assignee) == (
+        other_team,
+        south_coordinator,
+        south_volunteer,
+    )
+    transfer.refresh_from_db()
+    assert (transfer.state, transfer.decided_by) == (TransferState.ACCEPTED, south_coordinator)
+    # Legs: the North volunteer's leg loses its volunteer; a member of both teams keeps theirs.
+    assert RouteLeg.objects.get(pk=leg_north.pk).volunteer is None
+    assert RouteLeg.objects.get(pk=leg_both.pk).volunteer == both
+    # The follow-up the old volunteer set goes to the new assignee, with the team.
+    theirs.refresh_from_db()
+    assert (theirs.recipient, theirs.team, theirs.state) == (
+        south_volunteer,
+        other_team,
+        ReminderState.PENDING,
+    )
+    request.refresh_from_db()
+    assert request.team == other_team
+    # The asker is told; the new assignee too.
+    assert Notification.objects.filter(
+        user=coordinator, kind=NotificationKind.TRANSFER_DECIDED, subject=case.reference
+    ).exists()
+    assert Notification.objects.filter(
+        user=south_volunteer, kind=NotificationKind.ASSIGNED
+    ).exists()
+    assert AccessEvent.objects.filter(action=Action.TRANSFER_DECIDED, actor=south_coordinator)
+    # The new team sees the case; the old team's volunteer and coordinator get 404.
+    assert client.get(url("case_detail", case.reference)).status_code == 200
+    assert (
+        verified_client(south_volunteer).get(url("case_detail", case.reference)).status_code == 200
+    )
+    for old in (volunteer_client, coordinator_client):
+        assert old.get(url("case_detail", case.reference)).status_code == 404
+        assert (
+            old.post(
+                url("case_timeline_add", case.reference), {"kind": "note", "text": "x"}
+            ).status_code
+            == 404
+        )
+        assert old.get(url("leg_detail", case.reference, leg_north.pk)).status_code == 404
+    assert volunteer_client.get(url("leg_list")).content.decode().count(case.reference) == 0
+    # The old team's request no longer opens to its coordinator either.
+    assert (
+        coordinator_client.get(reverse("intake:detail", args=[request.reference])).status_code
+        == 404
+    )
+
+
+def test_an_accepted_case_arrives_unassigned_unless_an_assignee_is_chosen(
+    transfer, case, south_coordinator
+):
+    response = verified_client(south_coordinator).post(
+        url("transfer_detail", transfer.pk), {"decision": "accept", "version": case.version}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.assignee is None
+    assert case.team.name == "South"
+
+
+def test_declining_needs_a_reason(transfer, case, south_coordinator, coordinator):
+    client = verified_client(south_coordinator)
+    refused = client.post(
+        url("transfer_detail", transfer.pk), {"decision": "decline", "version": case.version}
+    )
+    assert refused.status_code == 400
+    assert "Say why the transfer is declined." in refused.content.decode()
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.PENDING
+
+    declined = client.post(
+        url("transfer_detail", transfer.pk),
+        {"decision": "decline", "reason": "Declinereason Xq: no Chechen speaker", "version": 1},
+    )
+    assert declined.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.DECLINED
+    assert transfer.reason == "Declinereason Xq: no Chechen speaker"
+    case.refresh_from_db()
+    assert case.team.name == "North"
+    assert Notification.objects.filter(
+        user=coordinator, kind=NotificationKind.TRANSFER_DECIDED
+    ).exists()
+    # The asking team reads why on its case's timeline.
+    page = verified_client(coordinator).get(url("case_detail", case.reference)).content.decode()
+    assert "Declinereason Xq" in page
+
+
+def test_a_third_teams_coordinator_cannot_see_or_decide_the_transfer(transfer, case):
+    third = UserFactory(
+        username="coordinator3", role=Role.COORDINATOR, teams=[TeamFactory(name="East")]
+    )
+    client = verified_client(third)
+    assert client.get(url("transfer_detail", transfer.pk)).status_code == 404
+    response = client.post(
+        url("transfer_detail", transfer.pk), {"decision": "accept", "version": case.version}
+    )
+    assert response.status_code == 404
+    assert client.post(url("transfer_withdraw", transfer.pk)).status_code == 404
+    assert case.reference not in client.get(url("transfer_list")).content.decode()
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.PENDING
+
+
+def test_a_volunteer_of_the_receiving_team_cannot_see_the_transfer(transfer, other_volunteer):
+    client = verified_client(other_volunteer)
+    assert client.get(url("transfer_detail", transfer.pk)).status_code == 404
+    assert client.get(url("transfer_list")).status_code == 403
+
+
+def test_the_asking_team_cannot_accept_its_own_transfer(transfer, case, coordinator_client):
+    response = coordinator_client.post(
+        url("transfer_detail", transfer.pk), {"decision": "accept", "version": case.version}
+    )
+    assert response.status_code == 403
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.PENDING
+
+
+def test_accepting_from_a_stale_page_is_a_conflict(
+    transfer, case, south_coordinator, coordinator_client
+):
+    opened_at = Case.objects.get(pk=case.pk).version
+    coordinator_client.post(url("case_risk_reviewed", case.reference), {"version": opened_at})
+
+    response = verified_client(south_coordinator).post(
+        url("transfer_detail", transfer.pk), {"decision": "accept", "version": opened_at}
+    )
+
+    assert response.status_code == 409
+    assert "The case changed after you opened this page" in response.content.decode()
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.PENDING
+    case.refresh_from_db()
+    assert case.team.name == "North"
+
+
+def test_the_asking_coordinator_withdraws_and_the_receiving_one_cannot(
+    transfer, case, south_coordinator, coordinator_client
+):
+    receiving = verified_client(south_coordinator)
+    assert receiving.post(url("transfer_withdraw", transfer.pk)).status_code == 403
+    response = coordinator_client.post(url("transfer_withdraw", transfer.pk))
+    assert response.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.WITHDRAWN
+    # Withdrawn, it can no longer be accepted.
+    late = receiving.post(
+        url("transfer_detail", transfer.pk), {"decision": "accept", "version": case.version}
+    )
+    assert late.status_code == 302
+    case.refresh_from_db()
+    assert case.team.name == "North"
+
+
+def test_a_second_transfer_waits_for_the_first(transfer, case, coordinator_client, other_team):
+    case.refresh_from_db()
+    response = ask(coordinator_client, case, other_team)
+    assert response.status_code == 400
+    assert CaseTransfer.objects.count() == 1
+
+
+def test_a_transfer_is_listed_for_both_teams(transfer, case, south_coordinator, coordinator_client):
+    for client in (verified_client(south_coordinator), coordinator_client):
+        page = client.get(url("transfer_list"))
+        assert page.status_code == 200
+        assert case.reference in page.content.decode()
+
+
+def test_the_purge_blanks_the_transfer_notes(transfer, case):
+    from casework.services.retention import _anonymise
+
+    _anonymise(case, by=None, kind="erasure", now=timezone.now())
+    transfer.refresh_from_db()
+    assert transfer.note == ""
+    assert case.events.filter(kind=EventKind.TRANSFER).get().text == ""
