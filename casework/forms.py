@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django import forms
 from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
@@ -101,6 +103,16 @@ class TimelineForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args, mentionable: Iterable[str] = (), **kwargs):
+        """`mentionable`: the usernames of the people who may see the case, offered as
+        `@username` in the text's help (which the textarea is described by)."""
+        super().__init__(*args, **kwargs)
+        handles = ", ".join(f"@{name}" for name in mentionable)
+        if handles:
+            self.fields["text"].help_text = _(
+                "To tell someone, write their @username. You can mention: %(handles)s."
+            ) % {"handles": handles}
 
 
 class PersonForm(OffTheRecord, forms.ModelForm):

@@ -560,6 +560,50 @@ class NotificationKind(models.TextChoices):
 
 NOTIFICATION_KINDS = [*ReminderKind.choices, *NotificationKind.choices]
 
+# The same kinds in groups, for the inbox's field and the e-mail choice on the settings page.
+_KIND_GROUPS: list[tuple[str, list[ReminderKind | NotificationKind]]] = [
+    (
+        _("My cases"),
+        [
+            NotificationKind.ASSIGNED,
+            NotificationKind.CASE_MOVED,
+            NotificationKind.CASE_EDITED,
+            NotificationKind.MENTIONED,
+            NotificationKind.HANDOVER,
+            NotificationKind.CASE_MERGED,
+        ],
+    ),
+    (
+        _("Decisions"),
+        [
+            NotificationKind.APPROVAL_ASKED,
+            NotificationKind.APPROVAL_DECIDED,
+            NotificationKind.TRANSFER_ASKED,
+            NotificationKind.TRANSFER_DECIDED,
+            ReminderKind.GRANT,
+            ReminderKind.GRANT_DECIDED,
+        ],
+    ),
+    (
+        _("Reminders and alarms"),
+        [
+            ReminderKind.STAGE_OVERDUE,
+            ReminderKind.FOLLOW_UP,
+            ReminderKind.UNTRIAGED_INTAKE,
+            ReminderKind.DUPLICATE_MATCH,
+            ReminderKind.CROSSING_CHECK_IN,
+            ReminderKind.TRANSIT_CHECK_IN,
+            ReminderKind.CHECK_IN_CANCELLED,
+            ReminderKind.LOST_CONTACT,
+            ReminderKind.MEMBER_LEFT,
+        ],
+    ),
+    (_("Security"), [ReminderKind.SECURITY_ALERT, ReminderKind.REASSESS]),
+]
+NOTIFICATION_KIND_GROUPS = [
+    (group, [(kind.value, kind.label) for kind in kinds]) for group, kinds in _KIND_GROUPS
+]
+
 
 class Notification(models.Model):
     """What a person finds in their inbox: a kind and a reference, nothing personal.
@@ -575,7 +619,7 @@ class Notification(models.Model):
     reminder = models.ForeignKey(
         Reminder, on_delete=models.CASCADE, null=True, related_name="notifications"
     )
-    kind = models.CharField(max_length=24, choices=NOTIFICATION_KINDS)
+    kind = models.CharField(max_length=24, choices=NOTIFICATION_KIND_GROUPS)
     subject = models.CharField(max_length=16)
     urgent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
