@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -561,7 +563,7 @@ class NotificationKind(models.TextChoices):
 NOTIFICATION_KINDS = [*ReminderKind.choices, *NotificationKind.choices]
 
 # The same kinds in groups, for the inbox's field and the e-mail choice on the settings page.
-_KIND_GROUPS: list[tuple[str, list[ReminderKind | NotificationKind]]] = [
+_KIND_GROUPS: list[tuple[Any, list[ReminderKind | NotificationKind]]] = [
     (
         _("My cases"),
         [

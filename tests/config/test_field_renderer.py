@@ -108,7 +108,9 @@ FORMS = {
         targets=[Stage.PLANNING, Stage.ON_HOLD], warning="wanted", **kw
     ),
     "casework.forms.AssignForm": lambda **kw: case_forms.AssignForm(members=members(), **kw),
-    "casework.forms.TimelineForm": lambda **kw: case_forms.TimelineForm(**kw),
+    "casework.forms.TimelineForm": lambda **kw: case_forms.TimelineForm(
+        mentionable=["coordinator"], **kw
+    ),
     "casework.forms.PersonForm": lambda **kw: case_forms.PersonForm(prefix="person", **kw),
     "casework.forms.CaseDetailsForm": lambda **kw: case_forms.CaseDetailsForm(prefix="case", **kw),
     "casework.forms.BreakGlassForm": lambda **kw: case_forms.BreakGlassForm(**kw),
