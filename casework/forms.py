@@ -301,6 +301,12 @@ class NotificationChoice(forms.Form):
     id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
+class InboxGroupChoice(forms.Form):
+    """One group of the inbox: a case's or request's reference, or "other" for the rest."""
+
+    group = forms.CharField(max_length=16)
+
+
 class ContainForm(forms.Form):
     """Contain a compromised account: from when to list what it touched, and why."""
 

@@ -114,6 +114,7 @@ FORMS = {
     "casework.forms.PersonForm": lambda **kw: case_forms.PersonForm(prefix="person", **kw),
     "casework.forms.CaseDetailsForm": lambda **kw: case_forms.CaseDetailsForm(prefix="case", **kw),
     "casework.forms.BreakGlassForm": lambda **kw: case_forms.BreakGlassForm(**kw),
+    "casework.forms.InboxGroupChoice": lambda **kw: case_forms.InboxGroupChoice(**kw),
     "casework.forms.FollowUpForm": lambda **kw: case_forms.FollowUpForm(**kw),
     "casework.forms.SnoozeForm": lambda **kw: case_forms.SnoozeForm(**kw),
     "casework.forms.VersionForm": lambda **kw: case_forms.VersionForm(**kw),
