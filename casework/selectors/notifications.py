@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from django.core.paginator import Page, Paginator
 from django.db.models import Case as Choose
 from django.db.models import Count, F, Max, Q, QuerySet, Value, When, Window
+from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
 from accounts.models import User
@@ -48,16 +49,13 @@ class InboxGroup:
         return self.total - len(self.notifications)
 
 
-def _mine(user: User) -> QuerySet[Notification]:
-    return Notification.objects.filter(user=user).annotate(group=GROUP_KEY)
-
-
 def inbox_groups(user: User, page_number) -> tuple[Page, list[InboxGroup]]:
     """One page of the user's inbox groups: those with urgent unread rows first, then those
     with unread rows, then the most recent; in each, unread first, urgent first among them,
     newest first."""
     counted = (
-        _mine(user)
+        Notification.objects.filter(user=user)
+        .annotate(group=GROUP_KEY)
         .values("group")
         .annotate(
             unread_count=Count("pk", filter=UNREAD),
@@ -81,9 +79,15 @@ def inbox_groups(user: User, page_number) -> tuple[Page, list[InboxGroup]]:
     }
     if not groups:
         return page, []
-    order = [F("read_at").desc(nulls_first=True), F("urgent").desc(), "-created_at", "-id"]
+    order: list[OrderBy | str] = [
+        F("read_at").desc(nulls_first=True),
+        F("urgent").desc(),
+        "-created_at",
+        "-id",
+    ]
     rows = (
-        _mine(user)
+        Notification.objects.filter(user=user)
+        .annotate(group=GROUP_KEY)
         .filter(group__in=list(groups))
         .annotate(rank=Window(RowNumber(), partition_by=[GROUP_KEY], order_by=order))
         .filter(rank__lte=ROWS_PER_GROUP)
