@@ -304,7 +304,7 @@ class NotificationChoice(forms.Form):
 class InboxGroupChoice(forms.Form):
     """One group of the inbox: a case's or request's reference, or "other" for the rest."""
 
-    group = forms.CharField(max_length=16)
+    group = forms.CharField(max_length=16, widget=forms.HiddenInput)
 
 
 class ContainForm(forms.Form):

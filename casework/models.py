@@ -637,6 +637,8 @@ class Notification(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["user", "read_at", "-created_at"]),
+            # What an anonymised case takes with it (services.retention).
+            models.Index(fields=["subject"], name="notification_subject"),
             # The sender's due copies and the health page's counts: a few rows among many.
             models.Index(
                 fields=["email_state", "email_next_try_at"],

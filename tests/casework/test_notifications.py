@@ -4,6 +4,7 @@ with a kind and a case reference, and an e-mail copy only of the kinds a person 
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,8 @@ from casework.models import (
     RouteLeg,
     Stage,
 )
+from casework.notifications import notify
+from casework.tasks import send_due_emails
 from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -199,6 +202,40 @@ def test_an_email_copy_waits_only_for_the_kinds_chosen(
         NotificationKind.ASSIGNED: EmailState.PENDING,
         NotificationKind.CASE_MOVED: EmailState.NOT_WANTED,
     }
+
+
+def test_the_copy_names_the_kind_and_the_case_and_nothing_else(
+    volunteer, coordinator_client, team, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    volunteer.email_notifications = True
+    volunteer.notification_email = "volunteer@example.org"
+    volunteer.save()
+    case = CaseFactory(team=team)
+    case.person.legal_name = "Fakename Secretov"
+    case.person.save()
+    coordinator_client.post(
+        url("case_assign", case), {"version": case.version, "assignee": volunteer.pk}
+    )
+    assert send_due_emails() == 1
+    (message,) = mail.outbox
+    assert message.subject == f"[SP] A case was assigned to you: {case.reference}"
+    assert "/inbox/" in message.body
+    assert "Fakename" not in message.subject + message.body
+    assert "coordinator1" not in message.subject + message.body  # nor who did it
+
+
+def test_a_kind_turned_off_after_the_row_was_made_is_not_sent(volunteer, case, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    volunteer.email_notifications = True
+    volunteer.notification_email = "volunteer@example.org"
+    volunteer.save()
+    (pk,) = notify([volunteer], kind=NotificationKind.MENTIONED, subject=case.reference)
+    volunteer.email_kinds_off = [NotificationKind.MENTIONED]
+    volunteer.save()
+    assert send_due_emails() == 0
+    assert mail.outbox == []
+    assert Notification.objects.get(pk=pk).email_state == EmailState.NOT_WANTED
 
 
 def test_the_settings_page_shows_the_kinds_in_groups_checked_as_chosen(volunteer, volunteer_client):
