@@ -4,7 +4,7 @@ desktop and a 360-px phone, in English and in Russian (chosen on the settings pa
 
 import pytest
 
-from casework.models import Case, NotificationKind
+from casework.models import Case, Notification, NotificationKind, ReminderKind
 from tests.e2e.conftest import shoot
 from tests.e2e.test_case_journey import signed_in
 from tests.factories import CaseFactory
@@ -35,6 +35,14 @@ def test_assignment_notification_seen_by_the_assignee(
     coord.get_by_role("button", name=w("Assign"), exact=True).click()
     coord.get_by_text(w("Assigned.")).wait_for()
     coord.context.close()
+    # Waiting for them besides: an urgent alarm on another case, and a decided role change.
+    alarm = CaseFactory(team=team, assignee=volunteer)
+    Notification.objects.create(
+        user=volunteer, kind=ReminderKind.CROSSING_CHECK_IN, subject=alarm.reference, urgent=True
+    )
+    Notification.objects.create(
+        user=volunteer, kind=ReminderKind.GRANT_DECIDED, subject="G-2026-00001"
+    )
 
     # The assignee signs in and chooses the interface's language on the settings page.
     vol = signed_in(browser, live_server, volunteer, viewport, name, "en-GB")
@@ -47,6 +55,11 @@ def test_assignment_notification_seen_by_the_assignee(
     # The header counts one unread; the inbox shows it under the case's reference.
     vol.locator(".inbox-link").click()
     vol.get_by_role("heading", name=w("Inbox"), exact=True).wait_for()
+    groups = vol.locator("section.inbox-group")
+    assert groups.count() == 3
+    # The urgent group first, and said in words.
+    assert groups.first.get_by_role("link", name=alarm.reference).is_visible()
+    assert groups.first.get_by_text(w("urgent"), exact=True).first.is_visible()
     group = vol.get_by_role("region", name=case.reference)
     assert group.get_by_role("link", name=case.reference).is_visible()
     assert group.get_by_text(w(NotificationKind.ASSIGNED.label)).is_visible()
@@ -54,7 +67,7 @@ def test_assignment_notification_seen_by_the_assignee(
 
     group.get_by_role("button", name=w("Mark read")).click()
     vol.get_by_role("heading", name=w("Inbox"), exact=True).wait_for()
-    assert vol.locator(".inbox-link .count").count() == 0
+    assert vol.locator(".inbox-link .count").inner_text() == "2"
     vol.get_by_role("region", name=case.reference).get_by_role("link").click()
     vol.wait_for_url(f"**/cases/{case.reference}/")
     vol.context.close()
