@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.validators import MaxLengthValidator
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessChange, Team, User
@@ -92,8 +93,33 @@ class EnrolmentForm(forms.Form):
 LANGUAGE_CHOICES = [("", _("As my browser asks")), ("en", "English"), ("ru", "Русский")]
 
 
+def notification_kind_groups() -> list:
+    """The kinds of notification in their groups, as casework's Notification declares them:
+    found through the user's reverse relation, since accounts does not import casework."""
+    notification = User._meta.get_field("notifications").related_model
+    assert not isinstance(notification, str)
+    kind = notification._meta.get_field("kind")
+    assert isinstance(kind, models.Field)
+    return list(kind.choices or ())
+
+
+def notification_kinds() -> set[str]:
+    return {value for _group, kinds in notification_kind_groups() for value, _label in kinds}
+
+
+class GroupedCheckboxes(forms.CheckboxSelectMultiple):
+    template_name = "accounts/widgets/grouped_checkboxes.html"
+
+
 class ProfileForm(forms.ModelForm):
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES, required=False)
+    email_kinds = forms.MultipleChoiceField(
+        label=_("Which notifications also go by e-mail"),
+        choices=notification_kind_groups,
+        required=False,
+        widget=GroupedCheckboxes,
+        help_text=_("Copies go only while sending them by e-mail is on."),
+    )
 
     class Meta:
         model = User
@@ -106,9 +132,20 @@ class ProfileForm(forms.ModelForm):
             )
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        off = set(self.instance.email_kinds_off)
+        self.fields["email_kinds"].initial = sorted(notification_kinds() - off)
+
     @property
     def changes_email(self) -> bool:
         return bool({"notification_email", "email_notifications"} & set(self.changed_data))
+
+    def save(self, commit: bool = True) -> User:
+        # Kept as the kinds turned off, so a kind added later is copied to whoever wants copies.
+        chosen = set(self.cleaned_data.get("email_kinds") or ())
+        self.instance.email_kinds_off = sorted(notification_kinds() - chosen)
+        return super().save(commit)
 
     def clean(self):
         cleaned = super().clean()

@@ -77,6 +77,10 @@ class User(Sealed, PermissionsMixin, AbstractBaseUser):  # type: ignore[django-m
     # Optional e-mail copies of notifications: a reference and a link, nothing personal.
     notification_email = EncryptedEmailField(_("e-mail for notifications"), blank=True)
     email_notifications = models.BooleanField(_("send notifications by e-mail"), default=False)
+    # The kinds of notification NOT copied by e-mail (casework's Notification.kind values):
+    # kept as the ones turned off, so whoever wants copies gets every kind until they say
+    # otherwise, a kind added later included.
+    email_kinds_off = models.JSONField(default=list, blank=True)
     # Empty: the browser's language (Accept-Language), as before sign-in.
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, blank=True, default=""

@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -248,7 +249,9 @@ def profile(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     if request.method == "POST" and form.is_valid():
         services.profile_save(form=form, by=user)
-        messages.success(request, _("Settings saved."))
+        # Said in the language just chosen: the next page is in it already.
+        with translation.override(user.language or translation.get_language_from_request(request)):
+            messages.success(request, _("Settings saved."))
         return redirect("accounts:profile")
     device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
     context = {

@@ -24,7 +24,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from casework.models import EmailState, Notification
+from casework.models import EmailState, Notification, NotificationKind
+from casework.notifications import wants_email
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ def _due(now) -> list[Notification]:
         Notification.objects.filter(email_state=EmailState.PENDING, email_next_try_at__lte=now)
         .select_related("user")
         .only(
+            "kind",
             "subject",
             "urgent",
             "email_attempts",
@@ -90,6 +92,7 @@ def _due(now) -> list[Notification]:
             "user__seal",  # what the encrypted address is checked against (privacy.seal)
             "user__is_active",
             "user__email_notifications",
+            "user__email_kinds_off",
             "user__notification_email",
             "user__language",
         )
@@ -111,7 +114,8 @@ def _send_one(notification: Notification, connection: BaseEmailBackend) -> int |
     if not claimed:
         return 0
     user = notification.user
-    if not (user.is_active and user.email_notifications and user.notification_email):
+    # Asked again as it goes: the user may have turned copies of this kind off since.
+    if not (wants_email(user, notification.kind) and user.notification_email):
         mine.update(email_state=EmailState.NOT_WANTED)
         return 0
     try:
@@ -132,6 +136,12 @@ def _message(notification: Notification, connection: BaseEmailBackend) -> EmailM
     with translation.override(user.language or settings.LANGUAGE_CODE):
         if notification.urgent:
             subject = _("[SP] URGENT: %(reference)s") % {"reference": notification.subject}
+        elif notification.kind in NotificationKind.values:
+            # What others did: the kind's name and the reference, still nothing personal.
+            subject = _("[SP] %(kind)s: %(reference)s") % {
+                "kind": notification.get_kind_display(),
+                "reference": notification.subject,
+            }
         else:
             subject = _("[SP] Reminder: %(reference)s") % {"reference": notification.subject}
         body = _("Open the inbox to see what is due: %(link)s") % {

@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django import forms
 from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
@@ -102,6 +104,16 @@ class TimelineForm(forms.Form):
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args, mentionable: Iterable[str] = (), **kwargs):
+        """`mentionable`: the usernames of the people who may see the case, offered as
+        `@username` in the text's help (which the textarea is described by)."""
+        super().__init__(*args, **kwargs)
+        handles = ", ".join(f"@{name}" for name in mentionable)
+        if handles:
+            self.fields["text"].help_text = _(
+                "To tell someone, write their @username. You can mention: %(handles)s."
+            ) % {"handles": handles}
 
 
 class PersonForm(OffTheRecord, forms.ModelForm):
@@ -288,6 +300,12 @@ class NotificationChoice(forms.Form):
     """One notification of the inbox, by id."""
 
     id = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
+class InboxGroupChoice(forms.Form):
+    """One group of the inbox: a case's or request's reference, or "other" for the rest."""
+
+    group = forms.CharField(max_length=16, widget=forms.HiddenInput)
 
 
 class ContainForm(forms.Form):

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -652,6 +654,53 @@ class NotificationKind(models.TextChoices):
 
 NOTIFICATION_KINDS = [*ReminderKind.choices, *NotificationKind.choices]
 
+# The same kinds in groups, for the inbox's field and the e-mail choice on the settings page.
+_KIND_GROUPS: list[tuple[Any, list[ReminderKind | NotificationKind]]] = [
+    (
+        _("My cases"),
+        [
+            NotificationKind.ASSIGNED,
+            NotificationKind.CASE_MOVED,
+            NotificationKind.CASE_EDITED,
+            NotificationKind.MENTIONED,
+            NotificationKind.HANDOVER,
+            NotificationKind.CASE_MERGED,
+        ],
+    ),
+    (
+        _("Decisions"),
+        [
+            NotificationKind.APPROVAL_ASKED,
+            NotificationKind.APPROVAL_DECIDED,
+            NotificationKind.TRANSFER_ASKED,
+            NotificationKind.TRANSFER_DECIDED,
+            ReminderKind.GRANT,
+            ReminderKind.GRANT_DECIDED,
+        ],
+    ),
+    (
+        _("Reminders and alarms"),
+        [
+            ReminderKind.STAGE_OVERDUE,
+            ReminderKind.FOLLOW_UP,
+            ReminderKind.UNTRIAGED_INTAKE,
+            ReminderKind.DUPLICATE_MATCH,
+            ReminderKind.CROSSING_CHECK_IN,
+            ReminderKind.TRANSIT_CHECK_IN,
+            ReminderKind.CHECK_IN_CANCELLED,
+            ReminderKind.LOST_CONTACT,
+            ReminderKind.MEMBER_LEFT,
+        ],
+    ),
+    (
+        _("Security"),
+        [ReminderKind.SECURITY_ALERT, ReminderKind.REASSESS, NotificationKind.SEARCH_MATCH],
+    ),
+]
+NOTIFICATION_KIND_GROUPS = [
+    (group, [(kind.value, kind.label) for kind in kinds]) for group, kinds in _KIND_GROUPS
+]
+
 
 class Notification(models.Model):
     """What a person finds in their inbox: a kind and a reference, nothing personal.
@@ -667,7 +716,7 @@ class Notification(models.Model):
     reminder = models.ForeignKey(
         Reminder, on_delete=models.CASCADE, null=True, related_name="notifications"
     )
-    kind = models.CharField(max_length=24, choices=NOTIFICATION_KINDS)
+    kind = models.CharField(max_length=24, choices=NOTIFICATION_KIND_GROUPS)
     subject = models.CharField(max_length=16)
     urgent = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
@@ -683,6 +732,8 @@ class Notification(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["user", "read_at", "-created_at"]),
+            # What an anonymised case takes with it (services.retention).
+            models.Index(fields=["subject"], name="notification_subject"),
             # The sender's due copies and the health page's counts: a few rows among many.
             models.Index(
                 fields=["email_state", "email_next_try_at"],

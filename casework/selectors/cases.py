@@ -439,6 +439,27 @@ def requests_openable(user: User, case: Case, events: list[CaseEvent]) -> set[st
     return set(mine.values_list("reference", flat=True))
 
 
+def case_viewers(case: Case) -> QuerySet[User]:
+    """The people who see the case through its team (as permissions.can_view_case): the
+    team's active coordinators, and its assignee while a volunteer of the team. These may be
+    mentioned in its notes and are told what others do to it.
+
+    Left out: a coordinator of another team reading it by break-glass (an emergency read,
+    not a place on the case), and a route leg's volunteer, who sees their leg, not the case.
+    """
+    is_assignee = Q(pk=case.assignee_id, groups__name=Role.VOLUNTEER)
+    coordinates = Q(groups__name=Role.COORDINATOR)
+    team = Q(is_active=True, teams=case.team_id)
+    who = team & (coordinates | is_assignee) if case.assignee_id else team & coordinates
+    return (
+        User.objects.filter(who)
+        .distinct()
+        # With what notify() reads: deferred, each one told would cost a query.
+        .only("id", "username", "is_active", "email_notifications", "email_kinds_off")
+        .order_by("username")
+    )
+
+
 def assignable_members(case: Case) -> QuerySet[User]:
     # What a choice shows and an assignment checks; no password hash, no e-mail to decrypt.
     return (

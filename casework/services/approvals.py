@@ -153,6 +153,8 @@ def approval_approve(
                 reason=approval.note if needs_reason else "",
                 outcome=approval.outcome,
                 warning_seen=warning_seen,
+                # Told below that their request was approved, which says the case moved.
+                already_told=[approval.asked_by_id],
             )
             _record(approval, case, by, ApprovalState.APPROVED)
             notify(

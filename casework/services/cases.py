@@ -16,18 +16,21 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import lost_contact, permissions, scheduling, workflow
+from casework import lost_contact, mentions, permissions, scheduling, workflow
 from casework.models import (
     Case,
     CaseEvent,
     EventKind,
+    NotificationKind,
     Outcome,
     Person,
     PersonIndex,
     Stage,
     field_label,
 )
+from casework.notifications import notify
 from casework.references import CASE_PREFIX, new_codename, next_reference
+from casework.selectors.cases import case_viewers
 from privacy import blind_index
 
 PERSON_FIELDS = (
@@ -121,6 +124,35 @@ def timeline_add(case: Case, by: User | None, kind: str, **fields) -> CaseEvent:
     return CaseEvent.objects.create(case=case, actor=by, kind=kind, version=case.version, **fields)
 
 
+def tell_case_people(
+    case: Case, by: User | None, kind: str, already_told: Collection[int] = ()
+) -> None:
+    """Tells the case's assignee and coordinator what someone else did to it, if they still
+    see it and are not `already_told` by the caller; the caller holds the transaction."""
+    people = {case.assignee_id, case.coordinator_id} - {None, by.pk if by else None}
+    people -= set(already_told)
+    if people:
+        notify(case_viewers(case).filter(pk__in=people), kind=kind, subject=case.reference, by=by)
+
+
+def mentioned_people(case: Case, text: str) -> list[User]:
+    """The people a note's `@username`s name; ValidationError naming every handle that is
+    not someone who may see the case. A missing user and one of another team get the same
+    answer, so a note cannot be used to learn who exists."""
+    handles = mentions.handles_in(text)
+    if not handles:
+        return []
+    found = {user.username: user for user in case_viewers(case).filter(username__in=handles)}
+    refused = [handle for handle in handles if handle not in found]
+    if refused:
+        raise ValidationError(
+            _("%(handles)s cannot be mentioned here: only people who may see this case can.")
+            % {"handles": ", ".join(f"@{handle}" for handle in refused)},
+            code="mention_refused",
+        )
+    return list(found.values())
+
+
 def _conflict(case: Case, expected_version: int) -> CaseConflict:
     """The case as it is now, with what happened to it since `expected_version`."""
     fresh = Case.objects.get(pk=case.pk)
@@ -199,6 +231,7 @@ def case_transition(
     reason: str = "",
     outcome: str = "",
     warning_seen: bool = False,
+    already_told: Collection[int] = (),
 ) -> CaseEvent:
     """Moves the case to another stage if the workflow table allows it for this user.
 
@@ -241,6 +274,7 @@ def case_transition(
     if warned:
         destination_warning_seen(case, by)
     scheduling.on_stage_entered(case, by)
+    tell_case_people(case, by, NotificationKind.CASE_MOVED, already_told)
     detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
     event = timeline_add(
         case,
@@ -286,6 +320,7 @@ def case_reopen(*, case: Case, by: User, because: str) -> CaseEvent:
         held_from="",
     )
     scheduling.on_stage_entered(case, by)
+    tell_case_people(case, by, NotificationKind.CASE_MOVED)
     event = timeline_add(
         case, by, EventKind.STAGE, from_stage=Stage.CLOSED, to_stage=Stage.NEW, detail=because
     )
@@ -320,6 +355,7 @@ def case_assign(*, case: Case, assignee: User, by: User, expected_version: int) 
     _claim_version(case, expected_version)
     case.assignee = assignee
     case.save(update_fields=["assignee"])
+    notify([assignee], kind=NotificationKind.ASSIGNED, subject=case.reference, by=by)
     audit_case(case, by, Action.CASE_ASSIGNED)
     return timeline_add(case, by, EventKind.ASSIGNMENT, detail=assignee.username)
 
@@ -351,12 +387,14 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
         raise PermissionDenied
     if kind == EventKind.NOTE and not text.strip():
         raise ValidationError(_("Write something to add a note."))
+    mentioned = mentioned_people(case, text)
     if kind == EventKind.CHECK_IN:
         scheduling.on_check_in(case, by)
     detail = ""
     if kind in {EventKind.CHECK_IN, EventKind.CONTACT} and lost_contact.on_contact(case, by):
         detail = str(_("lost contact cleared"))
         audit_case(case, by, Action.LOST_CONTACT, reason=detail)
+    notify(mentioned, kind=NotificationKind.MENTIONED, subject=case.reference, by=by)
     audit_case(case, by, Action.CASE_NOTE)
     return timeline_add(case, by, kind, text=text.strip(), to_stage="", detail=detail)
 
@@ -416,6 +454,7 @@ def case_update(
     if person_changed:
         person.save(update_fields=person_changed)
         person_indexes_refresh(person)
+    tell_case_people(case, by, NotificationKind.CASE_EDITED)
     audit_case(case, by, Action.CASE_CHANGED)
     return timeline_add(case, by, EventKind.EDIT, detail=", ".join(changed_labels)[:200])
 

@@ -50,6 +50,7 @@ from casework.models import (
     Case,
     CaseEvent,
     EventKind,
+    Notification,
     Outcome,
     Person,
     PersonIndex,
@@ -215,9 +216,11 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
     """Removes the personal data of one locked case; the caller holds the transaction."""
     case.events.exclude(kind__in=KEPT_EVENT_KINDS).delete()
     case.events.update(text="")
-    # Every notification about a case comes from one of its reminders and goes with it
-    # (cascade); the reminders' notes were the person's data.
+    # The reminders' notes were the person's data; their notifications go with them
+    # (cascade), and so does every other notification naming the case: what others did to
+    # it (assignments, mentions...) says who worked on whom.
     case.reminders.all().delete()
+    Notification.objects.filter(subject=case.reference).delete()
     case.break_glass.update(reason="", review_comment="")
     case.approvals.update(note="", decline_reason="")
     case.transfers.update(note="", reason="")

@@ -71,6 +71,10 @@ def _tomorrow_morning():
     return tomorrow.replace(hour=10, minute=0, second=0, microsecond=0)
 
 
+def _mentionable(case: Case) -> list[str]:
+    return [user.username for user in case_selectors.case_viewers(case)]
+
+
 def case_page(
     request: AuthenticatedHttpRequest, case: Case, status: int = 200, **forms
 ) -> HttpResponse:
@@ -106,7 +110,8 @@ def case_page(
             warning=warning if any(move.needs_warning_seen for move in moves) else None,
         ),
         "destination_warning": warning,
-        "timeline_form": forms.get("timeline_form") or TimelineForm(),
+        "timeline_form": forms.get("timeline_form")
+        or TimelineForm(mentionable=_mentionable(case) if can_work else ()),
         "conflict": forms.get("conflict"),
         "reminders": list(reminder_selectors.upcoming_for_case(case)) if can_work else [],
         "can_see_history": is_coordinator,
@@ -259,7 +264,7 @@ def case_take(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse
 def case_timeline_add(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
     case = case_selectors.case_for(request.user, reference)
     _require_work(request, case)
-    form = TimelineForm(request.POST)
+    form = TimelineForm(request.POST, mentionable=_mentionable(case))
     if form.is_valid():
         try:
             case_services.case_note_add(

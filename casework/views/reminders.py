@@ -2,8 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,34 +10,46 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.http import AuthenticatedHttpRequest
-from casework.forms import FollowUpForm, NotificationChoice, SnoozeForm
+from casework.forms import FollowUpForm, InboxGroupChoice, NotificationChoice, SnoozeForm
 from casework.models import Notification, Reminder
 from casework.selectors import cases as case_selectors
+from casework.selectors import notifications as notification_selectors
 from casework.services import reminders as reminder_services
 from casework.views.cases import case_page
 
+# How the form names the group of notifications about no case or request.
+OTHER_GROUP = "other"
+
 
 def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
-    # Unread first, urgent first among them, newest first within each.
-    notifications = (
-        Notification.objects.filter(user=request.user)
-        .only("kind", "subject", "urgent", "created_at", "read_at")
-        .order_by(F("read_at").desc(nulls_first=True), "-urgent", "-created_at", "-id")
+    """Notifications grouped by the case they are about; urgent groups first."""
+    page, groups = notification_selectors.inbox_groups(request.user, request.GET.get("page"))
+    return render(
+        request,
+        "casework/inbox.html",
+        {"page": page, "groups": groups, "other": OTHER_GROUP},
     )
-    page = Paginator(notifications, 50).get_page(request.GET.get("page"))
-    return render(request, "casework/inbox.html", {"page": page})
 
 
 @require_POST
 def inbox_read(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Marks one notification (or, without an id, all of them) read."""
-    mine = Notification.objects.filter(user=request.user, read_at__isnull=True)
+    """Marks one notification (an id), one group (a reference, or "other"), or, with
+    neither, all of them read; back to the same page of the inbox."""
+    mine = Notification.objects.filter(user=request.user)
     if request.POST.get("id"):
         chosen = NotificationChoice(request.POST)
         if not chosen.is_valid():
             return redirect("casework:inbox")
         mine = mine.filter(pk=chosen.cleaned_data["id"])
-    mine.update(read_at=timezone.now())
+    elif request.POST.get("group"):
+        group = InboxGroupChoice(request.POST)
+        if not group.is_valid():
+            return redirect("casework:inbox")
+        key = group.cleaned_data["group"]
+        mine = notification_selectors.inbox_group_rows(
+            request.user, notification_selectors.OTHER if key == OTHER_GROUP else key
+        )
+    mine.filter(read_at__isnull=True).update(read_at=timezone.now())
     return redirect("casework:inbox")
 
 

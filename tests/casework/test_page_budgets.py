@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 EVERY_PAGE = 6  # session, user, authenticator, roles and permissions, teams, unread count
 ADMIN_PAGE = EVERY_PAGE + 1  # + the worker's heartbeat (dashboard.health)
-AUDIT_WRITE = 3  # the chain head moved on and read, the event, the head's new hash
+AUDIT_WRITE = 1  # the event (a plain INSERT; the sealer chains it later, audit/log.py)
 # A service's transaction runs inside the test's as a savepoint (in production, BEGIN and
 # COMMIT). A page's own audit write adds nothing here: it asks for no savepoint.
 SAVEPOINT = 2
@@ -58,12 +58,13 @@ def test_case_list(coordinator_client, cases, django_assert_max_num_queries):
 def test_case_page(coordinator_client, cases, django_assert_max_num_queries):
     # + the case (break-glass grants inside), its viewing recorded with the insider rule's
     # two look-ups (seen within the hour? if not, how many cases were), route legs,
-    # reminders, the members one may assign, the timeline's newest entries and how many
+    # reminders, the members one may assign, the people one may mention in a note, a
+    # transfer and an approval request waiting, the timeline's newest entries and how many
     # older ones wait behind them (an index-only count, asked when the newest fill the
     # page: the summary says "42 older entries", which users like; reading 9 rows would
     # only say that there are some). The older entries are read when the fold is opened.
     url = reverse("casework:case_detail", args=[cases[0].reference])
-    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 2 + 5):
+    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 2 + 8):
         assert coordinator_client.get(url).status_code == 200
 
 
@@ -75,7 +76,7 @@ def test_case_page_reads_no_more_for_a_longer_timeline(
         CaseEvent(case=cases[0], kind=EventKind.NOTE, actor=volunteer, text="n") for _ in range(200)
     )
     url = reverse("casework:case_detail", args=[cases[0].reference])
-    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 2 + 5):
+    with django_assert_max_num_queries(EVERY_PAGE + 1 + AUDIT_WRITE + 2 + 8):
         page = coordinator_client.get(url).content.decode()
     assert page.count('<li class="event ') == 8
     assert "192 older entries" in page
@@ -95,12 +96,13 @@ def test_older_timeline_entries(coordinator_client, cases, django_assert_max_num
 
 def test_stage_move(coordinator_client, cases, django_assert_max_num_queries):
     # + the case; in one transaction: the version claimed with the move, the stage's
-    # reminders cancelled and scheduled, the timeline event, the audit write. No unread
+    # reminders cancelled and scheduled, the assignee who may still see it told (read,
+    # then their notification written), the timeline event, the audit write. No unread
     # count: it answers with a redirect, not a page.
     case = cases[1]
     url = reverse("casework:case_move", args=[case.reference])
     data = {"version": case.version, "to_stage": Stage.ON_HOLD, "reason": "Waiting"}
-    with django_assert_max_num_queries(EVERY_PAGE - 1 + 1 + SAVEPOINT + 4 + AUDIT_WRITE):
+    with django_assert_max_num_queries(EVERY_PAGE - 1 + 1 + SAVEPOINT + 4 + 2 + AUDIT_WRITE):
         assert coordinator_client.post(url, data).status_code == 302
 
 

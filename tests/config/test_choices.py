@@ -44,3 +44,12 @@ def test_a_value_no_longer_a_choice_shows_as_stored():
 def test_labels_are_translated():
     with translation.override("ru"):
         assert Case(stage=Stage.NEW).stage_label != "New"
+
+
+def test_every_notification_kind_can_be_chosen_for_e_mail():
+    """The settings page offers the kinds by group: a kind in no group could never be
+    turned off (nor on) by anyone."""
+    from casework.models import NOTIFICATION_KIND_GROUPS, NOTIFICATION_KINDS
+
+    grouped = [kind for _group, kinds in NOTIFICATION_KIND_GROUPS for kind, _label in kinds]
+    assert sorted(grouped) == sorted(kind for kind, _label in NOTIFICATION_KINDS)

@@ -109,10 +109,13 @@ FORMS = {
         targets=[Stage.PLANNING, Stage.ON_HOLD], warning="wanted", **kw
     ),
     "casework.forms.AssignForm": lambda **kw: case_forms.AssignForm(members=members(), **kw),
-    "casework.forms.TimelineForm": lambda **kw: case_forms.TimelineForm(**kw),
+    "casework.forms.TimelineForm": lambda **kw: case_forms.TimelineForm(
+        mentionable=["coordinator"], **kw
+    ),
     "casework.forms.PersonForm": lambda **kw: case_forms.PersonForm(prefix="person", **kw),
     "casework.forms.CaseDetailsForm": lambda **kw: case_forms.CaseDetailsForm(prefix="case", **kw),
     "casework.forms.BreakGlassForm": lambda **kw: case_forms.BreakGlassForm(**kw),
+    "casework.forms.InboxGroupChoice": lambda **kw: case_forms.InboxGroupChoice(**kw),
     "casework.forms.FollowUpForm": lambda **kw: case_forms.FollowUpForm(**kw),
     "casework.forms.SnoozeForm": lambda **kw: case_forms.SnoozeForm(**kw),
     "casework.forms.VersionForm": lambda **kw: case_forms.VersionForm(**kw),

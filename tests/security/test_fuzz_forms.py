@@ -211,6 +211,7 @@ TARGETS: dict[str, Target] = {
         lambda w: f"/cases/{_a(w)}/timeline/",
         _form("casework.forms.TimelineForm"),
         context=("timeline_form",),
+        init=frozenset({"mentionable"}),
     ),
     "casework.forms.PersonForm": Target(
         "volunteer_a",
@@ -253,6 +254,12 @@ TARGETS: dict[str, Target] = {
         "volunteer_a",
         lambda w: "/inbox/read/",
         _form("casework.forms.NotificationChoice"),
+        context=(),
+    ),
+    "casework.forms.InboxGroupChoice": Target(
+        "volunteer_a",
+        lambda w: "/inbox/read/",
+        _form("casework.forms.InboxGroupChoice"),
         context=(),
     ),
     "casework.forms.LegalHoldForm": Target(
@@ -580,6 +587,9 @@ HAND_READ = {
     ),
     "inbox ?page": Parameter(
         "casework/views/reminders.py", "page", "volunteer_a", "GET", lambda w: "/inbox/"
+    ),
+    "inbox read group": Parameter(
+        "casework/views/reminders.py", "group", "volunteer_a", "POST", lambda w: "/inbox/read/"
     ),
     "case list ?page": Parameter(
         "casework/views/cases.py", "page", "volunteer_a", "GET", lambda w: "/cases/"

@@ -34,7 +34,7 @@ from django.db import connection
 from django.utils import timezone
 from faker import Faker
 
-from casework.models import Case, Reminder, ReminderKind
+from casework.models import NOTIFICATION_KINDS, Case, Reminder, ReminderKind
 from config.celery import app as celery_app
 from intake.models import IntakeRequest
 from privacy.normalise import normalise_name, normalise_name_birth, normalise_phone
@@ -311,7 +311,11 @@ def walk_the_journey(journey: Journey) -> None:
         "volunteer_a",
         "POST",
         "/account/",
-        {"email_notifications": "on", "notification_email": v["volunteer_email"]},
+        {
+            "email_notifications": "on",
+            "notification_email": v["volunteer_email"],
+            "email_kinds": [kind for kind, _label in NOTIFICATION_KINDS],
+        },
         302,
     )
     go("volunteer_a", "GET", "/account/", status=200)
