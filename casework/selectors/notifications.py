@@ -13,7 +13,7 @@ from django.db.models.expressions import OrderBy
 from django.db.models.functions import RowNumber
 
 from accounts.models import User
-from casework.models import Notification
+from casework.models import Notification, NotificationKind
 from casework.references import CASE_PREFIX, REQUEST_PREFIX
 
 GROUPS_PER_PAGE = 20
@@ -26,6 +26,7 @@ OTHER = ""
 REFERENCED = Q(subject__startswith=f"{CASE_PREFIX}-") | Q(subject__startswith=f"{REQUEST_PREFIX}-")
 GROUP_KEY = Choose(When(REFERENCED, then=F("subject")), default=Value(OTHER))
 UNREAD = Q(read_at__isnull=True)
+TRANSFER_KINDS = (NotificationKind.TRANSFER_ASKED, NotificationKind.TRANSFER_DECIDED)
 
 
 @dataclass
@@ -43,6 +44,14 @@ class InboxGroup:
     @property
     def is_request(self) -> bool:
         return self.key.startswith(f"{REQUEST_PREFIX}-")
+
+    @property
+    def is_transfer(self) -> bool:
+        """Only news of a transfer: a case the reader's team is offered, or one it gave
+        away. Its page may not open for them; the transfers page does."""
+        return bool(self.notifications) and all(
+            note.kind in TRANSFER_KINDS for note in self.notifications
+        )
 
     @property
     def more(self) -> int:

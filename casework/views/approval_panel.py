@@ -37,10 +37,12 @@ def approval_context(user: User, case: Case, forms: dict[str, Any]) -> dict[str,
         targets = approval_selectors.askable_targets(case)
         ahead = [stage for stage in targets if workflow.is_forward(Stage(case.stage), stage)]
         forward = bool(ahead)
+        # Offered first: the way forward, else closing (the next step after follow-up).
+        closing = [Stage.CLOSED] if Stage.CLOSED in targets else []
         if targets:
             asking = ApprovalAskForm(
                 targets=targets,
-                initial={"version": case.version, "to_stage": (ahead or targets)[0]},
+                initial={"version": case.version, "to_stage": (ahead or closing or targets)[0]},
             )
     context["ask_form"] = asking
     context["ask_here"] = asking is not None and (asking.is_bound or forward)
