@@ -52,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CASES = int(os.environ.get("BENCH_CASES", 1_000))
 SECONDS = int(os.environ.get("BENCH_SECONDS", 10))
 WARMUP_SECONDS = int(os.environ.get("BENCH_WARMUP_SECONDS", 2))
+# The floor measured again after each page, to read that page's ratios by (0: not at all).
+FLOOR_SECONDS = int(os.environ.get("BENCH_FLOOR_SECONDS", 4))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 2))
 WORKERS = int(os.environ.get("BENCH_WORKERS", 2))
 MOVE_CASES = 200
@@ -447,12 +449,19 @@ def main() -> int:
     server = start_gunicorn(port)
     try:
         browsers = {name: sign_in(port, user, password) for name, user in users.items()}
+        floor = measured[0]
         for page in measured:
             browser = browsers[page["user"]]
             if WARMUP_SECONDS:
                 load(port, page, browser, WARMUP_SECONDS, target)
             log(f"{page['name']}: {SECONDS} s")
             page.update(load(port, page, browser, SECONDS, target))
+            if page is not floor and FLOOR_SECONDS:
+                # The floor again, right after the page: the ratio compares the two on the
+                # machine as it was then. Measured once at the start, a shared machine that
+                # slowed down or sped up later moved every ratio by up to a third.
+                near = load(port, floor, browsers[floor["user"]], FLOOR_SECONDS, target)
+                page["floor_p50"], page["floor_p95"] = near["p50"], near["p95"]
     finally:
         stop(server)
     result = {
