@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import permissions as account_permissions
 from accounts import services as account_services
@@ -25,10 +25,13 @@ from casework.notifications import notify
 from casework.permissions import can_work_case, is_leg_volunteer
 from casework.scheduling import team_coordinators
 from casework.services.cases import audit_case, timeline_add
+from casework.services.decisions import decide_once
 
 Kind = AccessChange.Kind
 State = AccessChange.State
 CASE_ROLES = {Role.VOLUNTEER, Role.COORDINATOR}
+
+ALREADY_DECIDED = gettext_lazy("Someone has already decided this change.")
 
 
 def change_problem(change: AccessChange) -> str | None:
@@ -114,20 +117,6 @@ def access_change_propose(
     return change
 
 
-def _claim(change: AccessChange, by: User, state: str, reason: str = "") -> None:
-    """Decides the change once: a second decision, a race included, finds it decided."""
-    now = timezone.now()
-    claimed = AccessChange.objects.filter(pk=change.pk, state=State.PENDING).update(
-        state=state, decided_by=by, decided_at=now
-    )
-    if not claimed:
-        raise ValidationError(_("Someone has already decided this change."))
-    change.state, change.decided_by, change.decided_at = state, by, now
-    if reason:
-        change.reason = reason
-        change.save(update_fields=["reason"])
-
-
 def access_change_approve(*, change: AccessChange, by: User) -> AccessChange:
     """The second person's yes: the change takes effect now. An attempt by someone who may
     not decide it (its proposer, the account it changes) is refused and recorded."""
@@ -139,7 +128,7 @@ def access_change_approve(*, change: AccessChange, by: User) -> AccessChange:
         problem = change_problem(change)
         if problem:
             raise ValidationError(problem)
-        _claim(change, by, State.APPROVED)
+        decide_once(change, by=by, state=State.APPROVED, refused=ALREADY_DECIDED)
         _apply(change, by)
         _audit(change, Action.GRANT_APPROVED, by)
         _tell(change, ReminderKind.GRANT_DECIDED, besides=[change.proposed_by], skip=by)
@@ -152,7 +141,7 @@ def access_change_refuse(*, change: AccessChange, by: User, reason: str) -> Acce
         raise PermissionDenied
     if not reason.strip():
         raise ValidationError(_("Say why the change is refused."))
-    _claim(change, by, State.REFUSED, reason.strip())
+    decide_once(change, by=by, state=State.REFUSED, refused=ALREADY_DECIDED, reason=reason.strip())
     _audit(change, Action.GRANT_REFUSED, by, reason.strip())
     _tell(change, ReminderKind.GRANT_DECIDED, besides=[change.proposed_by], skip=by)
     return change
@@ -163,7 +152,7 @@ def access_change_withdraw(*, change: AccessChange, by: User) -> AccessChange:
     """The proposer takes a waiting change back."""
     if change.proposed_by_id != by.pk or not change.is_pending:
         raise PermissionDenied
-    _claim(change, by, State.WITHDRAWN)
+    decide_once(change, by=by, state=State.WITHDRAWN, refused=ALREADY_DECIDED)
     _audit(change, Action.GRANT_REVOKED, by)
     return change
 

@@ -12,7 +12,6 @@ the same transaction; the coordinators are told of a request, the asker of its e
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,6 +31,7 @@ from casework.notifications import notify
 from casework.scheduling import team_coordinators
 from casework.selectors.approvals import askable_targets
 from casework.services.cases import CaseConflict, audit_case, case_transition, timeline_add
+from casework.services.decisions import decide_once
 
 LAPSED = gettext_lazy(
     "The case changed since this approval was asked: nothing was moved. Ask again if the "
@@ -52,27 +52,10 @@ def _record(approval: ApprovalRequest, case: Case, by: User, step: str, text: st
     audit_case(case, by, action, reason=f"{step} {approval.to_stage}")
 
 
-def _claim(approval: ApprovalRequest, by: User, state: str, **fields) -> None:
-    """Ends the request once: a second decision, from another tab or another coordinator,
-    finds it ended and changes nothing."""
-    now = timezone.now()
-    ended = ApprovalRequest.objects.filter(pk=approval.pk, state=ApprovalState.PENDING).update(
-        state=state, decided_by=by, decided_at=now
-    )
-    if not ended:
-        raise ValidationError(ALREADY_DECIDED)
-    approval.state, approval.decided_by, approval.decided_at = state, by, now
-    if fields:
-        # Encrypted values are bound to their row: written through the instance.
-        for name, value in fields.items():
-            setattr(approval, name, value)
-        approval.save(update_fields=list(fields))
-
-
 def _lapse(approval: ApprovalRequest, case: Case, by: User) -> None:
     """Records a stale request as lapsed and tells the one who asked; the caller holds the
     transaction."""
-    _claim(approval, by, ApprovalState.LAPSED)
+    decide_once(approval, by=by, state=ApprovalState.LAPSED, refused=ALREADY_DECIDED)
     _record(approval, case, by, ApprovalState.LAPSED)
     notify([approval.asked_by], kind=NotificationKind.APPROVAL_DECIDED, subject=case.reference)
 
@@ -143,7 +126,7 @@ def approval_approve(
         raise PermissionDenied
     try:
         with transaction.atomic():
-            _claim(approval, by, ApprovalState.APPROVED)
+            decide_once(approval, by=by, state=ApprovalState.APPROVED, refused=ALREADY_DECIDED)
             needs_reason = workflow.needs_reason(case, Stage(approval.to_stage))
             event = case_transition(
                 case=case,
@@ -183,7 +166,13 @@ def approval_decline(
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why the move is declined."))
-    _claim(approval, by, ApprovalState.DECLINED, decline_reason=reason)
+    decide_once(
+        approval,
+        by=by,
+        state=ApprovalState.DECLINED,
+        refused=ALREADY_DECIDED,
+        decline_reason=reason,
+    )
     _record(approval, case, by, ApprovalState.DECLINED, text=reason)
     notify([approval.asked_by], kind=NotificationKind.APPROVAL_DECIDED, subject=case.reference)
     return approval

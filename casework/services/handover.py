@@ -43,12 +43,15 @@ from casework.models import (
 from casework.notifications import notify
 from casework.scheduling import team_coordinators
 from casework.services.cases import _claim_version, _conflict, audit_case, timeline_add
+from casework.services.decisions import decide_once
 
 OPEN_REMINDERS = (ReminderState.PENDING, ReminderState.SENT)
 NO_COORDINATOR = gettext_lazy(
     "%(team)s has no active coordinator to accept the case. Ask an admin to give the team a "
     "coordinator first, or choose another team."
 )
+
+ALREADY_DECIDED = gettext_lazy("This transfer has already been decided or withdrawn.")
 
 
 @transaction.atomic
@@ -134,20 +137,6 @@ def case_transfer_ask(
     return transfer
 
 
-def _decide(transfer: CaseTransfer, by: User, state: str, reason: str = "") -> None:
-    """Decides the transfer once: a second decision, a race included, finds it decided."""
-    now = timezone.now()
-    claimed = CaseTransfer.objects.filter(pk=transfer.pk, state=TransferState.PENDING).update(
-        state=state, decided_by=by, decided_at=now
-    )
-    if not claimed:
-        raise ValidationError(_("This transfer has already been decided or withdrawn."))
-    transfer.state, transfer.decided_by, transfer.decided_at = state, by, now
-    if reason:
-        transfer.reason = reason
-        transfer.save(update_fields=["reason"])
-
-
 def _members(team: Team) -> set[int]:
     """The active members of the team, by id."""
     return set(
@@ -180,7 +169,7 @@ def case_transfer_accept(
         or not (assignee.has_role(Role.VOLUNTEER) or assignee.has_role(Role.COORDINATOR))
     ):
         raise ValidationError(_("The assignee must be an active member of your team."))
-    _decide(transfer, by, TransferState.ACCEPTED)
+    decide_once(transfer, by=by, state=TransferState.ACCEPTED, refused=ALREADY_DECIDED)
     from_team_id = case.team_id
     _claim_version(case, expected_version, team=to_team, coordinator=by, assignee=assignee)
     now = timezone.now()
@@ -227,7 +216,9 @@ def case_transfer_decline(*, transfer: CaseTransfer, by: User, reason: str) -> C
     reason = reason.strip()
     if not reason:
         raise ValidationError(_("Say why the transfer is declined."))
-    _decide(transfer, by, TransferState.DECLINED, reason)
+    decide_once(
+        transfer, by=by, state=TransferState.DECLINED, refused=ALREADY_DECIDED, reason=reason
+    )
     case = transfer.case
     notify([transfer.asked_by], kind=NotificationKind.TRANSFER_DECIDED, subject=case.reference)
     event = timeline_add(
@@ -246,7 +237,7 @@ def case_transfer_withdraw(*, transfer: CaseTransfer, by: User) -> CaseEvent:
     """A coordinator of the asking team takes the proposal back while it waits."""
     if not permissions.can_withdraw_transfer(by, transfer):
         raise PermissionDenied
-    _decide(transfer, by, TransferState.WITHDRAWN)
+    decide_once(transfer, by=by, state=TransferState.WITHDRAWN, refused=ALREADY_DECIDED)
     case = transfer.case
     event = timeline_add(
         case,
