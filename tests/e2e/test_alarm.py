@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from casework import scheduling
 from casework.models import Reminder, ReminderKind, ReminderState, Stage
@@ -47,7 +48,8 @@ def test_missed_crossing_check_in_alarm(
     assert page.locator(".inbox-link .count").inner_text() == "1"
     shoot(page, "30-alarm-dashboard")
     page.locator(".inbox-link").click()
-    assert page.locator(".inbox .urgent").count() == 1
+    page.wait_for_url(f"{live_server.url}/inbox/")
+    expect(page.locator(".inbox .urgent")).to_have_count(1)
     shoot(page, "31-inbox")
     page.get_by_role("link", name=case.reference).click()
     page.locator("#reminders input[name=reason]").first.fill("Reached them by phone: safe.")
