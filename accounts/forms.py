@@ -39,20 +39,53 @@ class LoginForm(AuthenticationForm):
 
 
 class CodeForm(forms.Form):
+    """The daily code from the authenticator app (a backup code typed here works too)."""
+
     code = forms.CharField(
         label=_("Code"),
         max_length=64,
-        help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
+        help_text=_("The 6-digit code your authenticator app shows now."),
         widget=forms.TextInput(
             attrs={
-                # Not inputmode=numeric: a backup code has letters, and a phone's number
-                # pad could not type them.
+                # A phone shows its number pad; a backup code has its own form
+                # (BackupCodeForm), whose keyboard has letters.
+                "inputmode": "numeric",
                 "autocomplete": "one-time-code",
                 "autocapitalize": "none",
                 "spellcheck": "false",
             }
         ),
     )
+
+
+class BackupCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Backup code"),
+        max_length=64,
+        help_text=_(
+            "One of the backup codes you wrote down. Spaces, dashes and capitals do not matter."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "text",
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "autocorrect": "off",
+                "spellcheck": "false",
+            }
+        ),
+    )
+
+
+# Step-up takes either kind of code in one field, so its keyboard has letters.
+ANY_CODE_FIELD = forms.CharField(
+    label=_("Code"),
+    max_length=64,
+    help_text=_("The 6-digit code from your authenticator app, or one of your backup codes."),
+    widget=forms.TextInput(
+        attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+    ),
+)
 
 
 class StepUpForm(forms.Form):
@@ -64,7 +97,7 @@ class StepUpForm(forms.Form):
         max_length=4096,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    code = CodeForm.base_fields["code"]
+    code = ANY_CODE_FIELD
 
 
 class EnrolmentForm(forms.Form):

@@ -2,6 +2,7 @@ import hashlib
 import secrets
 import time
 from base64 import b32encode
+from datetime import timedelta
 from typing import ClassVar
 
 from django.conf import settings
@@ -13,7 +14,13 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.models import (
+    MAX_THROTTLE_DELAY_SECONDS,
+    Device,
+    ThrottlingMixin,
+    TimestampMixin,
+    VerifyNotAllowed,
+)
 from django_otp.oath import TOTP
 
 from accounts.grants import Grants, load_grants
@@ -169,7 +176,38 @@ def random_totp_key() -> str:
     return secrets.token_hex(20)
 
 
-class AuthenticatorDevice(Sealed, TimestampMixin, ThrottlingMixin, Device):
+class ForgivingThrottlingMixin(ThrottlingMixin):
+    """django-otp's back-off, after a few free tries.
+
+    django-otp makes the user wait factor * 2**(failures - 1) seconds from the first wrong
+    code on, so one typo refused the right code typed a second later. Here the first
+    OTP_THROTTLE_FREE_FAILURES wrong codes cost no wait; from then on the wait doubles as
+    in django-otp. Guessing stays bounded: every wrong code also counts towards the
+    django-axes lock-out (AXES_FAILURE_LIMIT per hour for a username and address).
+    """
+
+    class Meta:
+        abstract = True
+
+    def get_throttle_factor(self) -> int:
+        return settings.OTP_TOTP_THROTTLE_FACTOR
+
+    def verify_is_allowed(self):
+        counted = self.throttling_failure_count - settings.OTP_THROTTLE_FREE_FAILURES
+        if self.throttling_enabled and counted > 0 and self.throttling_failure_timestamp:
+            wait = min(self.get_throttle_factor() * 2 ** (counted - 1), MAX_THROTTLE_DELAY_SECONDS)
+            locked_until = self.throttling_failure_timestamp + timedelta(seconds=wait)
+            if timezone.now() < locked_until:
+                return False, {
+                    "reason": VerifyNotAllowed.N_FAILED_ATTEMPTS,
+                    "failure_count": self.throttling_failure_count,
+                    "locked_until": locked_until,
+                }
+        # Past ThrottlingMixin's own check, on to the device's others (none today).
+        return super(ThrottlingMixin, self).verify_is_allowed()
+
+
+class AuthenticatorDevice(Sealed, TimestampMixin, ForgivingThrottlingMixin, Device):
     """A TOTP authenticator app; its secret is encrypted at rest.
 
     django-otp's own TOTPDevice keeps the secret in clear, so a database dump would clone
@@ -197,9 +235,6 @@ class AuthenticatorDevice(Sealed, TimestampMixin, ThrottlingMixin, Device):
     @property
     def base32_secret(self) -> str:
         return b32encode(self.bin_key).decode("ascii").rstrip("=")
-
-    def get_throttle_factor(self) -> int:
-        return settings.OTP_TOTP_THROTTLE_FACTOR
 
     def totp(self) -> TOTP:
         totp = TOTP(self.bin_key, self.step, 0, self.digits, self.drift)
@@ -234,15 +269,12 @@ def new_backup_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
 
 
-class BackupCodeDevice(ThrottlingMixin, Device):
+class BackupCodeDevice(ForgivingThrottlingMixin, Device):
     """Ten single-use recovery codes, stored only as hashes."""
 
     class Meta(Device.Meta):
         verbose_name = _("backup codes")
         verbose_name_plural = _("backup codes")
-
-    def get_throttle_factor(self) -> int:
-        return settings.OTP_TOTP_THROTTLE_FACTOR
 
     def verify_token(self, token) -> bool:
         return verify_device(self, str(token))

@@ -31,6 +31,7 @@ from accounts import permissions, selectors, services
 from accounts.client_address import client_address
 from accounts.decorators import second_factor_not_required
 from accounts.forms import (
+    BackupCodeForm,
     CodeForm,
     EnrolmentForm,
     LoginForm,
@@ -143,7 +144,10 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
         return redirect(next_url)
     if not has_authenticator(request.user):
         return redirect(with_next("accounts:enrol", next_url))
-    form = CodeForm(request.POST or None)
+    # The same check takes either kind of code; the backup form only brings a keyboard
+    # with letters on a phone, and words about the codes written down.
+    use_backup = request.GET.get("use") == "backup"
+    form = (BackupCodeForm if use_backup else CodeForm)(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if _is_locked(request):
             return locked_out(request)
@@ -154,7 +158,14 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect(next_url)
         _record_failure(request)
         form.add_error("code", _wrong_code_message(was_throttled))
-    return render(request, "accounts/verify.html", {"form": form, "next": next_url})
+    context = {
+        "form": form,
+        "next": next_url,
+        "use_backup": use_backup,
+        "backup_url": with_next("accounts:verify", next_url) + "&use=backup",
+        "app_url": with_next("accounts:verify", next_url),
+    }
+    return render(request, "accounts/verify.html", context)
 
 
 @sensitive_post_parameters("password", "code")
@@ -185,13 +196,17 @@ def step_up(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
-def _qr_data_uri(device: AuthenticatorDevice) -> str:
-    # Drawn here, never by an outside service: the secret must not leave the server.
-    uri = (
+def _otpauth_uri(device: AuthenticatorDevice) -> str:
+    """The key as an authenticator app reads it, from the QR code or from a tapped link."""
+    return (
         f"otpauth://totp/{quote(settings.OTP_TOTP_ISSUER)}:{quote(device.user.username)}"
         f"?{urlencode({'secret': device.base32_secret, 'issuer': settings.OTP_TOTP_ISSUER})}"
         f"&digits={device.digits}&period={device.step}"
     )
+
+
+def _qr_data_uri(uri: str) -> str:
+    # Drawn here, never by an outside service: the secret must not leave the server.
     svg = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=2).to_string()
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
@@ -224,12 +239,15 @@ def enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
             return render(request, "accounts/backup_codes.html", {"codes": codes, "next": next_url})
         _record_failure(request)
         form.add_error("code", _wrong_code_message(was_throttled))
+    otpauth_uri = _otpauth_uri(device)
     context = {
         "form": form,
         "next": next_url,
-        "qr_data_uri": _qr_data_uri(device),
-        # Groups of four are easier to type; authenticator apps ignore the spaces.
-        "secret": " ".join(re.findall(".{1,4}", device.base32_secret)),
+        "otpauth_uri": otpauth_uri,
+        "qr_data_uri": _qr_data_uri(otpauth_uri),
+        # Groups of four are easier to type; authenticator apps ignore the spaces. Each
+        # group is kept whole on a line (the template), so no group is split on a phone.
+        "secret_groups": re.findall(".{1,4}", device.base32_secret),
         "replacing": user.is_verified(),
     }
     return render(request, "accounts/enrol.html", context)

@@ -217,7 +217,11 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "SP")
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 # One time step either side (30 s each): a code is accepted for about 90 seconds.
 OTP_TOTP_TOLERANCE = 1
+# After OTP_THROTTLE_FREE_FAILURES wrong codes in a row, each further one makes the user
+# wait 1, 2, 4 ... seconds (times the factor) before the next is checked: a typo costs
+# nothing, a burst of guesses is slowed, and the lock-out below stops it.
 OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_THROTTLE_FREE_FAILURES = env_int("OTP_THROTTLE_FREE_FAILURES", 2)
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(hours=1)
