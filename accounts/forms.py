@@ -196,6 +196,38 @@ class PasswordChangeForm(DjangoPasswordChangeForm):
 ROLE_CHOICES = [("", "—"), *Role.choices]
 
 
+class MemberState(models.TextChoices):
+    """What the member list can be narrowed to; the admin dashboard's counts link here."""
+
+    ACTIVE = "active", _("Active")
+    INACTIVE = "inactive", _("Deactivated")
+    LOCKED = "locked", _("Locked out now")
+    NO_SECOND_FACTOR = "no_second_factor", _("Active without a second factor")
+    CONTAINED = "contained", _("Contained")
+
+
+class MemberFilterForm(forms.Form):
+    """Staff usernames are working pseudonyms, not data about the people helped: searching
+    them logs nothing."""
+
+    q = forms.CharField(
+        label=_("Username"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        required=False,
+        choices=[("", _("Any role")), *Role.choices, ("none", _("No role"))],
+    )
+    state = forms.ChoiceField(
+        label=_("State"), required=False, choices=[("", _("Any state")), *MemberState.choices]
+    )
+
+
 class AccessChangeForm(forms.Form):
     """One proposed change of role or team; a second person approves it."""
 

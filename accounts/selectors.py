@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -24,6 +24,34 @@ def members_visible_to(user: User) -> QuerySet[User]:
     if user.has_role(Role.COORDINATOR):
         return queryset.filter(teams__in=sorted(user.team_ids)).distinct()
     return queryset.none()
+
+
+def members_matching(
+    user: User, *, query: str = "", role: str = "", state: str = "", now: datetime | None = None
+) -> QuerySet[User]:
+    """The members the user may see, narrowed by username, role and state (the values of
+    accounts.forms.MemberFilterForm); an unknown value narrows nothing."""
+    members = members_visible_to(user)
+    if query:
+        members = members.filter(username__icontains=query)
+    if role == "none":
+        members = members.exclude(groups__name__in=Role.values)
+    elif role in Role.values:
+        members = members.filter(groups__name=role)
+    confirmed = AuthenticatorDevice.objects.filter(user=OuterRef("pk"), confirmed=True)
+    if state == "active":
+        members = members.filter(is_active=True)
+    elif state == "inactive":
+        members = members.filter(is_active=False)
+    elif state == "locked":
+        members = members.filter(username__in=sorted(locked_out_until(now)))
+    elif state == "no_second_factor":
+        members = members.filter(~Exists(confirmed), is_active=True)
+    elif state == "contained":
+        members = members.filter(
+            Exists(Containment.objects.filter(user=OuterRef("pk"))), is_active=False
+        )
+    return members
 
 
 def member_for(user: User, pk: int) -> User:
@@ -76,9 +104,16 @@ def account_counts(now: datetime | None = None) -> AccountCounts:
 
 
 def locked_out_count(now: datetime | None = None) -> int:
-    """Accounts locked out from at least one address right now (django-axes sums failures
-    per username and address within the cool-off). Typed names that are no account are
-    left out: they may be anything, a password typed in the wrong field included."""
+    """Accounts locked out from at least one address right now."""
+    return len(locked_out_until(now))
+
+
+def locked_out_until(now: datetime | None = None) -> dict[str, datetime]:
+    """Usernames locked out from at least one address right now, and until when (the last
+    lock-out to end). django-axes sums failures per username and address within the
+    cool-off; wrong second-factor codes count there too (accounts.views). Typed names that
+    are no account are left out: they may be anything, a password typed in the wrong field
+    included. One query."""
     from axes.models import AccessAttempt
 
     since = (now or timezone.now()) - settings.AXES_COOLOFF_TIME
@@ -87,8 +122,12 @@ def locked_out_count(now: datetime | None = None) -> int:
             attempt_time__gte=since, username__in=User.objects.values("username")
         )
         .values("username", "ip_address")
-        .annotate(failures=Sum("failures_since_start"))
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
         .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
         .order_by()
     )
-    return len({row["username"] for row in locked})
+    until: dict[str, datetime] = {}
+    for row in locked:
+        ends = row["last"] + settings.AXES_COOLOFF_TIME
+        until[row["username"]] = max(ends, until.get(row["username"], ends))
+    return until

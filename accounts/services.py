@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts import permissions
-from accounts.models import AccountLink, Team, User
+from accounts.models import AccountLink, AuthenticatorDevice, BackupCodeDevice, Team, User
 from accounts.second_factor import devices_remove
 from audit.log import record
 from audit.models import Action
@@ -161,13 +161,18 @@ def member_deactivate(*, target: User, by: User) -> None:
 
 
 def lockout_clear(*, target: User, by: User) -> int:
-    """Forgets the failed sign-ins that lock the member out (from every address)."""
+    """Forgets the failed sign-ins that lock the member out (from every address), and the
+    wrong codes that make their authenticator wait."""
     from axes.models import AccessAttempt
 
     if not permissions.can_unlock(by, target):
         raise PermissionDenied
     with transaction.atomic():
         cleared, _kinds = AccessAttempt.objects.filter(username=target.username).delete()
+        for device_model in (AuthenticatorDevice, BackupCodeDevice):
+            device_model.objects.filter(user=target).update(
+                throttling_failure_count=0, throttling_failure_timestamp=None
+            )
         audit_account(Action.LOCKOUT_CLEARED, target=target, by=by)
     return cleared
 

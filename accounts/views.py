@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse, reverse_lazy
@@ -35,6 +36,7 @@ from accounts.forms import (
     CodeForm,
     EnrolmentForm,
     LoginForm,
+    MemberFilterForm,
     PasswordChangeForm,
     ProfileForm,
     StepUpForm,
@@ -313,12 +315,26 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         return redirect(self.get_success_url())
 
 
+MEMBERS_PER_PAGE = 50
+
+
 def members(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not permissions.can_see_member_list(request.user):
         raise PermissionDenied
+    form = MemberFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    matching = selectors.members_matching(
+        request.user,
+        query=filters.get("q", ""),
+        role=filters.get("role", ""),
+        state=filters.get("state", ""),
+    )
+    page = Paginator(matching, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    locked = selectors.locked_out_until()
     rows = [
         {
             "member": member,
+            "locked_until": locked.get(member.username),
             "can_reset": permissions.can_reset_second_factor(request.user, member),
             "can_end_sessions": permissions.can_end_sessions(request.user, member),
             "can_contain": permissions.can_contain_account(request.user, member),
@@ -326,10 +342,20 @@ def members(request: AuthenticatedHttpRequest) -> HttpResponse:
             "can_deactivate": permissions.can_deactivate(request.user, member),
             "can_unlock": permissions.can_unlock(request.user, member),
         }
-        for member in selectors.members_visible_to(request.user)
+        for member in page.object_list
     ]
     manage = permissions.can_manage_accounts(request.user)
-    context = {"rows": rows, "can_contain": manage, "can_manage": manage}
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "rows": rows,
+        "page": page,
+        "form": form,
+        "query": query.urlencode(),
+        "filtered": any(filters.values()),
+        "can_contain": manage,
+        "can_manage": manage,
+    }
     return render(request, "accounts/members.html", context)
 
 
@@ -396,8 +422,8 @@ def member_unlock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         pk,
         action=services.lockout_clear,
         question=_(
-            "Clear the lock-out of %(username)s? Their failed sign-ins are forgotten and they "
-            "can try again at once, from any address."
+            "Clear the lock-out of %(username)s? Their failed sign-ins and wrong codes are "
+            "forgotten and they can try again at once, from any address."
         ),
         done=_("%(username)s can sign in again."),
     )
