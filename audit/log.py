@@ -206,7 +206,33 @@ def _check_mass_reading(event: AccessEvent) -> None:
         _alert(kind, event)
 
 
+# A wrong password, a wrong code at sign-in, a wrong confirmation: each a guess.
+SIGN_IN_FAILURES = (Action.LOGIN_FAILED, Action.SECOND_FACTOR_FAILED, Action.STEP_UP_FAILED)
+
+
+def _check_failed_sign_ins(event: AccessEvent) -> None:
+    """Many guesses within SIGN_IN_FAILURE_MINUTES: at one account (from however many
+    addresses, which the lock-out, counted per address, does not see), or across all of
+    them, typed names that are no account included (someone trying names). One alert when
+    the count crosses its threshold, not one per guess; the account's, if it has one."""
+    since = event.created_at - timedelta(minutes=settings.SIGN_IN_FAILURE_MINUTES)
+    failures = AccessEvent.objects.filter(action__in=SIGN_IN_FAILURES, created_at__gte=since)
+    if event.actor_id is not None:
+        at_account = failures.filter(actor_id=event.actor_id).count()
+        if at_account == settings.SIGN_IN_FAILURES_PER_ACCOUNT + 1:
+            _alert(InsiderAlert.Kind.FAILED_SIGN_INS, event)
+    if failures.count() == settings.SIGN_IN_FAILURES_ALL_ACCOUNTS + 1:
+        InsiderAlert.objects.create(
+            kind=InsiderAlert.Kind.FAILED_SIGN_INS,
+            event_seq=event.seq,
+            detail=f"across all accounts, within {settings.SIGN_IN_FAILURE_MINUTES} minutes",
+        )
+
+
 def _check_insider_rules(event: AccessEvent) -> None:
+    if event.action in SIGN_IN_FAILURES:
+        _check_failed_sign_ins(event)
+        return
     if event.actor_id is None:
         return
     if event.action == Action.BREAK_GLASS:

@@ -163,6 +163,7 @@ class InsiderAlert(models.Model):
         TAMPERED = "tampered", _("Encrypted value found out of its place")
         CHECK_FAILED = "check_failed", _("Audit check could not run")
         WORKER_SILENT = "worker_silent", _("Background worker silent")
+        FAILED_SIGN_INS = "failed_sign_ins", _("Many failed sign-ins in a short time")
 
     kind = models.CharField(max_length=16, choices=Kind)
     actor = models.ForeignKey(

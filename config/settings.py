@@ -381,6 +381,12 @@ INSIDER_CASES_PER_HOUR = env_int("INSIDER_CASES_PER_HOUR", 30)
 INSIDER_REQUESTS_PER_HOUR = env_int("INSIDER_REQUESTS_PER_HOUR", 40)
 INSIDER_ROUTES_PER_HOUR = env_int("INSIDER_ROUTES_PER_HOUR", 10)
 INSIDER_PROBES_PER_HOUR = env_int("INSIDER_PROBES_PER_HOUR", 5)
+# Failed sign-ins (wrong passwords, wrong codes, failed confirmations) within
+# SIGN_IN_FAILURE_MINUTES that raise an alert: at one account, from any number of addresses
+# (the lock-out counts per address), or across all accounts together.
+SIGN_IN_FAILURE_MINUTES = env_int("SIGN_IN_FAILURE_MINUTES", 15)
+SIGN_IN_FAILURES_PER_ACCOUNT = env_int("SIGN_IN_FAILURES_PER_ACCOUNT", 10)
+SIGN_IN_FAILURES_ALL_ACCOUNTS = env_int("SIGN_IN_FAILURES_ALL_ACCOUNTS", 30)
 # Searches one account may run in a minute (dashboard/search.py); each also counts as one
 # case read toward INSIDER_CASES_PER_HOUR.
 SEARCH_PER_MINUTE = env_int("SEARCH_PER_MINUTE", 10)
