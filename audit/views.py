@@ -55,7 +55,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     query.pop("before", None)
     context = {
         "form": form,
-        "rows": rows,
+        "rows": selectors.event_rows(rows),
         "next_before": rows[-1].seq if has_more and rows else None,
         "query": query.urlencode(),
     }
@@ -73,11 +73,15 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     rows = selectors.events(_filters(form))[: selectors.EXPORT_LIMIT]
     with transaction.atomic():
         record(Action.AUDIT_EXPORTED, actor=request.user, target_type="audit")
+    # Accounts are few: their names in one query, for the rows about an account.
+    usernames = selectors.all_usernames()
 
     def lines():
         buffer = _Echo()
         writer = csv.writer(buffer)
-        yield writer.writerow(["seq", "time", "actor", "action", "target", "network", "request"])
+        yield writer.writerow(
+            ["seq", "time", "actor", "action", "target", "target_user", "network", "request"]
+        )
         for event in rows.iterator(chunk_size=2000):
             cells = [
                 event.seq,
@@ -85,6 +89,7 @@ def export(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
                 event.actor.username if event.actor else "",
                 event.action,
                 event.target_ref,
+                usernames.get(event.target_ref, "") if event.target_type == "user" else "",
                 event.source_network,
                 event.request_id,
             ]

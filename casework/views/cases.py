@@ -367,5 +367,9 @@ def case_history(request: AuthenticatedHttpRequest, reference: str) -> HttpRespo
     )
     has_more = len(rows) > audit_selectors.PAGE
     rows = rows[: audit_selectors.PAGE]
-    context = {"case": case, "rows": rows, "next_before": rows[-1].seq if has_more else None}
+    context = {
+        "case": case,
+        "rows": audit_selectors.event_rows(rows),
+        "next_before": rows[-1].seq if has_more else None,
+    }
     return render(request, "casework/case_history.html", context)
