@@ -33,6 +33,15 @@ def refuse_wrong_keys_in_beat(**kwargs) -> None:
     exit_on_wrong_keys("Celery beat")
 
 
+@beat_init.connect
+def check_the_audit_chain_at_start(**kwargs) -> None:
+    """A fresh install (or a beat back after a long stop) checks its chain now, not a day
+    later: the admins' dashboard then says when it was checked (audit/startup.py)."""
+    from audit.startup import ask_for_a_check_if_due
+
+    ask_for_a_check_if_due()
+
+
 @task_failure.connect
 def report_a_refused_value(exception=None, **kwargs) -> None:
     """A task that met an encrypted value moved or planted by SQL fails, as before; the
