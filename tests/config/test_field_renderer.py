@@ -149,6 +149,8 @@ FORMS = {
     ),
     "accounts.forms.CodeForm": lambda **kw: account_forms.CodeForm(**kw),
     "accounts.forms.EnrolmentForm": lambda **kw: account_forms.EnrolmentForm(**kw),
+    "accounts.forms.BackupCodeForm": lambda **kw: account_forms.BackupCodeForm(**kw),
+    "accounts.forms.MemberFilterForm": lambda **kw: account_forms.MemberFilterForm(**kw),
     "accounts.forms.PasswordChangeForm": lambda **kw: account_forms.PasswordChangeForm(
         User(username="someone"), **kw
     ),

@@ -360,6 +360,17 @@ TARGETS: dict[str, Target] = {
     "accounts.forms.CodeForm": Target(
         "password_only", lambda w: "/account/verify/", _form("accounts.forms.CodeForm")
     ),
+    "accounts.forms.BackupCodeForm": Target(
+        "password_only",
+        lambda w: "/account/verify/?use=backup",
+        _form("accounts.forms.BackupCodeForm"),
+    ),
+    "accounts.forms.MemberFilterForm": Target(
+        "admin",
+        lambda w: "/account/members/",
+        _form("accounts.forms.MemberFilterForm"),
+        method="GET",
+    ),
     "accounts.forms.EnrolmentForm": Target(
         "newcomer", lambda w: "/account/enrol/", _form("accounts.forms.EnrolmentForm")
     ),
@@ -604,6 +615,16 @@ HAND_READ = {
         "POST",
         lambda w: "/account/verify/",
         lambda w: {"code": "1"},
+    ),
+    "members ?page": Parameter(
+        "accounts/views.py", "page", "admin", "GET", lambda w: "/account/members/"
+    ),
+    "verify ?use": Parameter(
+        "accounts/views.py",
+        "use",
+        "password_only",
+        "GET",
+        lambda w: "/account/verify/",
     ),
     "admin login ?next": Parameter(
         "accounts/admin_site.py", "next", "anonymous", "GET", lambda w: "/admin/login/"
