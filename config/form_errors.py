@@ -1,4 +1,5 @@
-"""`{% load form_errors %}` and `{% error_summary form as errors %}`: what a form says above its fields.
+"""`{% load form_errors %}` and `{% error_summary form as errors %}`: what a form says
+above its fields.
 
 A summary of every error, each linking to where it is mended (the pattern of GOV.UK's
 error summary): on a long page the errors beside the fields may be far from where the

@@ -46,6 +46,16 @@ TIMELINE_ADDED = {
     EventKind.CONTACT: gettext_lazy("Contact logged."),
 }
 STAGE_BAR = (*workflow.FORWARD, Stage.CLOSED)
+# Where each of the case page's forms sits, for the notice at the top when one was refused.
+REFUSED_AT = {
+    "move_form": "move",
+    "assign_form": "assignment",
+    "ask_form": "ask-approval",
+    "decision_form": "approval",
+    "timeline_form": "add-entry",
+    "follow_up_form": "reminders",
+    "reminder_form": "reminders",
+}
 OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload it and try again.")
 
 
@@ -141,6 +151,10 @@ def case_page(
             members=case_selectors.assignable_members(case),
         )
     context["fixes"] = _fixes(case, assignable="assign_form" in context)
+    context["refused_at"] = next(
+        (where for key, where in REFUSED_AT.items() if getattr(forms.get(key), "errors", None)),
+        "",
+    )
     context["can_take"] = permissions.can_take(user, case)
     context.update(
         can_hand_over=permissions.can_hand_over(user, case),

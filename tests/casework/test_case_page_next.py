@@ -139,6 +139,9 @@ def test_a_refused_move_is_summarised_at_the_form_with_a_link_to_the_checkbox(
         in (summary)
     )
     assert page.index("error-summary") > page.index('id="move"')  # at the form, not elsewhere
+    # The top of the page says so too, for whoever scrolls up.
+    notice = '<a href="#move">Nothing was saved: see what to fix at the form.</a>'
+    assert page.index(notice) < page.index('id="next"')
     # The link lands on the checkbox.
     assert 'id="id_case-readiness_confirmed"' in coordinator_client.get(edit).content.decode()
 
@@ -157,6 +160,7 @@ def test_a_field_error_links_to_its_input(volunteer_client, ready):
     assert refused.status_code == 400
     page = refused.content.decode()
     assert '<a href="#id_due_at">Contact again on: This field is required.</a>' in page
+    assert '<a href="#reminders">Nothing was saved' in page
     assert 'id="id_due_at"' in page
     assert 'value="call"' in page  # what was typed is kept
 
