@@ -24,8 +24,7 @@ RELOAD = _("This page is out of date: nothing was saved. Reload it and try again
 
 @dataclass(frozen=True)
 class SummaryError:
-    text: str
-    label: str = ""  # the field's label, for an error of one field
+    text: str  # the error of the whole form, or the name of a field in error
     href: str = ""  # where to mend it: the field's input, or what `fixes` names
 
 
@@ -48,9 +47,13 @@ def error_summary(context, form) -> list[SummaryError]:
     ]
     if any(field.errors for field in form.hidden_fields()):
         errors.append(SummaryError(str(RELOAD)))
-    for field in form.visible_fields():
-        for error in field.errors:
-            errors.append(SummaryError(error, label=str(field.label), href=f"#{input_id(field)}"))
+    # A field's errors are said beside it: here, its name links there (said once, so the
+    # summary stays short on a phone and a reader hears each message once).
+    errors.extend(
+        SummaryError(str(field.label), href=f"#{input_id(field)}")
+        for field in form.visible_fields()
+        if field.errors
+    )
     return errors
 
 

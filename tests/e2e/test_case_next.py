@@ -111,7 +111,7 @@ def test_refused_move_due_and_missed_check_in_then_closing(
     coord.goto(case_url)
     expect(next_panel(coord)).to_contain_text(w("Next step: close the case, with its outcome."))
     next_panel(coord).get_by_role("link", name=w("Close the case")).click()
-    coord.get_by_label(w("Outcome")).select_option(label=w("Safe"))
+    coord.locator("#move").get_by_label(w("Outcome")).select_option(label=w("Safe"))
     shoot(coord, "45-follow-up-close")
     coord.get_by_role("button", name=w("Move"), exact=True).click()
     coord.get_by_text(w("Moved to %(stage)s.", stage=w("Closed"))).wait_for()
