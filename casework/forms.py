@@ -452,6 +452,9 @@ class ApprovalAskForm(OffTheRecord, VersionedForm):
     )
 
     def __init__(self, *args, targets=None, **kwargs):
+        # Ids of its own: the move form beside it on the case page has the same fields, and
+        # an error's link must lead to this one (config.form_errors).
+        kwargs.setdefault("auto_id", "ask_%s")
         super().__init__(*args, **kwargs)
         if targets is not None:  # only the moves that wait for the coordinator
             self.fields["to_stage"].choices = [(stage.value, stage.label) for stage in targets]
@@ -477,6 +480,7 @@ class ApprovalDecisionForm(forms.Form):
     warning_seen = forms.BooleanField(label=WARNING_SEEN_LABEL, required=False)
 
     def __init__(self, *args, warning=None, **kwargs):
+        kwargs.setdefault("auto_id", "decide_%s")  # the move form has a reason too
         super().__init__(*args, **kwargs)
         if warning is None:  # asked only when the register has something to warn about
             del self.fields["warning_seen"]

@@ -3,6 +3,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
@@ -534,11 +535,14 @@ class BreakGlass(Sealed):
 
 
 class ReminderKind(models.TextChoices):
-    STAGE_OVERDUE = "stage_overdue", _("Stage overdue")
+    # The neutral name of what is scheduled: whether it is still due, or missed, or
+    # overdue, depends on the time (Reminder.status), and the notification sent when its
+    # time has come says which (FIRED_LABELS).
+    STAGE_OVERDUE = "stage_overdue", _("Stage time limit")
     UNTRIAGED_INTAKE = "untriaged_intake", _("Request waiting for triage")
     FOLLOW_UP = "follow_up", _("Follow-up")
-    CROSSING_CHECK_IN = "crossing_check_in", _("Crossing check-in missed")
-    TRANSIT_CHECK_IN = "transit_check_in", _("Transit check-in missed")
+    CROSSING_CHECK_IN = "crossing_check_in", _("Crossing check-in")
+    TRANSIT_CHECK_IN = "transit_check_in", _("Transit check-in")
     SECURITY_ALERT = "security_alert", _("Security alert")
     REASSESS = "reassess", _("Re-assess: a compromised account touched this")
     LOST_CONTACT = "lost_contact", _("Lost contact")
@@ -547,6 +551,25 @@ class ReminderKind(models.TextChoices):
     MEMBER_LEFT = "member_left", _("A member left the team: cases to reassign")
     DUPLICATE_MATCH = "duplicate_match", _("A request matches a case of your team")
     CHECK_IN_CANCELLED = "check_in_cancelled", _("Urgent check-in cancelled")
+
+
+# A reminder's kind as its notification tells of it: a notification is sent when the
+# reminder's time has come, so by then the check-in is missed and the stage overdue.
+FIRED_LABELS: dict[str, str | Promise] = {
+    ReminderKind.STAGE_OVERDUE: _("Stage overdue"),
+    ReminderKind.CROSSING_CHECK_IN: _("Crossing check-in missed"),
+    ReminderKind.TRANSIT_CHECK_IN: _("Transit check-in missed"),
+}
+
+
+class ReminderStatus(models.TextChoices):
+    """What a reminder's time means now (Reminder.status); the case page words each."""
+
+    DUE = "due"
+    MISSED = "missed"
+    OVERDUE = "overdue"
+    RAISED = "raised"
+    TO_DO = "to_do"
 
 
 class ReminderState(models.TextChoices):
@@ -621,6 +644,21 @@ class Reminder(Sealed):
     @property
     def is_reassessment(self) -> bool:
         return self.kind == ReminderKind.REASSESS
+
+    @property
+    def status(self) -> str:
+        """Due until its time comes; then a check-in is missed and a stage overdue. An
+        alarm of another kind (lost contact) was raised; a re-assessment is to do now."""
+        come = self.state == ReminderState.SENT or self.due_at <= timezone.now()
+        if not come:
+            return ReminderStatus.DUE
+        if self.kind in (ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN):
+            return ReminderStatus.MISSED
+        if self.kind == ReminderKind.STAGE_OVERDUE:
+            return ReminderStatus.OVERDUE
+        if self.is_reassessment:
+            return ReminderStatus.TO_DO
+        return ReminderStatus.RAISED if self.urgent else ReminderStatus.DUE
 
     @property
     def kind_label(self) -> str:
@@ -698,7 +736,8 @@ _KIND_GROUPS: list[tuple[Any, list[ReminderKind | NotificationKind]]] = [
     ),
 ]
 NOTIFICATION_KIND_GROUPS = [
-    (group, [(kind.value, kind.label) for kind in kinds]) for group, kinds in _KIND_GROUPS
+    (group, [(kind.value, FIRED_LABELS.get(kind, kind.label)) for kind in kinds])
+    for group, kinds in _KIND_GROUPS
 ]
 
 
@@ -749,6 +788,8 @@ class Notification(models.Model):
     @property
     def kind_label(self) -> str:
         """get_kind_display() for the inbox's rows (config/choices.py)."""
+        if self.kind in FIRED_LABELS:
+            return str(FIRED_LABELS[self.kind])
         return label_of(NotificationKind, ReminderKind, value=self.kind)
 
 

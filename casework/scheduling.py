@@ -55,20 +55,33 @@ def _schedule(case: Case, kind: str, due_at: datetime, **fields) -> Reminder:
     )
 
 
-def on_stage_entered(case: Case, by: User) -> None:
+def on_stage_entered(case: Case, by: User) -> list[Reminder]:
     """Cancels what belonged to the stage left and schedules what the new one needs.
+    Returns what a closing cancelled, for the caller's timeline; [] for any other move.
 
     A hold keeps the pending check-ins: it pauses our work, not the person's journey. Any
     other move cancels them; unless the stage entered schedules its own (the journey goes
     on) or is arrival (the person is safe), the coordinators are told (check_ins_cancelled).
     """
     now = timezone.now()
-    _pending(case, ReminderKind.STAGE_OVERDUE).update(state=ReminderState.CANCELLED, closed_at=now)
+    ended: list[Reminder] = []
     if case.stage == Stage.CLOSED:
-        # The work is over: follow-ups set before the closing would only hold the case's
-        # retention clock (casework.services.retention) past its end. One set after the
-        # closing stays.
-        _pending(case, ReminderKind.FOLLOW_UP).update(state=ReminderState.CANCELLED, closed_at=now)
+        # The work is over: every reminder about it goes (a follow-up would only hold the
+        # case's retention clock, casework.services.retention, past its end; one set after
+        # the closing stays). A re-assessment stays: it is about who touched the case.
+        ended = list(
+            Reminder.objects.filter(case=case, state=ReminderState.PENDING)
+            .exclude(kind__in=[ReminderKind.REASSESS, *CHECK_IN_KINDS])
+            .select_for_update()
+            .only("pk", "kind")
+        )
+        Reminder.objects.filter(pk__in=[reminder.pk for reminder in ended]).update(
+            state=ReminderState.CANCELLED, closed_at=now
+        )
+    else:
+        _pending(case, ReminderKind.STAGE_OVERDUE).update(
+            state=ReminderState.CANCELLED, closed_at=now
+        )
     dropped = [] if case.stage == Stage.ON_HOLD else _cancel_check_ins(case, now)
     limit = stage_limit(case.stage)
     if limit and case.stage != Stage.CLOSED:
@@ -79,6 +92,7 @@ def on_stage_entered(case: Case, by: User) -> None:
         replaced = True
     if dropped and not replaced and case.stage != Stage.ARRIVED:
         check_ins_cancelled(case, by, dropped, how=f"moved to {Stage(case.stage).value}")
+    return [*ended, *dropped] if case.stage == Stage.CLOSED else []
 
 
 def on_crossing_window_changed(case: Case, by: User) -> None:

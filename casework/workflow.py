@@ -46,10 +46,18 @@ from destinations.selectors import warning_for
 
 @dataclass(frozen=True)
 class Requirement:
-    """Something that must hold on the case; `check` reads the case, never the request."""
+    """Something that must hold on the case; `check` reads the case, never the request.
+    `fix` says where it is mended: a page ("case" or "edit") and the id on it, so the
+    case page can link the problem to the field (casework.views.cases)."""
 
     label: str | Promise
     check: Callable[[Case], bool]
+    fix: tuple[str, str] = ("", "")
+
+    @property
+    def problem(self) -> str:
+        """What a move that lacks it is told (and the case page links to `fix`)."""
+        return str(_("Needs %(what)s first.")) % {"what": self.label}
 
 
 @dataclass(frozen=True)
@@ -84,15 +92,29 @@ STAGES: dict[Stage, StageRule] = {
     Stage.NEW: StageRule(
         Stage.NEW,
         order=0,
-        exit=(Requirement(_("an assignee"), lambda case: case.assignee_id is not None),),
+        exit=(
+            Requirement(
+                _("an assignee"),
+                lambda case: case.assignee_id is not None,
+                fix=("case", "assignment"),
+            ),
+        ),
         time_limit=24 * HOUR,
     ),
     Stage.SCREENING: StageRule(
         Stage.SCREENING,
         order=1,
         exit=(
-            Requirement(_("a category"), lambda case: bool(case.person.category)),
-            Requirement(_("risk flags reviewed"), lambda case: case.risk_reviewed_at is not None),
+            Requirement(
+                _("a category"),
+                lambda case: bool(case.person.category),
+                fix=("edit", "id_person-category"),
+            ),
+            Requirement(
+                _("risk flags reviewed"),
+                lambda case: case.risk_reviewed_at is not None,
+                fix=("case", "risk-review"),
+            ),
         ),
         time_limit=72 * HOUR,
         silence_limit=14 * DAY,
@@ -101,8 +123,16 @@ STAGES: dict[Stage, StageRule] = {
         Stage.PLANNING,
         order=2,
         exit=(
-            Requirement(_("a destination country"), lambda case: bool(case.destination_country)),
-            Requirement(_("a route summary"), lambda case: bool(case.route_summary)),
+            Requirement(
+                _("a destination country"),
+                lambda case: bool(case.destination_country),
+                fix=("edit", "id_case-destination_country"),
+            ),
+            Requirement(
+                _("a route summary"),
+                lambda case: bool(case.route_summary),
+                fix=("edit", "id_case-route_summary"),
+            ),
         ),
         warn_leaving=True,
         time_limit=7 * DAY,
@@ -111,7 +141,13 @@ STAGES: dict[Stage, StageRule] = {
     Stage.PREPARATION: StageRule(
         Stage.PREPARATION,
         order=3,
-        exit=(Requirement(_("the readiness checklist"), lambda case: case.readiness_confirmed),),
+        exit=(
+            Requirement(
+                _("the readiness checklist"),
+                lambda case: case.readiness_confirmed,
+                fix=("edit", "id_case-readiness_confirmed"),
+            ),
+        ),
         warn_leaving=True,
         time_limit=7 * DAY,
         silence_limit=7 * DAY,
@@ -127,7 +163,13 @@ STAGES: dict[Stage, StageRule] = {
     Stage.CROSSING: StageRule(
         Stage.CROSSING,
         order=5,
-        entry=(Requirement(_("a planned crossing window"), _has_crossing_window),),
+        entry=(
+            Requirement(
+                _("a planned crossing window"),
+                _has_crossing_window,
+                fix=("edit", "id_case-crossing_window_start"),
+            ),
+        ),
         approver=Role.COORDINATOR,
         on_the_road=True,
         time_limit=48 * HOUR,
@@ -136,7 +178,7 @@ STAGES: dict[Stage, StageRule] = {
     Stage.ARRIVED: StageRule(
         Stage.ARRIVED,
         order=6,
-        exit=(Requirement(_("an arrival check-in"), _has_arrival_check_in),),
+        exit=(Requirement(_("an arrival check-in"), _has_arrival_check_in, fix=("case", "next")),),
         time_limit=72 * HOUR,
         silence_limit=72 * HOUR,
     ),
@@ -182,6 +224,9 @@ COORDINATOR_ENTRY = frozenset(
     stage for stage, row in STAGES.items() if row.approver == Role.COORDINATOR
 )
 ON_THE_ROAD = frozenset(stage for stage, row in STAGES.items() if row.on_the_road)
+REQUIREMENTS: tuple[Requirement, ...] = tuple(
+    requirement for row in STAGES.values() for requirement in (*row.entry, *row.exit)
+)
 
 
 def destination_warning(case: Case) -> DestinationRisk | None:
@@ -279,7 +324,7 @@ def move_problems(
         requirements = leaving.exit + requirements
     for requirement in requirements:
         if not requirement.check(case):
-            problems.append(str(_("Needs %(what)s first.")) % {"what": requirement.label})
+            problems.append(requirement.problem)
     if needs_reason(case, target) and not reason.strip():
         problems.append(str(_("Give a reason for this move.")))
     if target == Stage.CLOSED and not outcome:
@@ -324,9 +369,13 @@ class MoveOption:
         )
 
 
-def next_move(moves: list[MoveOption]) -> MoveOption | None:
-    """The forward move, the one the case page suggests next."""
-    return next((move for move in moves if move.forward), None)
+def next_move(case: Case, moves: list[MoveOption]) -> MoveOption | None:
+    """The move the case page suggests next: the forward one, or closing at the end of the
+    forward path (follow-up), where closing is what is left to do."""
+    forward = next((move for move in moves if move.forward), None)
+    if forward is None and case.stage == FORWARD[-1]:
+        return next((move for move in moves if move.stage == Stage.CLOSED), None)
+    return forward
 
 
 def moves_for(

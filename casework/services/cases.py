@@ -25,12 +25,15 @@ from casework.models import (
     Outcome,
     Person,
     PersonIndex,
+    Reminder,
+    ReminderKind,
     Stage,
     field_label,
 )
 from casework.notifications import notify
 from casework.references import CASE_PREFIX, new_codename, next_reference
 from casework.selectors.cases import case_viewers
+from config.choices import label_of
 from privacy import blind_index
 
 PERSON_FIELDS = (
@@ -273,7 +276,7 @@ def case_transition(
     _claim_version(case, expected_version, **moved)
     if warned:
         destination_warning_seen(case, by)
-    scheduling.on_stage_entered(case, by)
+    ended = scheduling.on_stage_entered(case, by)
     tell_case_people(case, by, NotificationKind.CASE_MOVED, already_told)
     detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
     event = timeline_add(
@@ -285,9 +288,25 @@ def case_transition(
         text=reason.strip(),
         detail=detail,
     )
+    if ended:
+        _reminders_ended(case, by, ended)
     # Last: the audit write locks the chain head until this transaction commits.
     audit_case(case, by, Action.CASE_MOVED)
     return event
+
+
+def _reminders_ended(case: Case, by: User, ended: list[Reminder]) -> None:
+    """What a closing cancelled, on the timeline and in the audit log, as a reminder
+    dismissed by hand is (casework.services.reminders)."""
+    kinds = sorted({reminder.kind for reminder in ended})
+    labels = ", ".join(label_of(ReminderKind, value=kind) for kind in kinds)
+    timeline_add(
+        case,
+        by,
+        EventKind.REMINDER,
+        detail=str(_("cancelled by the closing: %(reminders)s")) % {"reminders": labels},
+    )
+    audit_case(case, by, Action.REMINDER_CHANGED, reason=f"closed: {', '.join(kinds)} cancelled")
 
 
 def case_reopen(*, case: Case, by: User, because: str) -> CaseEvent:

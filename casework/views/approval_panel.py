@@ -36,9 +36,10 @@ def approval_context(user: User, case: Case, forms: dict[str, Any]) -> dict[str,
     if asking is None and (approval is None or lapsed) and permissions.can_ask_approval(user, case):
         targets = approval_selectors.askable_targets(case)
         ahead = [stage for stage in targets if workflow.is_forward(Stage(case.stage), stage)]
-        forward = bool(ahead)
         # Offered first: the way forward, else closing (the next step after follow-up).
         closing = [Stage.CLOSED] if Stage.CLOSED in targets else []
+        # At the end of the forward path closing is the way forward: asked at the top too.
+        forward = bool(ahead) or bool(closing and case.stage == workflow.FORWARD[-1])
         if targets:
             asking = ApprovalAskForm(
                 targets=targets,

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -44,6 +45,17 @@ TIMELINE_ADDED = {
     EventKind.CHECK_IN: gettext_lazy("Check-in recorded."),
     EventKind.CONTACT: gettext_lazy("Contact logged."),
 }
+STAGE_BAR = (*workflow.FORWARD, Stage.CLOSED)
+# Where each of the case page's forms sits, for the notice at the top when one was refused.
+REFUSED_AT = {
+    "move_form": "move",
+    "assign_form": "assignment",
+    "ask_form": "ask-approval",
+    "decision_form": "approval",
+    "timeline_form": "add-entry",
+    "follow_up_form": "reminders",
+    "reminder_form": "reminders",
+}
 OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload it and try again.")
 
 
@@ -75,6 +87,18 @@ def _mentionable(case: Case) -> list[str]:
     return [user.username for user in case_selectors.case_viewers(case)]
 
 
+def _fixes(case: Case, *, assignable: bool) -> dict[str, str]:
+    """Each requirement's problem ("Needs the readiness checklist first.") and the link to
+    where it is mended: a field of the edit page, or a part of the case page shown here."""
+    pages = {"case": "", "edit": reverse("casework:case_edit", args=[case.reference])}
+    fixes = {}
+    for requirement in workflow.REQUIREMENTS:
+        page, anchor = requirement.fix
+        if page and (anchor != "assignment" or assignable):
+            fixes[requirement.problem] = f"{pages[page]}#{anchor}"
+    return fixes
+
+
 def case_page(
     request: AuthenticatedHttpRequest, case: Case, status: int = 200, **forms
 ) -> HttpResponse:
@@ -88,6 +112,7 @@ def case_page(
         workflow.moves_for(case, is_coordinator=is_coordinator, warning=warning) if can_work else []
     )
     version = {"version": case.version}
+    suggested = workflow.next_move(case, moves)
     events, older_count = case_selectors.timeline_newest(case)
     context: dict[str, Any] = {
         "case": case,
@@ -98,14 +123,13 @@ def case_page(
         "can_work": can_work,
         "read_only": not can_work,
         "moves": moves,
-        "next_move": workflow.next_move(moves),
-        "stages": workflow.FORWARD,
-        "stage_position": (
-            workflow.FORWARD.index(case.stage) if case.stage in workflow.OPEN_STAGES else None
-        ),
+        "next_move": suggested,
+        # The forward path and its end: a closed case shows Closed as its current step.
+        "stages": STAGE_BAR,
+        "stage_position": (STAGE_BAR.index(Stage(case.stage)) if case.stage in STAGE_BAR else None),
         "move_form": forms.get("move_form")
         or MoveForm(
-            initial={**version, "to_stage": next((m.stage for m in moves if m.forward), "")},
+            initial={**version, "to_stage": suggested.stage if suggested else ""},
             targets=[move.stage for move in moves],
             warning=warning if any(move.needs_warning_seen for move in moves) else None,
         ),
@@ -126,6 +150,11 @@ def case_page(
             initial={**version, "assignee": case.assignee_id},
             members=case_selectors.assignable_members(case),
         )
+    context["fixes"] = _fixes(case, assignable="assign_form" in context)
+    context["refused_at"] = next(
+        (where for key, where in REFUSED_AT.items() if getattr(forms.get(key), "errors", None)),
+        "",
+    )
     context["can_take"] = permissions.can_take(user, case)
     context.update(
         can_hand_over=permissions.can_hand_over(user, case),

@@ -30,11 +30,11 @@ def signed_in(browser, live_server, user, viewport, screen_name, locale="en-GB")
 
 
 def move(page, w, stage, reason="", outcome=""):
-    page.get_by_label(w("Move to")).select_option(label=w(stage))
+    page.locator("#move").get_by_label(w("Move to")).select_option(label=w(stage))
     if reason:
-        page.get_by_label(w("Reason")).fill(reason)
+        page.locator("#move").get_by_label(w("Reason")).fill(reason)
     if outcome:
-        page.get_by_label(w("Outcome")).select_option(label=w(outcome))
+        page.locator("#move").get_by_label(w("Outcome")).select_option(label=w(outcome))
     page.get_by_role("button", name=w("Move"), exact=True).click()
     page.get_by_text(w("Moved to %(stage)s.", stage=w(stage))).wait_for()
 
@@ -45,7 +45,7 @@ def one_tap_move(page, w, stage):
 
 
 def refused_move(page, w, stage):
-    page.get_by_label(w("Move to")).select_option(label=w(stage))
+    page.locator("#move").get_by_label(w("Move to")).select_option(label=w(stage))
     page.get_by_role("button", name=w("Move"), exact=True).click()
     page.locator(".form-errors").first.wait_for()
 
