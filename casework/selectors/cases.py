@@ -322,7 +322,17 @@ def unassigned_cases_for(user: User, limit: int = 20) -> list[Case]:
         Case.objects.filter(team_id__in=teams, assignee__isnull=True)
         .exclude(stage=Stage.CLOSED)
         .select_related("person", "team")
-        .only("reference", "stage", "stage_entered_at", "person__codename", "team__name")
+        # With what the dashboard's rows ask of a case (lost contact, its next action).
+        .only(
+            "reference",
+            "stage",
+            "stage_entered_at",
+            "next_action_due",
+            "assignee_id",
+            "lost_contact_at",
+            "person__codename",
+            "team__name",
+        )
     )
     return in_order(by_team(waiting, teams), LIST_ORDER, 0, limit)
 
