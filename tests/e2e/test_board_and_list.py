@@ -129,6 +129,13 @@ def test_case_list_filters_and_one_line_rows(
         link, codename = cell.locator("a").bounding_box(), cell.locator("span.muted").bounding_box()
         assert link and codename and abs(link["y"] - codename["y"]) < 6
     assert badges_whole(page) == []
+    # A case's badges side by side in its risk cell, right of the cell's name on a phone.
+    risk_cells = rows.locator("td:last-child .badges")
+    assert risk_cells.count() == 10
+    label_edge = rows.first.locator("td").last.evaluate("td => td.getBoundingClientRect().left")
+    for badge in rows.locator("td:last-child .badge").all()[:6]:
+        box = badge.bounding_box()
+        assert box and (screen == "desktop" or box["x"] > label_edge + 50)
     shoot(page, "63-case-list-filtered")
     # A forged filter value: explained beside the field, the list still there.
     page.goto(f"{live_server.url}/cases/?assignee=99999")

@@ -197,7 +197,6 @@ def test_the_dashboard_fits_a_phone(request, browser, live_server, busy_team, pe
     assert page.locator("details.fold[open]").count() == 0
     height = page.evaluate("document.documentElement.scrollHeight")
     shoot(page, f"54-dashboard-{persona}-folded")
-    print(f"{persona} {locale}: {height}px folded")
     assert height < 2000, f"{persona}: {height}px on a phone"
     # Opening every fold still gives each case once.
     for summary in page.locator("details.fold > summary").all():
