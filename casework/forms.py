@@ -1,6 +1,8 @@
 from collections.abc import Iterable
+from typing import cast
 
 from django import forms
+from django.db.models import Field
 from django.utils import timezone
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -26,24 +28,47 @@ class DateTimeInput(forms.DateTimeInput):
 
 
 class CaseFilterForm(forms.Form):
+    """The case list's and the board's filters, from the address (GET): stage, assignee,
+    risk and two switches. An assignee is "me", "none" or the id of an active member of
+    the user's teams (`members`); anyone else is refused with a message, never searched."""
+
     stage = forms.ChoiceField(
         label=_("Stage"), required=False, choices=[("", _("Any stage")), *Stage.choices]
     )
     assignee = forms.ChoiceField(
         label=_("Assignee"),
         required=False,
-        choices=[("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody yet"))],
+        error_messages={
+            "invalid_choice": _("Choose an assignee from the list: someone of your teams.")
+        },
     )
-    risk = forms.ChoiceField(label=_("Risk"), required=False)
+    risk = forms.ChoiceField(
+        label=_("Risk"),
+        required=False,
+        error_messages={"invalid_choice": _("Choose a risk from the list.")},
+    )
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     lost_contact = forms.BooleanField(label=_("Lost contact only"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, members: Iterable[User] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["risk"].choices = [
-            ("", _("Any")),
-            *[(name, Case._meta.get_field(name).verbose_name) for name in RISK_FLAGS],
+        cast(forms.ChoiceField, self.fields["assignee"]).choices = [
+            ("", _("Anyone")),
+            ("me", _("Only mine")),
+            ("none", _("Nobody yet")),
+            *[(str(member.pk), member.username) for member in members],
         ]
+        cast(forms.ChoiceField, self.fields["risk"]).choices = [
+            ("", _("Any")),
+            *[(name, cast(Field, Case._meta.get_field(name)).verbose_name) for name in RISK_FLAGS],
+        ]
+
+    def valid_filters(self) -> dict:
+        """The filters that were valid (all, when the form is): a bad one is dropped and
+        explained beside its field, and the others still apply."""
+        if not self.is_valid() and not self.is_bound:
+            return {}
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
 
 
 class VersionedForm(forms.Form):

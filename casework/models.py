@@ -254,6 +254,11 @@ class Case(Sealed):
             # The case list's order within the user's teams (selectors.case_list_page).
             models.Index(fields=["team", "stage_entered_at", "id"]),
             models.Index(fields=["assignee", "stage"]),
+            # The case list and the board filtered by assignee ("only mine", a member):
+            # one member's cases of a team in the list's order.
+            models.Index(
+                fields=["assignee", "team", "stage_entered_at", "id"], name="case_assignee_list"
+            ),
             models.Index(fields=["team", "next_action_due"]),
             models.Index(fields=["team", "-created_at"]),
             # The dashboard's unassigned cases of a team, longest waiting first.

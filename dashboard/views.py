@@ -17,10 +17,7 @@ from accounts.roles import Role
 from audit import selectors as audit_selectors
 from casework import emails
 from casework.models import EmailState, Heartbeat, Notification, Reminder, ReminderState, Stage
-from casework.selectors import approvals as approval_selectors
-from casework.selectors import cases as case_selectors
-from casework.selectors import reminders as reminder_selectors
-from dashboard import charts, search, selectors
+from dashboard import case_rows, charts, search, selectors
 from dashboard.forms import SearchForm
 from dashboard.health import silent_limit
 from intake.selectors import intake_queue_for, oldest_waiting
@@ -42,25 +39,16 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     elif role in (Role.COORDINATOR, Role.VOLUNTEER):
         context.update(
-            alarms=list(reminder_selectors.alarms_for(user)[:50]),
-            lost_contact=case_selectors.lost_contact_cases(user),
-            unassigned=case_selectors.unassigned_cases_for(user),
+            cases=case_rows.dashboard_cases(user),
             weekly=_weekly_chart(selectors.weekly_activity(user)),
         )
     if role == Role.COORDINATOR:
         context.update(
-            approvals=list(approval_selectors.waiting_for(user)),
-            reassess=list(selectors.reassessments_for(user)),
-            stuck=selectors.stuck_longest(user),
             action_overdue=selectors.action_overdue_count(user),
             funnel=_funnel_chart(selectors.team_stage_counts(user)),
         )
     if role == Role.VOLUNTEER:
-        context.update(
-            overdue=selectors.overdue_for(user),
-            next_steps=selectors.next_steps(user),
-            funnel=_funnel_chart(selectors.own_stage_counts(user)),
-        )
+        context["funnel"] = _funnel_chart(selectors.own_stage_counts(user))
     if role != Role.ADMIN and user.has_perm("accounts.log_intake"):
         queue = intake_queue_for(user)
         context["intake_waiting"] = queue.count()

@@ -169,7 +169,7 @@ def unassigned_case_for(user: User, reference: str) -> Case:
 @dataclass(frozen=True)
 class CaseFilters:
     stage: str = ""
-    assignee: str = ""  # "me", "none" or a username
+    assignee: str = ""  # "me", "none" or the id of a member of the user's teams
     risk: str = ""  # a flag field name
     overdue: bool = False
     lost_contact: bool = False
@@ -188,8 +188,10 @@ def _filtered(cases: QuerySet[Case], user: User, filters: CaseFilters) -> QueryS
         cases = cases.filter(assignee=user)
     elif filters.assignee == "none":
         cases = cases.filter(assignee__isnull=True)
-    elif filters.assignee:
-        cases = cases.filter(assignee__username=filters.assignee)
+    elif filters.assignee.isdigit():
+        # By id: the (assignee, team, stage_entered_at, id) index gives one member's
+        # cases of a team in the list's order. Scoped anyway: the cases are the user's.
+        cases = cases.filter(assignee_id=int(filters.assignee))
     if filters.risk in RISK_FLAGS:
         cases = cases.filter(**{filters.risk: True})
     if filters.overdue:
@@ -290,9 +292,10 @@ def case_list_page(user: User, filters: CaseFilters, number, per_page: int) -> P
     return page
 
 
-def stage_counts(user: User) -> dict[str, int]:
+def stage_counts(user: User, filters: CaseFilters | None = None) -> dict[str, int]:
     # Count("stage"), not Count("id"): the (team, stage, …) index alone answers it.
-    rows = cases_visible_to(user).values("stage").annotate(count=Count("stage"))
+    cases = _filtered(cases_visible_to(user), user, filters or CaseFilters())
+    rows = cases.values("stage").annotate(count=Count("stage")).order_by()
     return {row["stage"]: row["count"] for row in rows}
 
 
@@ -322,7 +325,17 @@ def unassigned_cases_for(user: User, limit: int = 20) -> list[Case]:
         Case.objects.filter(team_id__in=teams, assignee__isnull=True)
         .exclude(stage=Stage.CLOSED)
         .select_related("person", "team")
-        .only("reference", "stage", "stage_entered_at", "person__codename", "team__name")
+        # With what the dashboard's rows ask of a case (lost contact, its next action).
+        .only(
+            "reference",
+            "stage",
+            "stage_entered_at",
+            "next_action_due",
+            "assignee_id",
+            "lost_contact_at",
+            "person__codename",
+            "team__name",
+        )
     )
     return in_order(by_team(waiting, teams), LIST_ORDER, 0, limit)
 
@@ -374,14 +387,30 @@ def oldest_in_stages(
     )
 
 
-def board_columns(user: User, per_column: int = 15) -> list[tuple[Stage, list[Case], int]]:
-    """Each stage with its longest-waiting cases and how many there are in all: the
-    oldest of each stage are found part by part of the user's scope (see _scope_parts),
-    then only those cases are read."""
-    counts = stage_counts(user)
+def filter_members(user: User) -> QuerySet[User]:
+    """Whom a user may filter the case list and the board by: the active members of their
+    own teams, for a coordinator (a volunteer sees only their own cases)."""
+    if not (user.is_active and user.has_role(Role.COORDINATOR)):
+        return User.objects.none()
+    return (
+        User.objects.filter(teams__in=user.team_ids, is_active=True)
+        .distinct()
+        .only("id", "username")
+        .order_by("username")
+    )
+
+
+def board_columns(
+    user: User, per_column: int = 15, filters: CaseFilters | None = None
+) -> list[tuple[Stage, list[Case], int]]:
+    """Each stage with its longest-waiting cases (as `filters` narrow them) and how many
+    there are in all: the oldest of each stage are found part by part of the user's scope
+    (see _scope_parts), then only those cases are read."""
+    filters = filters or CaseFilters()
+    counts = stage_counts(user, filters)
     parts = _scope_parts(user)
     heads = [
-        Case.objects.filter(part, stage=stage)
+        _filtered(Case.objects.filter(part, stage=stage), user, filters)
         .order_by(*LIST_ORDER)
         .values_list(*LIST_ORDER, "stage")[:per_column]
         for stage in Stage

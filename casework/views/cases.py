@@ -59,23 +59,33 @@ REFUSED_AT = {
 OUT_OF_DATE = gettext_lazy("This page is out of date: nothing was saved. Reload it and try again.")
 
 
+def _filter_form(request: AuthenticatedHttpRequest) -> CaseFilterForm:
+    members = case_selectors.filter_members(request.user)
+    return CaseFilterForm(request.GET or None, members=members)
+
+
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = CaseFilterForm(request.GET or None)
-    filters = case_selectors.CaseFilters()
-    if form.is_valid():
-        filters = case_selectors.CaseFilters(**form.cleaned_data)
+    form = _filter_form(request)
+    filters = case_selectors.CaseFilters(**form.valid_filters())
     page = case_selectors.case_list_page(request.user, filters, request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode()}
-    return render(request, "casework/case_list.html", context)
+    return render(request, "casework/case_list.html", context, status=400 if form.errors else 200)
 
 
 def board(request: AuthenticatedHttpRequest) -> HttpResponse:
-    columns = case_selectors.board_columns(request.user)
+    form = _filter_form(request)
+    filters = case_selectors.CaseFilters(**form.valid_filters())
+    columns = case_selectors.board_columns(request.user, filters=filters)
     shown = [case.pk for _stage, cases, _total in columns for case in cases]
-    context = {"columns": columns, "awaiting": approval_selectors.awaiting_approval(shown)}
-    return render(request, "casework/board.html", context)
+    context = {
+        "form": form,
+        "filtered": any(form.valid_filters().values()),
+        "columns": columns,
+        "awaiting": approval_selectors.awaiting_approval(shown),
+    }
+    return render(request, "casework/board.html", context, status=400 if form.errors else 200)
 
 
 def _tomorrow_morning():

@@ -126,9 +126,11 @@ def test_asking_tells_the_coordinator_urgently_on_inbox_dashboard_and_board(
     inbox = coordinator_client.get(reverse("casework:inbox")).content.decode()
     assert "A move waits for your approval" in inbox and case.reference in inbox
     dashboard = coordinator_client.get(reverse("dashboard:home")).content.decode()
-    block = dashboard[dashboard.index("Waiting for your approval") :]
-    assert case.reference in block[:1500]
-    assert dashboard.index("Waiting for your approval") < dashboard.index("Cases by stage")
+    # At the top, among what needs attention now, on the case's own row.
+    alarms = dashboard.split('id="alarms"', 1)[1].split("</section>", 1)[0]
+    row = alarms.split(f">{case.reference}</a>", 1)[1].split("</li>", 1)[0]
+    assert "waiting for your approval" in row
+    assert dashboard.index('id="alarms"') < dashboard.index("Cases by stage")
     board = coordinator_client.get(reverse("casework:board")).content.decode()
     assert "waiting for approval" in board
     assert approval_steps(case) == ["pending"]

@@ -228,8 +228,11 @@ def test_case_list_filters(volunteer, coordinator_client, team):
     assert shown({"stage": "planning"}) == {flagged.reference}
     assert shown({"assignee": "none"}) == {flagged.reference, overdue.reference}
     assert shown({"overdue": "on"}) == {overdue.reference}
-    # A forged filter is ignored, not a 500.
-    assert coordinator_client.get(listing, {"stage": "'; drop", "page": "x9"}).status_code == 200
+    # A forged filter is refused with a message beside it, not a 500; the list still shows.
+    forged = coordinator_client.get(listing, {"stage": "'; drop", "page": "x9"})
+    assert forged.status_code == 400
+    assert forged.context["form"].errors["stage"]
+    assert flagged.reference in forged.content.decode()
 
 
 def test_board_shows_one_column_per_stage(coordinator_client, team):

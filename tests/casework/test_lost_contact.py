@@ -174,8 +174,7 @@ def test_the_coordinator_dashboard_lists_the_teams_lost_contact_cases(
     scheduling.dispatch_due(now=hours(24 * 30))
     assert not fresh(quiet).is_lost_contact
     page = coordinator_client.get(reverse("dashboard:home")).content.decode()
-    assert 'id="lost-contact"' in page
-    section = page.split('id="lost-contact"')[1].split("</section>")[0]
+    section = page.split('id="alarms"')[1].split("</section>")[0]
     assert case.reference in section
     assert unassigned.reference in section
     assert quiet.reference not in section
@@ -186,14 +185,14 @@ def test_the_volunteer_dashboard_lists_only_their_own(case, volunteer_client, te
     someone_elses = CaseFactory(team=team, stage=Stage.PLANNING, assignee=UserFactory())
     scheduling.dispatch_due(now=hours(24 * 30))
     page = volunteer_client.get(reverse("dashboard:home")).content.decode()
-    section = page.split('id="lost-contact"')[1].split("</section>")[0]
+    section = page.split('id="alarms"')[1].split("</section>")[0]
     assert case.reference in section
     assert someone_elses.reference not in section
 
 
 def test_no_lost_contact_section_when_everyone_is_in_touch(case, coordinator_client):
     page = coordinator_client.get(reverse("dashboard:home")).content.decode()
-    assert 'id="lost-contact"' not in page
+    assert "lost contact since" not in page
 
 
 def test_the_board_shows_a_badge_on_the_card(case, coordinator_client, team):

@@ -53,7 +53,9 @@ def page(client, **headers) -> str:
 
 
 def section(html: str, heading_id: str) -> str:
-    return html.split(f'id="{heading_id}"', 1)[1].split("</section>", 1)[0]
+    """The block a heading opens: a <section>, or a <details> folded on the page."""
+    block = html.split(f'id="{heading_id}"', 1)[1]
+    return re.split(r"</section>|</details>\n(?!</figure>)", block, maxsplit=1)[0]
 
 
 def funnel_count(html: str, label: str) -> int:
@@ -144,15 +146,26 @@ def test_overdue_says_why_for_a_passed_date_and_a_stage_over_its_limit(
     closed = CaseFactory(
         team=team, assignee=volunteer, stage=Stage.CLOSED, stage_entered_at=ago(days=90)
     )
-    html = section(page(volunteer_client), "overdue")
-    assert late_date.reference in html and slow.reference in html
-    assert fine.reference not in html and closed.reference not in html
-    assert "next action was due" in html
-    assert "5 days in this stage, limit 3 days" in html
+    html = section(page(volunteer_client), "next-steps")
+    rows = {
+        case: next(row for row in html.split("<li ")[1:] if f">{case.reference}<" in row)
+        for case in (late_date, slow, fine)
+    }
+    assert "next action was due" in rows[late_date]
+    assert "5 days in this stage, limit 3 days" in rows[slow]
+    assert "badge-risk" not in rows[fine]
+    assert closed.reference not in html
 
 
-def test_nothing_overdue_says_so(volunteer_client):
-    assert "Nothing overdue." in section(page(volunteer_client), "overdue")
+def test_nothing_to_answer_says_so_and_opens_the_volunteers_cases(
+    volunteer, volunteer_client, team
+):
+    CaseFactory(team=team, assignee=volunteer)
+    html = page(volunteer_client)
+    assert "Nothing needs attention now." in section(html, "alarms")
+    assert "overdue" not in section(html, "next-steps")
+    # With nothing above it, the volunteer's own list is not folded away.
+    assert re.search(r'<details class="panel fold" open>\s*<summary><h2 id="next-steps"', html)
 
 
 def test_volunteers_funnel_counts_their_own_open_cases_only(
@@ -334,7 +347,7 @@ def test_reassessment_tasks_are_urgent_alerts_for_the_teams_coordinators(
         urgent=True,
         state=ReminderState.DONE,
     )
-    html = section(page(coordinator_client), "reassess")
+    html = section(page(coordinator_client), "alarms")
     assert ours.reference in html
     assert theirs.reference not in html and done.reference not in html
 

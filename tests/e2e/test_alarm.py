@@ -44,7 +44,9 @@ def test_missed_crossing_check_in_alarm(
     scheduling.dispatch_due()
     name = ("desktop" if viewport["width"] > 600 else "phone") + f"-{w.language}"
     page = signed_in(browser, live_server, coordinator, viewport, name, w.locale)
-    assert page.get_by_role("heading", name=w("Missed check-ins")).is_visible()
+    alarms = page.locator("section[aria-labelledby=alarms]")
+    assert alarms.get_by_role("heading", name=w("Needs attention now")).is_visible()
+    assert alarms.get_by_text(w("Crossing check-in missed")).is_visible()
     assert page.locator(".inbox-link .count").inner_text() == "1"
     shoot(page, "30-alarm-dashboard")
     page.locator(".inbox-link").click()
@@ -57,6 +59,6 @@ def test_missed_crossing_check_in_alarm(
     page.get_by_text(w("Reminder updated.")).wait_for()
     shoot(page, "32-acknowledged")
     page.goto(f"{live_server.url}/")
-    assert page.get_by_role("heading", name=w("Missed check-ins")).count() == 0
+    assert page.get_by_text(w("Crossing check-in missed")).count() == 0
     assert Reminder.objects.get(kind=ReminderKind.CROSSING_CHECK_IN).state == ReminderState.DONE
     page.context.close()

@@ -61,8 +61,9 @@ def ask_for_approval(page, live_server, w, case, prefix):
 
 def open_from_dashboard(page, live_server, w, case, prefix):
     page.goto(f"{live_server.url}/")
-    block = page.locator("section.approvals")
-    assert block.get_by_role("heading", name=w("Waiting for your approval")).is_visible()
+    block = page.locator("section[aria-labelledby=alarms]")
+    row = block.locator("li", has=page.get_by_role("link", name=case.reference))
+    assert row.locator(".badge-approval").is_visible()
     shoot(page, f"{prefix}-20-dashboard")
     page.goto(f"{live_server.url}/cases/board/")
     card = page.locator(".card", has=page.get_by_role("link", name=case.reference))

@@ -11,7 +11,15 @@ from accounts.models import Containment
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework.models import CaseEvent, EventKind, Reminder, ReminderKind, Stage
+from casework.models import (
+    Case,
+    CaseEvent,
+    EventKind,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+    Stage,
+)
 from tests.e2e.conftest import shoot
 from tests.e2e.test_case_journey import signed_in
 from tests.factories import CaseFactory, IntakeRequestFactory, UserFactory
@@ -84,10 +92,13 @@ def busy_team(team, volunteer, coordinator):
 def test_volunteer_dashboard(browser, live_server, volunteer, busy_team, screen):
     viewport, name = screen
     page = signed_in(browser, live_server, volunteer, viewport, name)
-    for heading in ("Overdue", "My cases", "Cases by stage", "Last 12 weeks"):
+    for heading in ("Needs attention now", "My cases", "Cases by stage", "Last 12 weeks"):
         assert page.get_by_role("heading", name=heading).is_visible()
-    assert page.get_by_role("img", name="Requests and crossings per week").is_visible()
     shoot(page, "50-dashboard-volunteer")
+    # The charts are folded: a tap on the heading opens them, no script needed.
+    page.get_by_role("heading", name="Last 12 weeks").click()
+    assert page.get_by_role("img", name="Requests and crossings per week").is_visible()
+    page.get_by_role("heading", name="Cases by stage").click()
     page.get_by_text("Show the numbers").first.click()
     assert (
         page.get_by_role("cell", name="Screening")
@@ -104,8 +115,10 @@ def test_coordinator_dashboard_and_a_funnel_bar(
     page = signed_in(browser, live_server, coordinator, viewport, name)
     for heading in ("Cases by stage", "Last 12 weeks", "Stuck longest", "Incoming requests"):
         assert page.get_by_role("heading", name=heading).is_visible()
-    assert page.get_by_role("heading", name="Lost contact").is_visible()
+    alarms = page.locator("section", has=page.get_by_role("heading", name="Needs attention now"))
+    assert alarms.get_by_text("lost contact since").is_visible()
     shoot(page, "51-dashboard-coordinator")
+    page.get_by_role("heading", name="Cases by stage").click()
     page.locator("svg.chart-funnel a[href$='stage=screening']").click()
     page.wait_for_url("**/cases/?stage=screening")
     assert page.get_by_role("combobox", name="Stage").input_value() == "screening"
@@ -140,4 +153,53 @@ def test_the_dashboard_in_russian(browser, live_server, coordinator, busy_team):
     )
     assert page.get_by_role("heading", name="Обзор").is_visible()
     shoot(page, "53-dashboard-coordinator")
+    page.context.close()
+
+
+@pytest.mark.parametrize("persona", ["volunteer", "coordinator"])
+@pytest.mark.parametrize("locale", ["en-GB", "ru-RU"])
+def test_the_dashboard_fits_a_phone(request, browser, live_server, busy_team, persona, locale):
+    """A team of 30 open cases, a few in alarm, on a 360-px phone: each case once, the
+    alarms open at the top, the rest folded, the page a couple of screens long."""
+    user = request.getfixturevalue(persona)
+    lost = Case.objects.filter(team=busy_team, lost_contact_at__isnull=False).get()
+    missed = (
+        Case.objects.filter(team=busy_team, assignee=user if persona == "volunteer" else None)
+        .exclude(pk=lost.pk)
+        .exclude(stage=Stage.FOLLOW_UP)
+        .first()
+    )
+    Reminder.objects.create(
+        kind=ReminderKind.TRANSIT_CHECK_IN,
+        due_at=ago(hours=2),
+        sent_at=ago(hours=2),
+        state=ReminderState.SENT,
+        urgent=True,
+        case=missed,
+        team=busy_team,
+        subject=missed.reference,
+    )
+    if persona == "volunteer":
+        lost.assignee = user
+        lost.save()
+    language = locale[:2]
+    page = signed_in(
+        browser, live_server, user, {"width": 360, "height": 740}, f"phone-{language}", locale
+    )
+    alarms = page.locator("section[aria-labelledby=alarms] li.case-row")
+    assert alarms.count() == 2
+    assert alarms.first.get_by_role("link", name=lost.reference).is_visible()  # oldest alarm
+    # Every case link on the page names a different case.
+    links = page.locator("a[href^='/cases/C-']").evaluate_all(
+        "links => links.map(link => link.getAttribute('href'))"
+    )
+    assert len(links) == len(set(links)), links
+    assert page.locator("details.fold[open]").count() == 0
+    height = page.evaluate("document.documentElement.scrollHeight")
+    shoot(page, f"54-dashboard-{persona}-folded")
+    assert height < 2000, f"{persona}: {height}px on a phone"
+    # Opening every fold still gives each case once.
+    for summary in page.locator("details.fold > summary").all():
+        summary.click()
+    shoot(page, f"55-dashboard-{persona}-unfolded")
     page.context.close()

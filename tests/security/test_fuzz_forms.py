@@ -156,6 +156,13 @@ def _assign_form(world: World):
     return AssignForm(members=assignable_members(world.case_b))
 
 
+def _case_filter_form(world: World):
+    from casework.forms import CaseFilterForm
+    from casework.selectors.cases import filter_members
+
+    return CaseFilterForm(members=filter_members(world.users["volunteer_a"]))
+
+
 def _leg_form(world: World):
     from casework.forms import LegForm
     from casework.selectors.cases import assignable_members
@@ -190,7 +197,11 @@ def _form(dotted: str, **kwargs) -> Callable[[World], forms.BaseForm]:
 
 TARGETS: dict[str, Target] = {
     "casework.forms.CaseFilterForm": Target(
-        "volunteer_a", lambda w: "/cases/", _form("casework.forms.CaseFilterForm"), method="GET"
+        "volunteer_a",
+        lambda w: "/cases/",
+        _case_filter_form,
+        method="GET",
+        init=frozenset({"members"}),
     ),
     "casework.forms.MoveForm": Target(
         "volunteer_a",
