@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0009_email_kinds'),
-        ('casework', '0021_notification_kind_groups'),
+        ('casework', '0022_reminder_kind_neutral_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
