@@ -670,6 +670,13 @@ class Reminder(Sealed):
         """get_kind_display() for lists (config/choices.py)."""
         return label_of(ReminderKind, value=self.kind)
 
+    @property
+    def fired_label(self) -> str:
+        """The kind as an alarm that has gone off says it: "Transit check-in missed"."""
+        if self.kind in FIRED_LABELS:
+            return str(FIRED_LABELS[self.kind])
+        return self.kind_label
+
 
 class EmailState(models.TextChoices):
     NOT_WANTED = "not_wanted", _("Not wanted")
