@@ -32,7 +32,7 @@ LEG_FIELDS = (
 
 
 def _day(value: date) -> str:
-    return formats.date_format(value, "j M Y")
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 def dates_in_order(legs: list[RouteLeg]) -> None:
