@@ -16,7 +16,7 @@ from datetime import datetime
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext, gettext_lazy, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
 
 from casework.models import (
     Case,
@@ -105,10 +105,21 @@ def field_names(names: list[str]) -> str:
     return ", ".join(labels)
 
 
+# A follow-up's label is the stage's word too ("Follow-up"): on the timeline it is named
+# for what it asks.
+REMINDER_NAMES = {ReminderKind.FOLLOW_UP: pgettext_lazy("reminder", "Follow-up")}
+
+
+def reminder_name(kind: str) -> str:
+    if kind in REMINDER_NAMES:
+        return str(REMINDER_NAMES[kind])  # type: ignore[index]
+    return label_of(ReminderKind, value=kind)
+
+
 FORMAT: dict[str, Callable[[object], str]] = {
     "when": lambda value: when(str(value)),
     "fields": lambda value: field_names(list(value)),  # type: ignore[call-overload]
-    "reminder": lambda value: label_of(ReminderKind, value=str(value)),
+    "reminder": lambda value: reminder_name(str(value)),
     "outcome": lambda value: label_of(Outcome, value=str(value)),
     "purge": lambda value: label_of(PurgeKind, value=str(value)),
 }

@@ -76,6 +76,8 @@ def test_details_written_in_english_read_in_russian(volunteer_client, case, volu
     assert "6 декабря 14:30" in russian  # snoozed until
     for english in ("Phone", "phone", "Follow-up", "snoozed", "dismissed", "legal hold set"):
         assert english not in russian, english
+    # The reminder named for what it asks, not with the stage's word (Сопровождение).
+    assert "«связаться снова»: снято" in russian
     assert "Телефон" in russian or "телефон" in russian
 
 

@@ -6,3 +6,5 @@ DATETIME_FORMAT = "j M Y H:i"
 SHORT_DATETIME_FORMAT = "j M H:i"
 MONTH_DAY_FORMAT = "j M"
 TIME_FORMAT = "H:i"
+# A chart's axis: the shortest day and month.
+SHORT_DATE_FORMAT = "j M"

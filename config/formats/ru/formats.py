@@ -6,3 +6,5 @@ DATETIME_FORMAT = "j E Y H:i"
 SHORT_DATETIME_FORMAT = "j E H:i"
 MONTH_DAY_FORMAT = "j E"
 TIME_FORMAT = "H:i"
+# A chart's axis: the shortest day and month ("05.12").
+SHORT_DATE_FORMAT = "d.m"
