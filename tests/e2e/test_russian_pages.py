@@ -15,7 +15,7 @@ from casework.services import approvals, retention, routes
 from casework.services import cases as case_services
 from casework.services import reminders as reminder_services
 from tests.conftest import verified_client
-from tests.e2e.conftest import shoot
+from tests.e2e.conftest import SCREENSHOTS, shoot
 from tests.e2e.test_accessibility import hand_session
 from tests.e2e.words import Words
 from tests.factories import CaseFactory, PersonFactory
@@ -140,6 +140,9 @@ def test_a_worked_case_in_russian_has_no_english_left(
         fold.locator("summary").click()
         fold.locator("li.event").first.wait_for()
     shoot(page, "70-russian-case")
+    page.locator("#timeline").screenshot(
+        path=str(SCREENSHOTS / f"70-russian-timeline-{page.screen_name}.png")
+    )
     # Data, not interface: references, codenames, usernames and the team's name.
     data = f"{worked_case.reference} {team.name} {volunteer.username} {coordinator.username}"
     allowed = PROPER | set(LATIN_WORD.findall(data))
