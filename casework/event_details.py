@@ -144,12 +144,16 @@ def describe(event: CaseEvent) -> str:
         if event.kind in WORDED_KINDS and event.detail:
             return gettext(event.detail)
         return event.detail
-    values = {
-        name: FORMAT[name](value) if name in FORMAT else value
-        for name, value in stored.items()
-        if name != "code"
-    }
-    text = str(message) % values
+    try:
+        values = {
+            name: FORMAT[name](value) if name in FORMAT else value
+            for name, value in stored.items()
+            if name != "code"
+        }
+        text = str(message) % values
+    except (KeyError, TypeError, ValueError):
+        # Facts a message no longer fits (renamed since): the page shows what it can.
+        return event.detail
     if stored["code"] == "leg_changed":
         parts = [text]
         if "moved_from" in stored:

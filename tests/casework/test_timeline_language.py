@@ -128,6 +128,13 @@ def test_old_rows_stay_readable(case):
         assert describe(named) == "Note"  # a username, never translated
 
 
+def test_facts_a_message_no_longer_fits_never_break_the_page(volunteer_client, case):
+    CaseEvent.objects.create(case=case, kind=EventKind.ROUTE, facts={"code": "leg_added"})
+    CaseEvent.objects.create(case=case, kind=EventKind.ROUTE, facts={"code": "gone", "x": 1})
+    response = volunteer_client.get(reverse("casework:case_detail", args=[case.reference]))
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize("month", range(1, 13))
 def test_russian_dates_write_the_month_in_the_genitive(month):
     from django.utils import formats
