@@ -2,6 +2,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
 
@@ -15,9 +16,9 @@ class AdminSite(OTPAdminSite):
     def __init__(self, name: str = "admin"):
         super().__init__(name=name)
 
-    site_header = "Safe Passage"
-    site_title = "Safe Passage"
-    index_title = "Accounts"
+    site_header = _("Safe Passage")
+    site_title = _("Safe Passage")
+    index_title = _("Administration")
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated and request.user.is_verified():

@@ -1,9 +1,12 @@
+from axes import apps as axes_apps
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "accounts"
+    verbose_name = _("Accounts and teams")
     default = True
 
     def ready(self):
@@ -15,3 +18,9 @@ class AdminConfig(admin_apps.AdminConfig):
 
     default = False
     default_site = "accounts.admin_site.AdminSite"
+
+
+class AxesConfig(axes_apps.AppConfig):
+    """django-axes, its failed sign-ins named in the reader's language in the admin."""
+
+    verbose_name = _("Failed sign-ins")

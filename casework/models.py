@@ -366,7 +366,9 @@ class EventKind(models.TextChoices):
 
 
 class CaseEvent(Sealed):
-    """One entry of a case's timeline. Free text is encrypted; `detail` holds only codes."""
+    """One entry of a case's timeline. Free text is encrypted; `detail` holds only codes
+    (an English message id, a reference, a username) and `facts` the parts of a message to
+    word at read time in the reader's language (casework.event_details)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16, choices=EventKind)
@@ -379,6 +381,9 @@ class CaseEvent(Sealed):
     # The case version this event produced: "what changed since you opened it" reads these.
     version = models.PositiveIntegerField(default=1)
     detail = models.CharField(max_length=200, blank=True)
+    # Codes only: field names, enum values, ISO times, references, team names; never a value
+    # a person typed.
+    facts = models.JSONField(default=dict, blank=True)
     text = EncryptedTextField(blank=True, purgeable=True)
 
     class Meta:

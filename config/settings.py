@@ -96,7 +96,7 @@ INSTALLED_APPS = [
     # Django's widget templates, found by the project's engine (FORM_RENDERER below).
     "django.forms",
     "django_otp",
-    "axes",
+    "accounts.apps.AxesConfig",
     "csp",
     "privacy",
     "audit",
@@ -295,6 +295,8 @@ CONTENT_SECURITY_POLICY = {
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Each language's own date formats, named in templates ("DATETIME_FORMAT").
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_I18N = True
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_TZ = True

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DashboardConfig(AppConfig):
@@ -6,3 +7,4 @@ class DashboardConfig(AppConfig):
     models; it sits on top and may import every app below it."""
 
     name = "dashboard"
+    verbose_name = _("Dashboard")

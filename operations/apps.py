@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class OperationsConfig(AppConfig):
@@ -6,3 +7,4 @@ class OperationsConfig(AppConfig):
     rotation, demo data. No models."""
 
     name = "operations"
+    verbose_name = _("Operations")

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
 from django.core.signals import got_request_exception
+from django.utils.translation import gettext_lazy as _
 
 
 class PrivacyConfig(AppConfig):
     name = "privacy"
+    verbose_name = _("Privacy")
 
     def ready(self):
         from privacy import canary, csrf, database_roles  # noqa: F401 (register their checks)

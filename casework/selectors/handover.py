@@ -174,6 +174,7 @@ def changes_since(user: User, since: datetime) -> list[CaseChanges]:
             "from_stage",
             "to_stage",
             "detail",
+            "facts",
             "case_id",
             "actor__username",
             "case__reference",

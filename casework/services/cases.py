@@ -16,7 +16,7 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import lost_contact, mentions, permissions, scheduling, workflow
+from casework import event_details, lost_contact, mentions, permissions, scheduling, workflow
 from casework.models import (
     Case,
     CaseEvent,
@@ -28,7 +28,6 @@ from casework.models import (
     Reminder,
     ReminderKind,
     Stage,
-    field_label,
 )
 from casework.notifications import notify
 from casework.references import CASE_PREFIX, new_codename, next_reference
@@ -278,7 +277,6 @@ def case_transition(
         destination_warning_seen(case, by)
     ended = scheduling.on_stage_entered(case, by)
     tell_case_people(case, by, NotificationKind.CASE_MOVED, already_told)
-    detail = case.get_outcome_display() if to_stage == Stage.CLOSED else ""
     event = timeline_add(
         case,
         by,
@@ -286,7 +284,7 @@ def case_transition(
         from_stage=from_stage,
         to_stage=to_stage,
         text=reason.strip(),
-        detail=detail,
+        facts=event_details.facts("closed", outcome=outcome) if to_stage == Stage.CLOSED else {},
     )
     if ended:
         _reminders_ended(case, by, ended)
@@ -359,8 +357,7 @@ def destination_warning_seen(case: Case, by: User) -> CaseEvent:
         case,
         by,
         EventKind.RISK_WARNING,
-        detail=str(_("%(country)s is marked as extraditing; the person is on a wanted list"))
-        % {"country": country},
+        facts=event_details.facts("destination_warning", country=country),
     )
 
 
@@ -411,7 +408,7 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
         scheduling.on_check_in(case, by)
     detail = ""
     if kind in {EventKind.CHECK_IN, EventKind.CONTACT} and lost_contact.on_contact(case, by):
-        detail = str(_("lost contact cleared"))
+        detail = event_details.LOST_CONTACT_CLEARED
         audit_case(case, by, Action.LOST_CONTACT, reason=detail)
     notify(mentioned, kind=NotificationKind.MENTIONED, subject=case.reference, by=by)
     audit_case(case, by, Action.CASE_NOTE)
@@ -438,7 +435,7 @@ def case_update(
     if "route_summary" in changes and not permissions.can_see_route(by, case):
         raise PermissionDenied  # hidden while a provocation is suspected: not writable either
     person = case.person
-    changed_labels: list[str] = []
+    changed: list[str] = []
     person_changed: list[str] = []
     case_changed: list[str] = []
     target: Person | Case
@@ -452,8 +449,8 @@ def case_update(
         if getattr(target, name) != value:
             setattr(target, name, value)
             bucket.append(name)
-            changed_labels.append(field_label(target, name))
-    if not changed_labels:
+            changed.append(name)
+    if not changed:
         return None
     warned = {"destination_country", "flag_wanted"} & set(case_changed) and (
         workflow.destination_warning(case) is not None
@@ -475,7 +472,9 @@ def case_update(
         person_indexes_refresh(person)
     tell_case_people(case, by, NotificationKind.CASE_EDITED)
     audit_case(case, by, Action.CASE_CHANGED)
-    return timeline_add(case, by, EventKind.EDIT, detail=", ".join(changed_labels)[:200])
+    return timeline_add(
+        case, by, EventKind.EDIT, facts=event_details.facts("edited", fields=changed)
+    )
 
 
 @transaction.atomic
@@ -487,4 +486,4 @@ def case_risk_reviewed(*, case: Case, by: User, expected_version: int) -> CaseEv
     case.risk_reviewed_at = timezone.now()
     case.save(update_fields=["risk_reviewed_at"])
     audit_case(case, by, Action.CASE_CHANGED)
-    return timeline_add(case, by, EventKind.EDIT, detail=str(_("risk flags reviewed")))
+    return timeline_add(case, by, EventKind.EDIT, detail=event_details.RISK_REVIEWED)

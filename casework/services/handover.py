@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import Team, User
 from accounts.roles import Role
 from audit.models import Action
-from casework import permissions
+from casework import event_details, permissions
 from casework.models import (
     Case,
     CaseEvent,
@@ -130,7 +130,7 @@ def case_transfer_ask(
         case,
         by,
         EventKind.TRANSFER,
-        detail=_("asked: to %(team)s") % {"team": to_team.name},
+        facts=event_details.facts("transfer_asked", team=to_team.name),
         text=note,
     )
     audit_case(case, by, Action.TRANSFER_ASKED, reason=f"to team {to_team.pk}")
@@ -193,7 +193,7 @@ def case_transfer_accept(
         case,
         by,
         EventKind.TRANSFER,
-        detail=_("accepted: now with %(team)s") % {"team": to_team.name},
+        facts=event_details.facts("transfer_accepted", team=to_team.name),
     )
     audit_case(
         case,
@@ -225,7 +225,7 @@ def case_transfer_decline(*, transfer: CaseTransfer, by: User, reason: str) -> C
         case,
         by,
         EventKind.TRANSFER,
-        detail=_("declined by %(team)s") % {"team": transfer.to_team.name},
+        facts=event_details.facts("transfer_declined", team=transfer.to_team.name),
         text=reason,
     )
     audit_case(case, by, Action.TRANSFER_DECIDED, reason=f"declined by team {transfer.to_team_id}")
@@ -243,7 +243,7 @@ def case_transfer_withdraw(*, transfer: CaseTransfer, by: User) -> CaseEvent:
         case,
         by,
         EventKind.TRANSFER,
-        detail=_("withdrawn: stays with %(team)s") % {"team": transfer.from_team.name},
+        facts=event_details.facts("transfer_withdrawn", team=transfer.from_team.name),
     )
     audit_case(case, by, Action.TRANSFER_DECIDED, reason="withdrawn")
     return event

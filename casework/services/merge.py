@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import Action
-from casework import permissions
+from casework import event_details, permissions
 from casework.models import (
     Case,
     CaseEvent,
@@ -273,7 +273,7 @@ def case_merge(
         keep,
         by,
         EventKind.MERGE,
-        detail=_("%(folded)s merged into this case") % {"folded": fold.reference},
+        facts=event_details.facts("merged_in", folded=fold.reference),
     )
     timeline_add(
         fold,
@@ -281,7 +281,7 @@ def case_merge(
         EventKind.MERGE,
         from_stage=record.folded_stage,
         to_stage=Stage.CLOSED,
-        detail=_("merged into %(kept)s") % {"kept": keep.reference},
+        facts=event_details.facts("merged_into", kept=keep.reference),
     )
     audit_case(fold, by, Action.CASES_MERGED, reason=f"into {keep.reference}")
     notify([fold_now.assignee], kind=NotificationKind.CASE_MERGED, subject=fold.reference)
@@ -373,13 +373,10 @@ def case_merge_undo(*, merge: CaseMerge, by: User) -> Case:
     )
     merge.undone_at, merge.undone_by = now, by
     merge.save(update_fields=["undone_at", "undone_by"])
-    detail = _("merge of %(folded)s into %(kept)s undone") % {
-        "folded": fold.reference,
-        "kept": keep.reference,
-    }
-    timeline_add(keep, by, EventKind.MERGE, detail=detail)
+    undone = event_details.facts("merge_undone", folded=fold.reference, kept=keep.reference)
+    timeline_add(keep, by, EventKind.MERGE, facts=undone)
     timeline_add(
-        fold, by, EventKind.MERGE, from_stage=Stage.CLOSED, to_stage=fold.stage, detail=detail
+        fold, by, EventKind.MERGE, from_stage=Stage.CLOSED, to_stage=fold.stage, facts=undone
     )
     audit_case(fold, by, Action.MERGE_UNDONE, reason=f"out of {keep.reference}")
     notify([fold.assignee], kind=NotificationKind.CASE_MERGED, subject=fold.reference)

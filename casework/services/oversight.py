@@ -37,7 +37,7 @@ from accounts.second_factor import devices_remove
 from audit import selectors as audit_selectors
 from audit.log import record
 from audit.models import Action
-from casework import permissions
+from casework import event_details, permissions
 from casework.models import BreakGlass, Case, EventKind, Reminder, ReminderKind
 from casework.services.cases import _claim_version, audit_case, timeline_add
 from privacy.fields import bound_to
@@ -248,7 +248,7 @@ def provocation_flag(*, case: Case, by: User, reason: str) -> Case:
     case.save(
         update_fields=["provocation_flagged_at", "provocation_flagged_by", "provocation_reason"]
     )
-    timeline_add(case, by, EventKind.PROVOCATION, detail=_("flagged: the case is frozen"))
+    timeline_add(case, by, EventKind.PROVOCATION, detail=event_details.PROVOCATION_FLAGGED)
     audit_case(case, by, Action.PROVOCATION, reason=f"flagged: {reason}")
     return case
 
@@ -269,6 +269,6 @@ def provocation_clear(*, case: Case, by: User, reason: str) -> Case:
     case.save(
         update_fields=["provocation_flagged_at", "provocation_flagged_by", "provocation_reason"]
     )
-    timeline_add(case, by, EventKind.PROVOCATION, detail=_("cleared: the case moves again"))
+    timeline_add(case, by, EventKind.PROVOCATION, detail=event_details.PROVOCATION_CLEARED)
     audit_case(case, by, Action.PROVOCATION, reason=f"cleared: {reason}")
     return case

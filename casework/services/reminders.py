@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import Action
-from casework import permissions, scheduling
+from casework import event_details, permissions, scheduling
 from casework.models import Case, EventKind, Reminder, ReminderState
 from casework.services.cases import audit_case, timeline_add
 
@@ -28,8 +28,7 @@ def follow_up_set(*, case: Case, by: User, due_at, note: str = "") -> Reminder:
         case,
         by,
         EventKind.REMINDER,
-        detail=str(_("follow-up set for %(when)s"))
-        % {"when": timezone.localtime(due_at).strftime("%Y-%m-%d %H:%M")},
+        facts=event_details.facts("follow_up_set", when=due_at),
         text=note.strip(),
     )
     return reminder
@@ -66,11 +65,7 @@ def reminder_snooze(*, reminder: Reminder, by: User, until, reason: str) -> None
         case,
         by,
         EventKind.REMINDER,
-        detail=str(_("%(kind)s snoozed until %(when)s"))
-        % {
-            "kind": reminder.get_kind_display(),
-            "when": timezone.localtime(until).strftime("%Y-%m-%d %H:%M"),
-        },
+        facts=event_details.facts("snoozed", reminder=reminder.kind, when=until),
         text=reason.strip(),
     )
 
@@ -95,11 +90,11 @@ def reminder_dismiss(*, reminder: Reminder, by: User, reason: str) -> None:
         # and the lost contact it raised stays until someone hears from the person.
         scheduling.check_ins_cancelled(case, by, [reminder], how="dismissed")
     audit_case(case, by, Action.REMINDER_CHANGED)
-    verb = _("acknowledged") if was_sent else _("dismissed")
+    step = "acknowledged" if was_sent else "dismissed"
     timeline_add(
         case,
         by,
         EventKind.REMINDER,
-        detail=f"{reminder.get_kind_display()} {verb}",
+        facts=event_details.facts(step, reminder=reminder.kind),
         text=reason.strip(),
     )

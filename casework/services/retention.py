@@ -45,7 +45,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import Action
-from casework import permissions
+from casework import event_details, permissions
 from casework.models import (
     Case,
     CaseEvent,
@@ -243,7 +243,7 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
             indexes = indexes.exclude(kind__in=PROVOCATION_KEPT_INDEXES)
         indexes.delete()
         Person.objects.filter(pk=case.person_id).update(**BLANK_PERSON, purged_at=now)
-    timeline_add(case, by, EventKind.ANONYMISED, detail=str(PurgeKind(kind).label))
+    timeline_add(case, by, EventKind.ANONYMISED, facts=event_details.facts("purged", purge=kind))
 
 
 def case_purge(*, case_id: int, now: datetime | None = None) -> bool:
@@ -330,7 +330,7 @@ def legal_hold_set(*, case: Case, by: User, reason: str) -> None:
         raise ValidationError(_("This case is already on legal hold."))
     case.legal_hold_at, case.legal_hold_by, case.legal_hold_reason = timezone.now(), by, reason
     case.save(update_fields=["legal_hold_at", "legal_hold_by", "legal_hold_reason"])
-    timeline_add(case, by, EventKind.LEGAL_HOLD, detail=_("legal hold set"))
+    timeline_add(case, by, EventKind.LEGAL_HOLD, detail=event_details.LEGAL_HOLD_SET)
     audit_case(case, by, Action.LEGAL_HOLD, reason=f"set: {reason}")
 
 
@@ -346,7 +346,7 @@ def legal_hold_lift(*, case: Case, by: User, reason: str) -> None:
         raise ValidationError(_("This case is not on legal hold."))
     case.legal_hold_at, case.legal_hold_by, case.legal_hold_reason = None, None, ""
     case.save(update_fields=["legal_hold_at", "legal_hold_by", "legal_hold_reason"])
-    timeline_add(case, by, EventKind.LEGAL_HOLD, detail=_("legal hold lifted"))
+    timeline_add(case, by, EventKind.LEGAL_HOLD, detail=event_details.LEGAL_HOLD_LIFTED)
     audit_case(case, by, Action.LEGAL_HOLD, reason=f"lifted: {reason}")
 
 

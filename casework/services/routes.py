@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from audit.models import Action
-from casework import permissions
+from casework import event_details, permissions
 from casework.models import Case, EventKind, RouteLeg
 from casework.services.cases import _claim_version, audit_case, timeline_add
 
@@ -32,7 +32,7 @@ LEG_FIELDS = (
 
 
 def _day(value: date) -> str:
-    return formats.date_format(value, "j M Y")
+    return formats.date_format(value, "DATE_FORMAT")
 
 
 def dates_in_order(legs: list[RouteLeg]) -> None:
@@ -111,9 +111,9 @@ def _require(by: User, case: Case) -> None:
         raise PermissionDenied
 
 
-def _record(case: Case, by: User, detail: str, audit_reason: str = "") -> None:
+def _record(case: Case, by: User, facts: dict, audit_reason: str = "") -> None:
     audit_case(case, by, Action.ROUTE_CHANGED, reason=audit_reason)
-    timeline_add(case, by, EventKind.ROUTE, detail=detail[:200])
+    timeline_add(case, by, EventKind.ROUTE, facts=facts)
 
 
 @transaction.atomic
@@ -139,7 +139,7 @@ def leg_add(
     reason = f"leg {leg.position} added"
     if leg.volunteer is not None:
         reason += f"; volunteer {leg.volunteer.username}"
-    _record(case, by, _("leg %(number)s added") % {"number": leg.position}, reason)
+    _record(case, by, event_details.facts("leg_added", number=leg.position), reason)
     return leg
 
 
@@ -173,14 +173,14 @@ def leg_change(
         return leg
     leg.updated_at = timezone.now()
     leg.save(update_fields=[*changed, "updated_at"])
-    what = [_("leg %(number)s changed") % {"number": leg.position}]
+    what: dict = {"number": leg.position}
     reason = f"leg {leg.position} changed: {', '.join(changed)}"
     if "position" in changed:
-        what.append(_("moved from place %(old)s") % {"old": old_position})
+        what["moved_from"] = old_position
     if leg.volunteer_id != old_volunteer:
-        what.append(_("volunteer changed"))
+        what["volunteer_changed"] = True
         reason += f"; volunteer {leg.volunteer.username if leg.volunteer else '-'}"
-    _record(case, by, ", ".join(str(part) for part in what), reason)
+    _record(case, by, event_details.facts("leg_changed", **what), reason)
     return leg
 
 
@@ -196,4 +196,4 @@ def leg_remove(*, case: Case, leg: RouteLeg, by: User, expected_version: int) ->
     leg.delete()
     legs = list(RouteLeg.objects.filter(case=case).only("id", "position").order_by("position"))
     _renumber(legs)
-    _record(case, by, _("leg %(number)s removed") % {"number": number}, f"leg {number} removed")
+    _record(case, by, event_details.facts("leg_removed", number=number), f"leg {number} removed")

@@ -80,3 +80,19 @@ def test_email_copies_are_written_in_the_users_language(volunteer, team, setting
     scheduling.dispatch_due()
     assert send_due_emails() == 1
     assert mail.outbox[0].subject == f"[SP] Напоминание: {case.reference}"
+
+
+def test_settings_saved_is_said_in_the_language_just_chosen(volunteer, volunteer_client):
+    response = volunteer_client.post(
+        reverse("accounts:profile"), {"language": "ru"}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    page = response.content.decode()
+    assert "Настройки сохранены." in page
+    assert "Settings saved." not in page
+
+    response = volunteer_client.post(
+        reverse("accounts:profile"), {"language": "en"}, HTTP_ACCEPT_LANGUAGE="ru", follow=True
+    )
+    page = response.content.decode()
+    assert "Settings saved." in page
+    assert "Настройки сохранены." not in page

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from casework.event_details import describe
 from casework.models import Case, EventKind, Person, Stage
 from tests.factories import CaseFactory
 
@@ -51,8 +52,9 @@ def test_editing_saves_encrypted_details_and_logs_which_fields_changed(volunteer
     assert case.destination_country == "GE"
     assert case.version == 2
     event = case.events.get(kind=EventKind.EDIT)
-    assert "legal name" in event.detail
-    assert "Testname" not in event.detail
+    assert "legal_name" in event.facts["fields"]
+    assert "legal name" in describe(event)
+    assert "Testname" not in describe(event) + str(event.facts)
 
 
 @pytest.mark.parametrize(

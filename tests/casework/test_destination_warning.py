@@ -80,7 +80,7 @@ def test_the_confirmed_move_goes_through_and_is_recorded(case, volunteer_client,
     assert case.stage == Stage.PREPARATION
     seen = CaseEvent.objects.get(case=case, kind=EventKind.RISK_WARNING)
     assert seen.actor == volunteer
-    assert "KZ" in seen.detail
+    assert seen.facts["country"] == "KZ"
     audit = AccessEvent.objects.get(action=Action.DESTINATION_WARNING)
     assert (audit.actor, audit.target_ref, audit.reason) == (volunteer, case.reference, "KZ")
 

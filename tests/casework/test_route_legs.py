@@ -242,7 +242,7 @@ def test_a_coordinator_adds_a_leg_with_a_volunteer(case, coordinator_client, leg
     leg = RouteLeg.objects.get(case=case)
     assert (leg.position, leg.origin, leg.volunteer) == (1, "Typedorigin", leg_volunteer)
     event = case.events.get(kind=EventKind.ROUTE)
-    assert "Typed" not in event.detail and "legrunner" not in event.detail
+    assert event.facts == {"code": "leg_added", "number": 1}
     assert AccessEvent.objects.filter(action=Action.ROUTE_CHANGED).count() == 1
     case.refresh_from_db()
     assert case.version == 2

@@ -77,7 +77,7 @@ def seed_every_encrypted_model() -> None:
         decline_reason="wait for the check-in",
     )
     DestinationRisk.objects.create(
-        country="KZ",
+        country="UZ",  # not one of the demo's own entries
         extradites=Extradites.YES,
         incidents="two detentions in 2025",
         passport_needed="internal passport",

@@ -1,16 +1,40 @@
 """seed_demo: the demo data `make run` shows and `make bench` measures."""
 
+import re
+from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
+from django.utils import timezone
 
+from accounts.models import Team, User
 from audit.log import verify
 from audit.models import AccessEvent
-from casework.models import Case, PersonIndex, Reminder, ReminderKind, Stage
+from casework import scheduling
+from casework.models import (
+    ApprovalRequest,
+    ApprovalState,
+    Case,
+    CaseTransfer,
+    EventKind,
+    Notification,
+    Person,
+    PersonIndex,
+    Reminder,
+    ReminderKind,
+    ReminderState,
+    Stage,
+    TransferState,
+)
+from destinations.models import DestinationRisk
+from destinations.selectors import warning_for
 from intake.models import IntakeRequest, TriageState
 from operations.management.commands.seed_demo import DEMO_TEAM, DETAIL_EVENTS, EVENTS_PER_CASE
+
+CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
 def seed(cases: int = 50, teams: int = 5) -> None:
@@ -57,3 +81,92 @@ def test_running_it_again_adds_nothing(seeded):
     seed()
     assert Case.objects.count() == 50
     assert verify().broken_seq is None
+
+
+# The demo `make run` shows: the default size, read as the demo team's coordinator would.
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("seed_demo", seed=7, stdout=StringIO(), stderr=StringIO())
+    # What the worker does in its first minute: due reminders out, lost contact raised.
+    scheduling.dispatch_due()
+    return Team.objects.get(name=DEMO_TEAM)
+
+
+def test_the_demo_team_has_three_cases_in_each_stage(demo):
+    per_stage = Case.objects.filter(team=demo).values("stage").annotate(n=Count("pk"))
+    assert {row["stage"]: row["n"] for row in per_stage} == dict.fromkeys(Stage.values, 3)
+
+
+def test_the_demo_starts_with_a_few_alarms_not_a_fire_drill(demo):
+    coordinator = User.objects.get(username="demo-coordinator")
+    lost = Case.objects.filter(team=demo, lost_contact_at__isnull=False).count()
+    assert 1 <= lost <= 2
+    urgent = Notification.objects.filter(user=coordinator, urgent=True).count()
+    assert 1 <= urgent <= 5
+    overdue = Reminder.objects.filter(
+        team=demo, kind=ReminderKind.STAGE_OVERDUE, state=ReminderState.SENT
+    ).count()
+    assert overdue <= 4
+    assert Notification.objects.filter(user=coordinator).count() <= 12
+
+
+def test_times_in_stage_fit_each_cases_age(demo):
+    now = timezone.now()
+    for case in Case.objects.prefetch_related("events"):
+        assert case.created_at <= case.stage_entered_at <= now, case.reference
+        moves = sorted(
+            (event for event in case.events.all() if event.kind == EventKind.STAGE),
+            key=lambda event: event.created_at,
+        )
+        if moves:
+            assert moves[-1].to_stage == case.stage, case.reference
+            assert moves[-1].created_at == case.stage_entered_at, case.reference
+        if case.last_contact_at is not None:
+            assert case.created_at <= case.last_contact_at <= now, case.reference
+
+
+def test_crossings_are_inside_their_window_and_check_in_after_it(demo, settings):
+    now = timezone.now()
+    grace = timedelta(hours=settings.CROSSING_GRACE_HOURS)
+    crossing = Case.objects.filter(stage=Stage.CROSSING)
+    assert crossing.exists()
+    for case in crossing:
+        assert case.crossing_window_start <= now <= case.crossing_window_end
+        check_in = Reminder.objects.get(case=case, kind=ReminderKind.CROSSING_CHECK_IN)
+        assert check_in.due_at == case.crossing_window_end + grace
+        assert check_in.state == ReminderState.PENDING
+    for case in Case.objects.filter(stage__in=[Stage.ARRIVED, Stage.FOLLOW_UP]):
+        assert case.crossing_window_end < now
+        arrived = case.events.filter(kind=EventKind.STAGE, to_stage=Stage.ARRIVED).get()
+        assert case.crossing_window_start <= arrived.created_at
+
+
+def test_the_demo_team_shows_the_register_an_approval_and_a_transfer(demo):
+    assert DestinationRisk.objects.count() >= 2
+    warned = Case.objects.get(team=demo, stage=Stage.PLANNING, destination_country="KZ")
+    assert warned.flag_wanted and warning_for("KZ", wanted=True) is not None
+    approval = ApprovalRequest.objects.get(case__team=demo, state=ApprovalState.PENDING)
+    assert approval.case.events.filter(kind=EventKind.APPROVAL).exists()
+    assert CaseTransfer.objects.filter(case__team=demo, state=TransferState.PENDING).count() == 1
+    assert verify().broken_seq is None
+
+
+def test_people_have_russian_names_but_where_their_case_says_english(demo):
+    people = list(Person.objects.all())
+    cyrillic = [person for person in people if CYRILLIC.search(person.legal_name)]
+    assert len(cyrillic) >= 0.9 * len(people)
+    for person in people:
+        if not CYRILLIC.search(person.legal_name):
+            assert person.preferred_language == "en", person.legal_name
+        assert CYRILLIC.search(person.current_location), person.current_location
+
+
+def test_the_readme_says_how_to_choose_the_port():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    run = (Path(__file__).resolve().parents[2] / "bin" / "run-embedded").read_text()
+    assert 'PORT="${PORT:-8000}"' in run
+    assert "PORT=" in readme
+    assert "3 per stage" in readme

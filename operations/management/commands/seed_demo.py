@@ -8,6 +8,17 @@ and their blind indexes, cases over every stage and every team, at least five ti
 events each (the first case of the demo team has fifty, for the case-page benchmark), the
 request each case came from, reminders of every kind, requests waiting for triage, and the
 audit events all of that would have written, appended to the hash chain so it still verifies.
+
+A believable group, not a fire drill: most cases are within their stage's time limit and
+heard from within its silence limit; per team one case is overdue in screening and one in
+preparation, one in transit has just missed its check-in and one in follow-up has gone
+silent (the dispatcher raises both as lost contact within a minute); a crossing is under
+way inside its window with its check-in due after it. Every case's stages follow one
+another in time up to the time it entered its stage. People have Russian names and places
+(English only for the few whose preferred language is English). The demo team also gets,
+through the real services: three destination-register entries (one extraditing, and a
+wanted person planning to go there, so the warning shows), a move waiting for the
+coordinator's approval and, with a second team, a transfer waiting for its answer.
 """
 
 import os
@@ -31,7 +42,7 @@ from accounts.roles import Role
 from audit.addresses import kept_since
 from audit.log import seal
 from audit.models import AccessEvent, Action
-from casework import scheduling
+from casework import scheduling, workflow
 from casework.models import (
     Case,
     CaseEvent,
@@ -46,8 +57,12 @@ from casework.models import (
     Stage,
 )
 from casework.references import CASE_PREFIX, REQUEST_PREFIX
+from casework.services.approvals import approval_ask
 from casework.services.cases import person_digests
+from casework.services.handover import case_transfer_ask
 from casework.workflow import FORWARD
+from destinations.models import DestinationRisk
+from destinations.services import destination_add
 from intake.models import Channel, IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
 
@@ -67,12 +82,30 @@ AUDIT_BATCH = 10_000
 HISTORY_DAYS = 720
 
 DESTINATIONS = ["GE", "AM", "KZ", "RS", "TR", "DE", "FR", "LT", "MN", "AR"]
+# Written by Russian-speaking volunteers, as the real ones are.
 NOTES = [
-    "Called back, all quiet.",
-    "Asked about documents for the child.",
-    "Prefers Signal, not Telegram.",
-    "Will send a photo of the summons.",
-    "Needs a lawyer's consultation.",
+    "Перезвонил, всё спокойно.",
+    "Спрашивал про документы для ребёнка.",
+    "Предпочитает Signal, не Telegram.",
+    "Пришлёт фото повестки.",
+    "Нужна консультация юриста.",
+    "Родственники в курсе, помогут деньгами.",
+]
+REQUEST_MESSAGE = "Пришла повестка, нужен совет, как уехать."
+ROUTE_SUMMARY = "Автобусом до границы, дальше на машине."
+FOLLOW_UP_NOTE = "Перезвонить насчёт документов."
+# One person in ENGLISH_EVERY says in their case that they prefer English (a foreigner
+# serving under contract): their name is English too.
+ENGLISH_EVERY = 15
+# Per team and stage, the n-th case (n counted in tens) that is overdue, or out of touch.
+OVERDUE_STAGES = (Stage.SCREENING, Stage.PREPARATION)
+OVERDUE_SLOT, OUT_OF_TOUCH_SLOT = 2, 0
+# The register entries the demo team starts with: (country, extradites, incidents).
+SAFE_DESTINATIONS = [code for code in DESTINATIONS if code != "KZ"]
+REGISTER = [
+    ("KZ", "yes", "2023: двое задержаны по запросу России, один выдан."),
+    ("AM", "unknown", "Были задержания на границе, выдач не известно."),
+    ("GE", "no", ""),
 ]
 TIMELINE_FILL = (EventKind.NOTE, EventKind.CHECK_IN, EventKind.CONTACT)
 AUDIT_ACTION: dict[str, Action] = {
@@ -149,8 +182,36 @@ class Pools:
     """Fake values drawn once: Faker is too slow to call a million times."""
 
     names: list[str] = field(default_factory=list)
+    english_names: list[str] = field(default_factory=list)
     cities: list[str] = field(default_factory=list)
     handles: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """When a case's stages happened, worked out before any row is written so the case,
+    its timeline and its reminders agree."""
+
+    number: int
+    crew: Crew
+    stage: Stage
+    held_from: str
+    # The forward stages reached, each with the time it was entered (the first is New).
+    steps: list[tuple[Stage, datetime]]
+    entered: datetime  # the current stage
+    last_contact: datetime | None
+    overdue: bool = False
+    missed_check_in: bool = False
+    silent: bool = False
+
+    @property
+    def opened(self) -> datetime:
+        return self.steps[0][1]
+
+    @property
+    def position(self) -> int:
+        """How far forward the case got (0 for New)."""
+        return len(self.steps) - 1
 
 
 class Command(BaseCommand):
@@ -242,12 +303,14 @@ class Seeder:
 
     def fake_pools(self) -> Pools:
         pools = Pools()
-        for locale in ("ru_RU", "en_US"):
-            faker = Faker(locale)
-            faker.seed_instance(self.rng.random())
-            pools.names += [faker.name() for _ in range(min(400, self.pool_size))]
-            pools.cities += [faker.city() for _ in range(min(100, self.pool_size))]
-            pools.handles += [faker.user_name() for _ in range(min(400, self.pool_size))]
+        faker = Faker("ru_RU")
+        faker.seed_instance(self.rng.random())
+        pools.names = [faker.name() for _ in range(min(400, self.pool_size))]
+        pools.cities = [faker.city_name() for _ in range(min(100, self.pool_size))]
+        pools.handles = [faker.user_name() for _ in range(min(400, self.pool_size))]
+        english = Faker("en_US")
+        english.seed_instance(self.rng.random())
+        pools.english_names = [english.name() for _ in range(min(40, self.pool_size))]
         return pools
 
     @transaction.atomic
@@ -264,6 +327,7 @@ class Seeder:
             progress.update(numbers.stop)
         self.waiting_requests(request_refs[count:])
         self.append_audit()
+        self.demo_extras()
 
     # Cases ---------------------------------------------------------------------------------
 
@@ -271,17 +335,15 @@ class Seeder:
         rng, pools = self.rng, self.pools
         people, plans = [], []
         for number in numbers:
-            crew = self.crews[number % len(self.crews)]
-            stage = self.stages[(number // len(self.crews)) % len(self.stages)]
-            opened = self.now - timedelta(
-                days=rng.randint(2, HISTORY_DAYS), minutes=rng.randint(0, 1440)
-            )
+            plan = self.plan(number)
             handle = rng.choice(pools.handles)
+            english = number % ENGLISH_EVERY == ENGLISH_EVERY - 1
             people.append(
                 Person(
                     codename=f"Demo-{first_codename + number + 1:06d}",
                     category=rng.choice(Category.values),
-                    legal_name=rng.choice(pools.names),
+                    legal_name=rng.choice(pools.english_names if english else pools.names),
+                    preferred_language="en" if english else "ru",
                     birth_date=(self.now - timedelta(days=rng.randint(18 * 365, 55 * 365))).date(),
                     phone=(
                         f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-"
@@ -290,12 +352,12 @@ class Seeder:
                     messenger_handles=f"@{handle}{rng.randint(1, 9999)}",
                     email=f"{handle}{rng.randint(1, 9999)}@example.org",
                     current_location=rng.choice(pools.cities),
-                    military_unit=f"unit {rng.randint(10000, 99999)}",
+                    military_unit=f"в/ч {rng.randint(10000, 99999)}",
                     notes=rng.choice(NOTES),
-                    created_at=opened,
+                    created_at=plan.opened,
                 )
             )
-            plans.append((number, crew, stage, opened))
+            plans.append(plan)
         Person.objects.bulk_create(people)
         PersonIndex.objects.bulk_create(
             PersonIndex(person=person, kind=kind, digest=value, source=source)
@@ -305,14 +367,15 @@ class Seeder:
             if source == PersonIndex.DETAILS or kind == blind_index.Kind.PHONE
         )
         cases = Case.objects.bulk_create(
-            self.case(number, crew, stage, opened, person, case_refs[number])
-            for (number, crew, stage, opened), person in zip(plans, people, strict=True)
+            self.case(plan, person, case_refs[plan.number])
+            for plan, person in zip(plans, people, strict=True)
         )
         events, reminder_rows, requests = [], [], []
-        for (number, crew, _stage, _opened), case in zip(plans, cases, strict=True):
-            events += self.timeline(case, crew, DETAIL_EVENTS if number == 0 else EVENTS_PER_CASE)
-            reminder_rows += self.reminders_for(case, crew)
-            requests.append(self.origin_request(case, crew, request_refs[number]))
+        for plan, case in zip(plans, cases, strict=True):
+            count = DETAIL_EVENTS if plan.number == 0 else EVENTS_PER_CASE
+            events += self.timeline(case, plan, count)
+            reminder_rows += self.reminders_for(case, plan)
+            requests.append(self.origin_request(case, plan.crew, request_refs[plan.number]))
         CaseEvent.objects.bulk_create(events, batch_size=CHUNK)
         Reminder.objects.bulk_create(reminder_rows, batch_size=CHUNK)
         IntakeRequest.objects.bulk_create(requests, batch_size=CHUNK)
@@ -328,74 +391,192 @@ class Seeder:
                 (seen, Action.CASE_VIEWED, actor, case.reference, case.team_id, "case")
             )
 
-    def case(self, number, crew: Crew, stage, opened, person, reference) -> Case:
+    def plan(self, number: int) -> Plan:
+        """The case's stage, how long it has been there (mostly within the stage's limits)
+        and, counted back from that, when it entered each earlier stage."""
         rng, now = self.rng, self.now
-        position = FORWARD.index(stage) if stage in FORWARD else 3
+        teams = len(self.crews)
+        crew = self.crews[number % teams]
+        stage = self.stages[(number // teams) % len(self.stages)]
+        # Which of this team's cases in this stage it is, counted in tens.
+        slot = (number // (teams * len(self.stages))) % 10
+        held_from = (
+            rng.choice([Stage.PLANNING, Stage.PREPARATION]) if stage == Stage.ON_HOLD else ""
+        )
+        overdue = stage in OVERDUE_STAGES and slot == OVERDUE_SLOT
+        missed = stage == Stage.IN_TRANSIT and slot == OUT_OF_TOUCH_SLOT
+        silent = stage == Stage.FOLLOW_UP and slot == OUT_OF_TOUCH_SLOT
+        limit = scheduling.stage_limit(stage)
+        silence = workflow.rule(stage).silence_limit
+        if stage == Stage.CLOSED:
+            in_stage = timedelta(days=rng.uniform(1, HISTORY_DAYS - 60))
+        elif overdue and limit:
+            in_stage = limit * rng.uniform(1.1, 1.5)
+        elif missed:
+            # Entered 13 to 16 hours ago and not heard from since: the 12-hour check-in is due.
+            in_stage = timedelta(hours=settings.TRANSIT_CHECK_IN_HOURS + rng.uniform(1, 4))
+        elif silent and silence:
+            in_stage = silence * rng.uniform(1.05, 1.2)
+        elif stage in (Stage.IN_TRANSIT, Stage.CROSSING):
+            in_stage = timedelta(hours=rng.uniform(2, 10))
+        else:
+            in_stage = (limit or timedelta(days=14)) * rng.uniform(0.1, 0.8)
+        entered = now - in_stage
+        # The forward stages it went through, each a few hours to a few days long.
+        if stage in FORWARD:
+            reached = FORWARD.index(stage)
+        elif stage == Stage.ON_HOLD:
+            reached = FORWARD.index(held_from)
+        else:
+            reached = rng.randint(0, len(FORWARD) - 1)
+        moment = entered
+        steps: list[tuple[Stage, datetime]] = []
+        if stage not in FORWARD:
+            moment -= timedelta(days=rng.uniform(0.5, 7))
+        for step in range(reached, -1, -1):
+            steps.append((FORWARD[step], moment))
+            moment -= timedelta(hours=rng.uniform(3, 24 * 5))
+        steps.reverse()
+        if stage in FORWARD:
+            steps[-1] = (stage, entered)
+        if stage == Stage.NEW:
+            last_contact = None
+        elif missed:
+            last_contact = entered + timedelta(minutes=rng.randint(5, 30))
+        elif silent:
+            last_contact = entered
+        elif stage == Stage.CLOSED:
+            last_contact = entered - timedelta(hours=rng.uniform(1, 48))
+        else:
+            # Heard from since entering the stage, well within its silence limit.
+            window = min(in_stage, silence or in_stage)
+            last_contact = now - window * rng.uniform(0.05, 0.9)
+        return Plan(
+            number=number,
+            crew=crew,
+            stage=stage,
+            held_from=held_from,
+            steps=steps,
+            entered=entered,
+            last_contact=last_contact,
+            overdue=overdue,
+            missed_check_in=missed,
+            silent=silent,
+        )
+
+    def case(self, plan: Plan, person, reference) -> Case:
+        rng, now = self.rng, self.now
+        position, stage = plan.position, plan.stage
         unassigned = stage == Stage.NEW and rng.random() < 0.5
+        crossing = dict(plan.steps).get(Stage.CROSSING)
+        window: tuple[datetime | None, datetime | None]
+        if stage == Stage.CROSSING:
+            # Under way: the window opened before the stage was entered and closes later today
+            # or tomorrow; the check-in is due after it (reminders_for).
+            window = (plan.entered - timedelta(hours=2), now + timedelta(hours=rng.uniform(6, 30)))
+        elif crossing is not None:
+            # Over: it closed by the time the case moved on from the crossing.
+            after = [when for _, when in plan.steps if when > crossing] or [plan.entered]
+            window = (crossing - timedelta(hours=2), min(crossing + timedelta(hours=22), after[0]))
+        elif stage == Stage.PREPARATION and rng.random() < 0.5:
+            start = now + timedelta(days=rng.uniform(3, 14))
+            window = (start, start + timedelta(hours=24))
+        else:
+            window = (None, None)
         return Case(
             reference=reference,
             person=person,
-            team=crew.team,
+            team=plan.crew.team,
             stage=stage,
-            held_from=Stage.PLANNING if stage == Stage.ON_HOLD else "",
-            stage_entered_at=opened + timedelta(days=position, hours=rng.randint(0, 23)),
+            held_from=plan.held_from,
+            stage_entered_at=plan.entered,
             outcome=rng.choice(Outcome.values) if stage == Stage.CLOSED else "",
-            assignee=None if unassigned else rng.choice(crew.volunteers),
-            coordinator=crew.coordinator,
+            assignee=None if unassigned else rng.choice(plan.crew.volunteers),
+            coordinator=plan.crew.coordinator,
             flag_wanted=rng.random() < 0.2,
             flag_criminal_case=rng.random() < 0.1,
             flag_internal_passport_only=rng.random() < 0.05,
             flag_dependants=rng.random() < 0.3,
             flag_health=rng.random() < 0.05,
-            risk_reviewed_at=opened if position >= 2 else None,
-            destination_country=rng.choice(DESTINATIONS) if position >= 2 else "",
-            route_summary="Bus to the border, then by car." if position >= 2 else "",
-            readiness_confirmed=position >= 4,
-            crossing_window_start=now + timedelta(days=1) if position >= 5 else None,
-            crossing_window_end=now + timedelta(days=2) if position >= 5 else None,
-            next_action_due=(now + timedelta(days=rng.randint(-10, 20))).date(),
-            created_at=opened,
-            updated_at=opened + timedelta(days=position),
-            version=position + 1,
+            risk_reviewed_at=plan.steps[2][1] if position >= 2 else None,
+            # Not a country the register marks as extraditing: the demo team's one case
+            # headed there is made on purpose (Seeder.demo_cases).
+            destination_country=rng.choice(SAFE_DESTINATIONS) if position >= 2 else "",
+            route_summary=ROUTE_SUMMARY if position >= 2 else "",
+            readiness_confirmed=position >= 4
+            or (stage == Stage.PREPARATION and rng.random() < 0.5),
+            crossing_window_start=window[0],
+            crossing_window_end=window[1],
+            next_action_due=(
+                None if stage == Stage.CLOSED else (now + timedelta(days=rng.randint(1, 14))).date()
+            ),
+            last_contact_at=plan.last_contact,
+            created_at=plan.opened,
+            updated_at=max(plan.entered, plan.last_contact or plan.entered),
+            version=len(plan.steps) + (stage not in FORWARD),
         )
 
-    def timeline(self, case: Case, crew: Crew, count: int) -> list[CaseEvent]:
-        """Opened, every forward step up to its stage, then notes, check-ins and contacts."""
+    def timeline(self, case: Case, plan: Plan, count: int) -> list[CaseEvent]:
+        """Opened, every stage it went through at the time it did, then notes, check-ins
+        and contacts between; the last contact is the one the case records."""
         rng = self.rng
-        opened = case.created_at
-        worker = case.assignee or crew.coordinator
+        worker = case.assignee or plan.crew.coordinator
         events = [
             CaseEvent(
                 case=case,
                 kind=EventKind.CREATED,
                 actor=worker,
-                created_at=opened,
+                created_at=plan.opened,
                 to_stage=Stage.NEW,
                 version=1,
             )
         ]
-        position = case.version - 1
-        for step in range(1, position + 1):
+        moves = [
+            (previous, current, when)
+            for (previous, _), (current, when) in zip(plan.steps, plan.steps[1:], strict=False)
+        ]
+        if case.stage not in FORWARD:
+            moves.append((plan.steps[-1][0], Stage(case.stage), case.stage_entered_at))
+        for version, (previous, current, when) in enumerate(moves, start=2):
+            closed = current == Stage.CLOSED
             events.append(
                 CaseEvent(
                     case=case,
                     kind=EventKind.STAGE,
-                    actor=crew.coordinator,
-                    version=step + 1,
-                    created_at=opened + timedelta(days=step),
-                    from_stage=FORWARD[step - 1],
-                    to_stage=FORWARD[step],
+                    actor=plan.crew.coordinator,
+                    version=version,
+                    created_at=when,
+                    from_stage=previous,
+                    to_stage=current,
+                    facts={"code": "closed", "outcome": case.outcome} if closed else {},
                 )
             )
-        last = events[-1].created_at
-        span = max((self.now - last).total_seconds(), 3600)
-        for n in range(count - len(events)):
+        last_contact = case.last_contact_at
+        if last_contact is not None:
+            # An arrival, a journey or a crossing is confirmed by a check-in, the rest by a
+            # contact.
+            on_the_road = case.stage in (Stage.IN_TRANSIT, Stage.CROSSING, Stage.ARRIVED)
             events.append(
                 CaseEvent(
                     case=case,
-                    kind=TIMELINE_FILL[n % len(TIMELINE_FILL)],
+                    kind=EventKind.CHECK_IN if on_the_road else EventKind.CONTACT,
                     actor=worker,
-                    created_at=last + timedelta(seconds=rng.uniform(60, span)),
+                    created_at=last_contact,
+                    text=rng.choice(NOTES),
+                    version=case.version,
+                )
+            )
+        # The rest: notes at any time, contacts and check-ins only before the last contact.
+        until = last_contact or self.now
+        span = max((until - plan.opened).total_seconds(), 3600)
+        for n in range(count - len(events)):
+            kind = TIMELINE_FILL[n % len(TIMELINE_FILL)]
+            events.append(
+                CaseEvent(
+                    case=case,
+                    kind=kind,
+                    actor=worker,
+                    created_at=plan.opened + timedelta(seconds=rng.uniform(60, span)),
                     text=rng.choice(NOTES),
                     version=case.version,
                 )
@@ -407,29 +588,37 @@ class Seeder:
             )
         return events
 
-    def reminders_for(self, case: Case, crew: Crew) -> list[Reminder]:
-        """Reminders of every kind; some already due, so the inbox fills within a minute."""
+    def reminders_for(self, case: Case, plan: Plan) -> list[Reminder]:
+        """The reminders the case's stage scheduled when it was entered, as
+        casework.scheduling would have: due later, but for the few planned otherwise."""
         if case.stage == Stage.CLOSED:
             return []
         now, rng = self.now, self.rng
         common = {"case": case, "team": case.team, "subject": case.reference, "stage": case.stage}
-        limit = scheduling.stage_limit(case.stage) or timedelta(days=7)
-        overdue = case.stage_entered_at + limit
-        rows = [Reminder(kind=ReminderKind.STAGE_OVERDUE, due_at=overdue, **common)]
-        if case.stage == Stage.CROSSING:
+        rows = []
+        limit = scheduling.stage_limit(case.stage)
+        if limit:
+            rows.append(
+                Reminder(
+                    kind=ReminderKind.STAGE_OVERDUE, due_at=case.stage_entered_at + limit, **common
+                )
+            )
+        if case.stage == Stage.CROSSING and case.crossing_window_end:
             rows.append(
                 Reminder(
                     kind=ReminderKind.CROSSING_CHECK_IN,
-                    due_at=now - timedelta(minutes=5),
+                    due_at=case.crossing_window_end
+                    + timedelta(hours=settings.CROSSING_GRACE_HOURS),
                     urgent=True,
                     **common,
                 )
             )
-        if case.stage == Stage.IN_TRANSIT:
+        if case.stage == Stage.IN_TRANSIT and case.last_contact_at:
+            # Every check-in schedules the next; the one planned missed is due already.
             rows.append(
                 Reminder(
                     kind=ReminderKind.TRANSIT_CHECK_IN,
-                    due_at=now + timedelta(hours=rng.randint(1, 12)),
+                    due_at=case.last_contact_at + timedelta(hours=settings.TRANSIT_CHECK_IN_HOURS),
                     urgent=True,
                     **common,
                 )
@@ -438,13 +627,13 @@ class Seeder:
             rows.append(
                 Reminder(
                     kind=ReminderKind.FOLLOW_UP,
-                    due_at=now + timedelta(minutes=rng.randint(-90, 60 * 24 * 7)),
+                    due_at=now + timedelta(minutes=rng.randint(60, 60 * 24 * 7)),
                     case=case,
                     team=case.team,
                     subject=case.reference,
                     recipient=case.assignee,
                     created_by=case.assignee,
-                    note="Call back about the documents.",
+                    note=FOLLOW_UP_NOTE,
                 )
             )
         return rows
@@ -459,7 +648,7 @@ class Seeder:
             channel=self.rng.choice(Channel.values),
             received_at=received,
             contact=case.person.phone,
-            message="Got a summons, need advice on leaving.",
+            message=REQUEST_MESSAGE,
             category_guess=case.person.category,
             state=TriageState.ACCEPTED,
             logged_by=worker,
@@ -491,7 +680,7 @@ class Seeder:
                     channel=rng.choice(Channel.values),
                     received_at=received,
                     contact=contact,
-                    message="Got a summons, need advice on leaving.",
+                    message=REQUEST_MESSAGE,
                     logged_by=crew.volunteers[0],
                 )
                 IntakeIndex.objects.bulk_create(
@@ -516,6 +705,49 @@ class Seeder:
                         "request",
                     )
                 )
+
+    # The demo team's working-together examples ---------------------------------------------
+
+    def demo_extras(self) -> None:
+        """Made through the real services, so their timeline entries, notifications and audit
+        events are the ones the app writes: the register, a wanted person headed for an
+        extraditing country, a move waiting for approval and a transfer waiting for its
+        answer."""
+        crew = self.crews[0]
+        coordinator = crew.coordinator
+        for country, extradites, incidents in REGISTER:
+            if not DestinationRisk.objects.filter(country=country).exists():
+                destination_add(
+                    by=coordinator, country=country, extradites=extradites, incidents=incidents
+                )
+        cases = Case.objects.filter(team=crew.team).select_related("person").order_by("pk")
+        planning = cases.filter(stage=Stage.PLANNING).first()
+        if planning is not None:
+            # Planning warns before it moves on: the destination is on the register's list.
+            Case.objects.filter(pk=planning.pk).update(destination_country="KZ", flag_wanted=True)
+        volunteer = crew.volunteers[0]
+        ready = cases.filter(stage=Stage.PREPARATION, flag_wanted=False).first()
+        if ready is not None:
+            Case.objects.filter(pk=ready.pk).update(readiness_confirmed=True, assignee=volunteer)
+            ready.refresh_from_db()
+            approval_ask(
+                case=ready,
+                by=volunteer,
+                to_stage=Stage.IN_TRANSIT,
+                expected_version=ready.version,
+                note="Билеты на завтра, документы на руках.",
+            )
+        if len(self.crews) > 1:
+            moving = cases.filter(stage=Stage.SCREENING).last()
+            if moving is not None:
+                case_transfer_ask(
+                    case=moving,
+                    to_team=self.crews[1].team,
+                    by=coordinator,
+                    note="Человек переехал в их регион, им удобнее вести.",
+                    expected_version=moving.version,
+                )
+        seal()
 
     # Audit ---------------------------------------------------------------------------------
 
