@@ -72,6 +72,10 @@ class TriageForm(OffTheRecord, forms.Form):
         widget=forms.HiddenInput,
     )
     case_reference = forms.CharField(label=_("Case"), required=False, max_length=16)
+    # Asked (and required by intake.services.intake_accept) when duplicates are listed.
+    confirm_new = forms.BooleanField(
+        label=_("None of these is the same person: open a new case anyway."), required=False
+    )
     reason = forms.CharField(
         label=_("Reason"),
         required=False,
