@@ -144,7 +144,7 @@ def possible_duplicates(request: IntakeRequest) -> dict:
 def matched_on(kinds: Collection[str]) -> list[str]:
     """The words for the kinds of index matched ("Phone number"), in Kind's order: never
     the value that matched."""
-    return [label for value, label in blind_index.Kind.choices if value in kinds]
+    return [str(label) for value, label in blind_index.Kind.choices if value in kinds]
 
 
 @dataclass
