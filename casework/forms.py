@@ -296,6 +296,12 @@ class VersionForm(forms.Form):
     version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
 
 
+class UndoForm(VersionForm):
+    """Which contact or check-in to take back (casework.services.undo)."""
+
+    undo = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class NotificationChoice(forms.Form):
     """One notification of the inbox, by id."""
 
