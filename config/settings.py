@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "django_otp",
     "axes",
     "csp",
+    # Country names and their translations, for the destination pickers (destinations/countries.py).
+    "django_countries",
     "privacy",
     "audit",
     "accounts",

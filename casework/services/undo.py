@@ -104,7 +104,7 @@ def case_note_undo(*, case: Case, by: User, undo_id: int, expected_version: int)
 def _reopened(fields: dict) -> list[str]:
     """The kinds of reminder to open again: the check-ins always; the lost-contact alarm
     only with its flag."""
-    kinds = [ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN]
+    kinds: list[str] = [ReminderKind.CROSSING_CHECK_IN, ReminderKind.TRANSIT_CHECK_IN]
     if "lost_contact_at" in fields:
         kinds.append(ReminderKind.LOST_CONTACT)
     return kinds
