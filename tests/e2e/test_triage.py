@@ -43,7 +43,7 @@ def test_a_repeat_request_is_attached_not_doubled(
         channel="telegram",
         received_at=timezone.now() - timedelta(hours=3, minutes=5),
         contact="8 900 123 45 67",
-        message="Пишу снова, с другого телефона.",
+        message="Пишу снова, с другого телефона.",  # noqa: RUF001 (Russian on purpose)
     )
     intake_log(
         by=coordinator,
