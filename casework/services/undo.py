@@ -57,7 +57,8 @@ def case_note_undo(*, case: Case, by: User, undo_id: int, expected_version: int)
     Only the one who logged it, only within casework.undo.window(), once; a case changed
     since the page was loaded is refused (CaseConflict), as any stale form is."""
     found = (
-        TimelineUndo.objects.select_for_update()
+        # The undo's row only: its entry may be gone already (an outer join).
+        TimelineUndo.objects.select_for_update(of=("self",))
         .select_related("event")
         .filter(pk=undo_id, case=case)
         .first()
