@@ -26,6 +26,7 @@ class Action(models.TextChoices):
     CASE_MOVED = "case_moved", _("Stage changed")
     CASE_ASSIGNED = "case_assigned", _("Case assigned")
     CASE_NOTE = "case_note", _("Timeline entry added")
+    CASE_NOTE_UNDONE = "case_note_undone", _("Contact or check-in undone")
     BREAK_GLASS = "break_glass", _("Break-glass")
     REMINDER_CHANGED = "reminder_changed", _("Reminder set or changed")
     REQUEST_VIEWED = "request_viewed", _("Request viewed")

@@ -53,6 +53,7 @@ WORDED_KINDS = frozenset(
         EventKind.STAGE,
         EventKind.MERGE,
         EventKind.TRANSFER,
+        EventKind.UNDONE,
     }
 )
 

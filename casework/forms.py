@@ -8,12 +8,14 @@ from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team, User
+from casework.languages import language_choices
 from casework.models import RISK_FLAGS, Case, EventKind, Outcome, Person, RouteLeg, Stage
 from casework.references import CASE_PREFIX
 from casework.services.cases import CASE_FIELDS, PERSON_FIELDS
 from casework.services.routes import LEG_FIELDS
+from destinations.countries import CountryChoiceField
 from privacy.forms import OffTheRecord
-from privacy.normalise import normalise_phone
+from privacy.normalise import normalise_phone, readable_email
 
 
 class DateInput(forms.DateInput):
@@ -142,6 +144,11 @@ class TimelineForm(forms.Form):
 
 
 class PersonForm(OffTheRecord, forms.ModelForm):
+    preferred_language = forms.ChoiceField(
+        label=capfirst(Person._meta.get_field("preferred_language").verbose_name),
+        required=False,
+    )
+
     class Meta:
         model = Person
         fields = list(PERSON_FIELDS)
@@ -152,6 +159,21 @@ class PersonForm(OffTheRecord, forms.ModelForm):
             "messenger_handles": forms.Textarea(attrs={"rows": 2}),
             "notes": forms.Textarea(attrs={"rows": 4}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = self.instance.preferred_language if self.instance.pk else ""
+        self.fields["preferred_language"].choices = lambda: [
+            ("", _("Not known")),
+            *language_choices(keep=stored),
+        ]
+        if not self.instance.pk:
+            self.fields["preferred_language"].initial = "ru"
+
+    def clean_email(self) -> str:
+        """The address as people read it: a Cyrillic domain in Cyrillic, whether typed so
+        or sent by the browser as punycode (xn--...)."""
+        return readable_email(self.cleaned_data["email"])
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()
@@ -174,13 +196,10 @@ class PersonForm(OffTheRecord, forms.ModelForm):
 
 
 class CaseDetailsForm(OffTheRecord, forms.ModelForm):
-    # Longer than the column on purpose: "Georgia" gets "use the code", not "too long".
-    destination_country = forms.CharField(
+    # Chosen by name in the reader's language, stored as the code (destinations.countries).
+    destination_country = CountryChoiceField(
         label=capfirst(Case._meta.get_field("destination_country").verbose_name),
-        help_text=Case._meta.get_field("destination_country").help_text,
         required=False,
-        max_length=60,
-        widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 3}),
     )
 
     # Shown when the register warns about the destination chosen (casework.views.cases.case_edit).
@@ -198,11 +217,14 @@ class CaseDetailsForm(OffTheRecord, forms.ModelForm):
             "next_action_due": DateInput,
         }
 
-    def clean_destination_country(self) -> str:
-        code = self.cleaned_data["destination_country"].strip().upper()
-        if code and not (len(code) == 2 and code.isalpha() and code.isascii()):
-            raise forms.ValidationError(_("Use the two-letter country code, e.g. GE."))
-        return code
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.destination_country:
+            self.fields["destination_country"] = CountryChoiceField(
+                label=self.fields["destination_country"].label,
+                required=False,
+                keep=self.instance.destination_country,
+            )
 
     def ask_warning_seen(self) -> None:
         self.fields["warning_seen"].widget = forms.CheckboxInput()
@@ -319,6 +341,12 @@ class VersionForm(forms.Form):
     """The case version a page was loaded at (optimistic locking); hidden in every form."""
 
     version = forms.IntegerField(min_value=1, max_value=2**31 - 1)
+
+
+class UndoForm(VersionForm):
+    """Which contact or check-in to take back (casework.services.undo)."""
+
+    undo = forms.IntegerField(min_value=1, max_value=2**63 - 1)
 
 
 class NotificationChoice(forms.Form):

@@ -363,6 +363,7 @@ class EventKind(models.TextChoices):
     HANDOVER = "handover", _("Handed over")
     TRANSFER = "transfer", _("Transfer to another team")
     MERGE = "merge", _("Cases merged")
+    UNDONE = "undone", _("Undone")
 
 
 class CaseEvent(Sealed):
@@ -929,3 +930,31 @@ class ApprovalRequest(Sealed):
         return self.state == ApprovalState.LAPSED or (
             self.is_pending and case.version != self.asked_version
         )
+
+
+class TimelineUndo(models.Model):
+    """A contact or check-in logged at one tap, undoable for a few minutes by the one who
+    logged it (casework.services.undo): what the tap changed, to put back."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    # Set null when undone (the entry goes) or purged with the case's events.
+    event = models.ForeignKey(CaseEvent, on_delete=models.SET_NULL, null=True, related_name="+")
+    kind = models.CharField(max_length=16, choices=EventKind)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    expires_at = models.DateTimeField()
+    last_contact_at_before = models.DateTimeField(null=True)
+    last_contact_at_set = models.DateTimeField(null=True)
+    lost_contact_at_before = models.DateTimeField(null=True)
+    # {reminder id: its state before}: the check-ins answered and lost-contact alarms closed.
+    reminders_closed = models.JSONField(default=dict)
+    # The next transit check-in a check-in scheduled.
+    reminder_scheduled = models.ForeignKey(
+        Reminder, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "by", "expires_at"])]
+
+    def __str__(self) -> str:
+        return f"undo {self.case_id} {self.kind}"

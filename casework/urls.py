@@ -60,6 +60,11 @@ urlpatterns = [
     path("cases/<ref:reference>/transfer/", handover.case_transfer_ask, name="case_transfer_ask"),
     path("cases/<ref:reference>/timeline/", cases.case_timeline_add, name="case_timeline_add"),
     path(
+        "cases/<ref:reference>/timeline/undo/",
+        cases.case_timeline_undo,
+        name="case_timeline_undo",
+    ),
+    path(
         "cases/<ref:reference>/timeline/older/",
         cases.case_timeline_older,
         name="case_timeline_older",

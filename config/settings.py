@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "django_otp",
     "accounts.apps.AxesConfig",
     "csp",
+    # Country names and their translations, for the destination pickers (destinations/countries.py).
+    "django_countries",
     "privacy",
     "audit",
     "accounts",
@@ -497,6 +499,8 @@ INTAKE_TRIAGE_LIMIT_HOURS = env_int("INTAKE_TRIAGE_LIMIT_HOURS", 24)
 CROSSING_GRACE_HOURS = env_int("CROSSING_GRACE_HOURS", 6)
 # While in transit, a check-in is expected this often (hours); 0 turns it off.
 TRANSIT_CHECK_IN_HOURS = env_int("TRANSIT_CHECK_IN_HOURS", 12)
+# How long the one who logged a contact or check-in may undo it (minutes).
+UNDO_MINUTES = env_int("UNDO_MINUTES", 5)
 
 # Retention ------------------------------------------------------------------------------
 # Personal data of a closed case with no work on it for this many days (and of a request

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from destinations.countries import CountryChoiceField
 from destinations.models import DestinationRisk
 from privacy.forms import OffTheRecord
 
@@ -14,13 +15,8 @@ def clean_country_code(raw: str) -> str:
 
 
 class DestinationRiskForm(OffTheRecord, forms.ModelForm):
-    # Longer than the column on purpose: "Georgia" gets "use the code", not "too long".
-    country = forms.CharField(
-        label=_("Country code"),
-        max_length=60,
-        help_text=_("Two-letter country code, e.g. GE or DE."),
-        widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 3}),
-    )
+    # Chosen by name in the reader's language, stored as the code (destinations.countries).
+    country = CountryChoiceField(label=_("Country"))
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1, max_value=2**31 - 1)
 
     class Meta:

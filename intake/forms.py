@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from casework.forms import DateTimeInput
@@ -11,6 +12,13 @@ from privacy import blind_index
 from privacy.fields import refuse_token
 from privacy.forms import OffTheRecord
 
+# The hint and the error say the same thing: what the contact field accepts
+# (privacy.blind_index.contact_digests), by example.
+CONTACT_FORMATS = _(
+    "Write a phone number with its country code (+995 555 12 34 56; a Russian one may start "
+    "with 8), an @handle or t.me link, or an e-mail address."
+)
+
 
 class IntakeForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), choices=Channel.choices)
@@ -19,7 +27,7 @@ class IntakeForm(forms.Form):
         label=_("Contact"),
         max_length=200,
         validators=[refuse_token],
-        help_text=_("Phone number, @handle or e-mail the person wrote from."),
+        help_text=CONTACT_FORMATS,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
     )
     message = forms.CharField(
@@ -45,7 +53,7 @@ class IntakeForm(forms.Form):
         contact = self.cleaned_data["contact"].strip()
         if not blind_index.contact_digests(contact):
             raise forms.ValidationError(
-                _("Write a phone number with country code, an @handle or an e-mail address.")
+                format_lazy("{} {}", _("We cannot read this as a contact."), CONTACT_FORMATS)
             )
         return contact
 
@@ -72,6 +80,10 @@ class TriageForm(OffTheRecord, forms.Form):
         widget=forms.HiddenInput,
     )
     case_reference = forms.CharField(label=_("Case"), required=False, max_length=16)
+    # Asked (and required by intake.services.intake_accept) when duplicates are listed.
+    confirm_new = forms.BooleanField(
+        label=_("None of these is the same person: open a new case anyway."), required=False
+    )
     reason = forms.CharField(
         label=_("Reason"),
         required=False,

@@ -5,7 +5,7 @@ and those behind a case they may see)."""
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -14,6 +14,7 @@ from casework.models import Case, Outcome, PersonIndex
 from casework.permissions import can_view_case
 from casework.selectors.cases import by_team, cases_visible_to, in_order
 from intake.models import IntakeIndex, IntakeRequest, TriageState
+from privacy import blind_index
 from privacy.fields import secret_fields
 
 # A request's page names its case by reference only: none of the case's encrypted fields
@@ -41,6 +42,25 @@ def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
     return mine.filter(Q(state=TriageState.NEW) | Q(state__in=decided, case__in=seen))
 
 
+def _possible_duplicate(user: User) -> Exists:
+    """Whether a request's contact matches a case of the user's teams or another request
+    of its team: the queue's marker. A match in another team is left out: the request's
+    page tells of it, audited as a probe (intake.services.intake_matches_report)."""
+    in_my_case = PersonIndex.objects.filter(
+        digest=OuterRef("digest"),
+        person__cases__team_id__in=user.team_ids,
+        person__cases__merged_into__isnull=True,
+    )
+    in_other_request = IntakeIndex.objects.filter(
+        digest=OuterRef("digest"), request__team_id=OuterRef("request__team_id")
+    ).exclude(request_id=OuterRef("request_id"))
+    return Exists(
+        IntakeIndex.objects.filter(request_id=OuterRef("pk")).filter(
+            Exists(in_my_case) | Exists(in_other_request)
+        )
+    )
+
+
 def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
     """Untriaged requests of the user's teams, oldest first."""
     # Every member of the team may read an untriaged request (can_view_request), so the
@@ -55,8 +75,10 @@ def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
 
 
 def oldest_waiting(user: User, limit: int) -> list[IntakeRequest]:
-    """The untriaged requests of the user's teams waiting longest, read team by team."""
-    waiting = by_team(intake_queue_for(user), user.team_ids)
+    """The untriaged requests of the user's teams waiting longest, read team by team, each
+    with `possible_duplicate`."""
+    queue = intake_queue_for(user).annotate(possible_duplicate=_possible_duplicate(user))
+    waiting = by_team(queue, user.team_ids)
     return in_order(waiting, ("received_at", "id"), 0, limit)
 
 
@@ -75,10 +97,18 @@ def possible_duplicates(request: IntakeRequest) -> dict:
     Searches every team: a repeat request is worth knowing about wherever the first one
     landed. Never show this to a user: duplicates_for says what they may learn of it.
     """
-    digests = list(request.indexes.values_list("digest", flat=True))
+    own = list(request.indexes.values_list("kind", "digest"))
+    digests = [digest for _kind, digest in own]
     if not digests:
-        return {"cases": [], "requests": [], "provocations": []}
-    person_ids = PersonIndex.objects.filter(digest__in=digests).values("person_id")
+        return {"cases": [], "requests": [], "provocations": [], "matched": {}, "kinds": set()}
+    # Which kinds of index each person matched on (a phone, an e-mail...): the digest is
+    # domain-separated by its kind, so a shared digest is a match of that kind.
+    matched: dict[int, set[str]] = {}
+    for person_id, kind in PersonIndex.objects.filter(digest__in=digests).values_list(
+        "person_id", "kind"
+    ):
+        matched.setdefault(person_id, set()).add(kind)
+    person_ids = list(matched)
     # Asked apart from the 20 listed, so a warning is never crowded out. Their indexes
     # outlive the retention purge (casework.retention): purged ones are found too.
     provocations = list(
@@ -102,21 +132,42 @@ def possible_duplicates(request: IntakeRequest) -> dict:
         .only("reference", "received_at", "state", "team_id")
         .order_by("-received_at")[:20]
     )
-    return {"cases": cases, "requests": requests, "provocations": provocations}
+    return {
+        "cases": cases,
+        "requests": requests,
+        "provocations": provocations,
+        "matched": matched,
+        "kinds": {kind for kind, _digest in own},
+    }
+
+
+def matched_on(kinds: Collection[str]) -> list[str]:
+    """The words for the kinds of index matched ("Phone number"), in Kind's order: never
+    the value that matched."""
+    return [str(label) for value, label in blind_index.Kind.choices if value in kinds]
 
 
 @dataclass
 class Duplicates:
     """What one user may learn of a request's possible duplicates."""
 
-    # Cases of the user's teams: {"case", "visible" (whether they may open it)}.
+    # Cases of the user's teams: {"case", "visible" (whether they may open it), "matched_on"
+    # (the kinds of contact that matched, as words)}.
     cases: list[dict] = field(default_factory=list)
     # Matches in teams the user is not in: never named to them; their coordinators decide.
     elsewhere: list[Case] = field(default_factory=list)
     requests: list[IntakeRequest] = field(default_factory=list)
+    # The kinds of contact the team's requests matched on, as words.
+    requests_matched_on: list[str] = field(default_factory=list)
     # References of suspected provocations in the user's teams; elsewhere only a yes.
     provocations: list[str] = field(default_factory=list)
     provocation_elsewhere: bool = False
+
+    @property
+    def any(self) -> bool:
+        """Anything at all that may be the same person: opening a new case asks for a
+        confirmation then (intake.services.intake_accept)."""
+        return bool(self.cases or self.elsewhere or self.requests)
 
     def listed(self, reference: str) -> Case | None:
         """The case listed to the user under this reference: a triage decision may name
@@ -136,7 +187,13 @@ def duplicates_for(user: User, request: IntakeRequest) -> Duplicates:
     duplicates = Duplicates()
     for case in found["cases"]:
         if case.team_id in own:
-            duplicates.cases.append({"case": case, "visible": can_view_case(user, case)})
+            duplicates.cases.append(
+                {
+                    "case": case,
+                    "visible": can_view_case(user, case),
+                    "matched_on": matched_on(found["matched"].get(case.person_id, ())),
+                }
+            )
         else:
             duplicates.elsewhere.append(case)
     if found["requests"]:
@@ -146,6 +203,8 @@ def duplicates_for(user: User, request: IntakeRequest) -> Duplicates:
             .values_list("pk", flat=True)
         )
         duplicates.requests = [other for other in found["requests"] if other.pk in readable]
+        # A request has one contact: its duplicates matched on that contact's kind.
+        duplicates.requests_matched_on = matched_on(found["kinds"])
     for case in found["provocations"]:
         if case.team_id in own:
             duplicates.provocations.append(case.reference)

@@ -106,11 +106,29 @@ def _request_contacts(request: IntakeRequest) -> set[tuple[str, str]]:
     return set(request.indexes.values_list("kind", "digest"))
 
 
+# The field of intake.forms.TriageForm the confirmation is asked with: the error lands there.
+CONFIRM_NEW = "confirm_new"
+
+
 @transaction.atomic
-def intake_accept(*, request: IntakeRequest, by: User) -> Case:
-    """Opens a new case (person and case, one transaction) for this request."""
+def intake_accept(*, request: IntakeRequest, by: User, confirmed_new: bool = False) -> Case:
+    """Opens a new case (person and case, one transaction) for this request.
+
+    When the request has possible duplicates, a second case for the same person is what
+    a tired triager makes by one tap: refused unless `confirmed_new` (the triager said none
+    of them is the same person), however the request was made."""
     if not permissions.can_triage(by, request):
         raise PermissionDenied
+    if not confirmed_new and selectors.duplicates_for(by, request).any:
+        raise ValidationError(
+            {
+                CONFIRM_NEW: _(
+                    "This contact matches the possible duplicates listed. Attach the request "
+                    'to one of them, or tick "None of these is the same person" to open a '
+                    "new case."
+                )
+            }
+        )
     details = _contact_fields(request)
     if request.category_guess:
         details["category"] = request.category_guess

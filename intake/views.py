@@ -74,7 +74,9 @@ def _triage(request: AuthenticatedHttpRequest, intake, form: TriageForm) -> Http
     action = form.cleaned_data["action"]
     user = request.user
     if action == TriageForm.ACCEPT:
-        case = services.intake_accept(request=intake, by=user)
+        case = services.intake_accept(
+            request=intake, by=user, confirmed_new=form.cleaned_data["confirm_new"]
+        )
         messages.success(request, _("Case %(reference)s opened.") % {"reference": case.reference})
         return redirect("casework:case_detail", reference=case.reference)
     if action == TriageForm.REJECT:

@@ -10,7 +10,8 @@ region, so the trunk prefix ``8`` becomes ``+7``; a leading ``00`` is read as ``
 Handles lose the ``@``, any ``t.me/`` or ``telegram.me/`` link prefix, and their case.
 
 E-mail addresses are lower-cased whole: in practice no provider treats the local part as
-case-sensitive, and a missed duplicate costs more than a false "possible duplicate".
+case-sensitive, and a missed duplicate costs more than a false "possible duplicate". A
+punycode domain (``xn--e1afmkfd.xn--p1ai``) is read as the Unicode one (``пример.рф``).
 
 Names are reduced to a deliberately coarse key so that a Russian name meets itself whether it
 was typed in Cyrillic or in any of the usual romanisations. The rules, in order:
@@ -114,9 +115,32 @@ def normalise_handle(raw: str) -> str | None:
     return text
 
 
+def _readable_label(label: str) -> str:
+    """One domain label as people read it: punycode (``xn--e1afmkfd``) decoded."""
+    if not label.lower().startswith("xn--"):
+        return label
+    try:
+        return label.lower().encode("ascii").decode("idna")
+    except UnicodeError:
+        return label  # not valid punycode: kept as typed
+
+
+def readable_email(raw: str) -> str:
+    """The address with its domain in Unicode: ``user@xn--e1afmkfd.xn--p1ai`` (what a
+    browser may send for a Cyrillic domain) is ``user@пример.рф``. Anything that is not
+    ``local@domain`` comes back as it was."""
+    text = raw.strip()
+    local, at, domain = text.rpartition("@")
+    if not (at and local and domain):
+        return text
+    return f"{local}@{'.'.join(_readable_label(label) for label in domain.split('.'))}"
+
+
 def normalise_email(raw: str) -> str | None:
-    """The whole address lower-cased, or None unless it looks like local@domain.tld."""
-    text = raw.strip().lower()
+    """The whole address lower-cased, its domain in Unicode (a Cyrillic domain typed in
+    Cyrillic and sent as punycode is one contact), or None unless it looks like
+    local@domain.tld."""
+    text = unicodedata.normalize("NFC", readable_email(raw)).lower()
     if not EMAIL_SHAPE.fullmatch(text):
         return None
     return text

@@ -16,7 +16,7 @@ from accounts.models import Team, User
 from accounts.roles import Role
 from audit.log import record
 from audit.models import Action
-from casework import event_details, lost_contact, mentions, permissions, scheduling, workflow
+from casework import event_details, lost_contact, mentions, permissions, scheduling, undo, workflow
 from casework.models import (
     Case,
     CaseEvent,
@@ -404,15 +404,20 @@ def case_note_add(*, case: Case, by: User, kind: str, text: str) -> CaseEvent:
     if kind == EventKind.NOTE and not text.strip():
         raise ValidationError(_("Write something to add a note."))
     mentioned = mentioned_people(case, text)
+    contact = kind in {EventKind.CHECK_IN, EventKind.CONTACT}
+    before = undo.snapshot(case) if contact else None
     if kind == EventKind.CHECK_IN:
         scheduling.on_check_in(case, by)
     detail = ""
-    if kind in {EventKind.CHECK_IN, EventKind.CONTACT} and lost_contact.on_contact(case, by):
+    if contact and lost_contact.on_contact(case, by):
         detail = event_details.LOST_CONTACT_CLEARED
         audit_case(case, by, Action.LOST_CONTACT, reason=detail)
     notify(mentioned, kind=NotificationKind.MENTIONED, subject=case.reference, by=by)
     audit_case(case, by, Action.CASE_NOTE)
-    return timeline_add(case, by, kind, text=text.strip(), to_stage="", detail=detail)
+    event = timeline_add(case, by, kind, text=text.strip(), to_stage="", detail=detail)
+    if before is not None:
+        undo.record_undo(case, event, by, before)
+    return event
 
 
 @transaction.atomic

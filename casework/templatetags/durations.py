@@ -16,3 +16,11 @@ def duration(span: timedelta | None, depth: int = 2) -> str:
         return ""
     now = timezone.now()
     return timesince(now - span, now, depth=depth)
+
+
+@register.filter
+def age(moment, depth: int = 1) -> str:
+    """How long ago `moment` was, in its largest unit ("2 hours", "3 days")."""
+    if moment is None:
+        return ""
+    return timesince(moment, depth=depth)

@@ -26,6 +26,7 @@ from casework.forms import (
     MoveForm,
     PersonForm,
     TimelineForm,
+    UndoForm,
     VersionForm,
 )
 from casework.models import Case, EventKind, Stage
@@ -35,6 +36,7 @@ from casework.selectors import handover as handover_selectors
 from casework.selectors import reminders as reminder_selectors
 from casework.selectors import routes as route_selectors
 from casework.services import cases as case_services
+from casework.services import undo as undo_services
 from casework.services.cases import CaseConflict
 from casework.views import merge as merge_views
 from casework.views.approval_panel import approval_context
@@ -153,6 +155,7 @@ def case_page(
         or FollowUpForm(initial={"due_at": _tomorrow_morning()}),
         "reminder_form": forms.get("reminder_form"),
         "reminder_pk": forms.get("reminder_pk"),
+        "undo": undo_services.undo_offered(case, user) if can_work else None,
     }
     context["move_asks_warning"] = "warning_seen" in context["move_form"].fields
     if permissions.can_assign(user, case):
@@ -318,6 +321,34 @@ def case_timeline_add(request: AuthenticatedHttpRequest, reference: str) -> Http
             messages.success(request, TIMELINE_ADDED[form.cleaned_data["kind"]])
             return redirect("casework:case_detail", reference=case.reference)
     return case_page(request, case, status=400, timeline_form=form)
+
+
+@require_POST
+def case_timeline_undo(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    """Takes back the user's own contact or check-in, within minutes of logging it."""
+    case = case_selectors.case_for(request.user, reference)
+    _require_work(request, case)
+    form = UndoForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, OUT_OF_DATE)
+        return redirect("casework:case_detail", reference=case.reference)
+    try:
+        undone = undo_services.case_note_undo(
+            case=case,
+            by=request.user,
+            undo_id=form.cleaned_data["undo"],
+            expected_version=form.cleaned_data["version"],
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    except CaseConflict:
+        messages.error(
+            request,
+            _("Someone else changed this case since you loaded it: nothing was undone."),
+        )
+    else:
+        messages.success(request, _("Undone: %(what)s.") % {"what": _(undone.detail)})
+    return redirect("casework:case_detail", reference=case.reference)
 
 
 @require_POST

@@ -63,7 +63,7 @@ def test_editing_saves_encrypted_details_and_logs_which_fields_changed(volunteer
         ("person-phone", "call me maybe", "not a phone number we can read"),
         ("person-birth_date", "2999-01-01", "A date of birth is in the past"),
         ("person-birth_date", "not a date", "Enter a valid date"),
-        ("case-destination_country", "Georgia", "two-letter country code"),
+        ("case-destination_country", "Georgia", "Choose the country from the list"),
         ("person-email", "nobody@", "Enter a valid email address"),
     ],
 )

@@ -15,7 +15,7 @@ from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
-WARNING = "marks KZ as extraditing"
+WARNING = "marks Kazakhstan as extraditing"
 
 
 @pytest.fixture

@@ -126,7 +126,8 @@ def test_duplicate_search(
     coordinator_client, volunteer, team, other_team, django_assert_max_num_queries
 ):
     # + the request, its viewing recorded with the insider rule's two look-ups; in the
-    # report's transaction: its contact's digests, suspected provocations, matching cases
+    # report's transaction: its contact's digests, the people they match (and on which
+    # kind of contact), suspected provocations, matching cases
     # and requests, the request locked, the probe recorded (with its two look-ups) for the
     # other team, which of its cases were told already, that team's coordinators, and per
     # case told its reminder and notifications
@@ -145,7 +146,7 @@ def test_duplicate_search(
     )
     url = reverse("intake:detail", args=[logged.reference])
     viewed = EVERY_PAGE + 1 + AUDIT_WRITE + 2
-    report = SAVEPOINT + 4 + 1 + AUDIT_WRITE + 2 + 1
+    report = SAVEPOINT + 5 + 1 + AUDIT_WRITE + 2 + 1
     with django_assert_max_num_queries(viewed + report + 1 + 2 * 2):
         page = coordinator_client.get(url).content.decode()
     ours, *theirs = (case.reference for case in matching)

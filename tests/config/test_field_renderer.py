@@ -119,6 +119,7 @@ FORMS = {
     "casework.forms.FollowUpForm": lambda **kw: case_forms.FollowUpForm(**kw),
     "casework.forms.SnoozeForm": lambda **kw: case_forms.SnoozeForm(**kw),
     "casework.forms.VersionForm": lambda **kw: case_forms.VersionForm(**kw),
+    "casework.forms.UndoForm": lambda **kw: case_forms.UndoForm(**kw),
     "casework.forms.NotificationChoice": lambda **kw: case_forms.NotificationChoice(**kw),
     "casework.forms.LegalHoldForm": lambda **kw: case_forms.LegalHoldForm(**kw),
     "casework.forms.ErasureForm": lambda **kw: case_forms.ErasureForm(**kw),

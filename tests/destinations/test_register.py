@@ -68,7 +68,7 @@ def test_a_bad_country_code_is_refused_with_what_was_typed(coordinator_client, c
     assert response.status_code == 400
     page = response.content.decode()
     assert "typed notes stay" in page
-    assert "two-letter country code" in page or "This field is required." in page
+    assert "Choose the country from the list" in page or "This field is required." in page
     assert not DestinationRisk.objects.exists()
 
 

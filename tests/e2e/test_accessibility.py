@@ -180,7 +180,7 @@ def _intake_refused(page):
 def _case_edit_refused(page):
     page.get_by_label("Phone").fill("not a phone")
     page.get_by_label("Date of birth").fill("2099-01-01")
-    page.get_by_label("Destination country").fill("Georgia")
+    page.get_by_label("Destination country").select_option("GE")
     page.get_by_role("button", name="Save").click()
     page.locator(".field-error").first.wait_for()
 

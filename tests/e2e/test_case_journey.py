@@ -57,6 +57,8 @@ def edit(page, w, **fields):
         field = page.get_by_label(capfirst(w(label)), exact=True)
         if field.get_attribute("type") == "checkbox":
             field.check()
+        elif field.evaluate("element => element.tagName") == "SELECT":
+            field.select_option(value)
         else:
             field.fill(value)
     page.get_by_role("button", name=w("Save")).click()

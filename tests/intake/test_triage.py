@@ -70,7 +70,7 @@ def test_a_contact_that_is_no_phone_handle_or_email_is_refused_and_kept(voluntee
     response = log(volunteer_client, contact="12")
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Write a phone number with country code" in page
+    assert "We cannot read this as a contact. Write a phone number with its country code" in page
     assert 'value="12"' in page
     assert "Got a summons for Monday." in page
     assert not IntakeRequest.objects.exists()

@@ -84,6 +84,13 @@ def test_different_handles_differ():
     [
         ["someone@example.org", "Someone@Example.ORG", "  SOMEONE@EXAMPLE.ORG "],
         ["first.last+tag@mail.example.net", "First.Last+Tag@Mail.Example.Net"],
+        # A Cyrillic domain as typed, shouted, and as a browser sends it (punycode).
+        [
+            "user@пример.рф",
+            "User@ПРИМЕР.РФ",
+            "user@xn--e1afmkfd.xn--p1ai",
+            "USER@XN--E1AFMKFD.XN--P1AI",
+        ],
     ],
 )
 def test_email_is_case_insensitive(variants):

@@ -27,10 +27,13 @@ from casework.models import (
     Case,
     CaseEvent,
     CaseTransfer,
+    EventKind,
     Notification,
     Reminder,
     RouteLeg,
+    TimelineUndo,
 )
+from casework.services.cases import case_note_add
 from destinations.models import DestinationRisk
 from intake.models import IntakeRequest
 from tests.conftest import current_code
@@ -155,6 +158,11 @@ EXPECTED: dict[str, dict] = {
         "case_b": post_only(roles("404", volunteer_b=CASE, coordinator_b="302 dashboard:home")),
     },
     "casework:case_timeline_add": {
+        "case_a": post_only(only("volunteer_a", CASE, "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    # Undo: only the one who logged the contact (a teammate who may work the case: 403).
+    "casework:case_timeline_undo": {
         "case_a": post_only(only("volunteer_a", CASE, "404")),
         "case_b": post_only(only("coordinator_b", CASE, "404")),
     },
@@ -499,6 +507,15 @@ def _case(world: World, variant: str):
     return case
 
 
+def _contact_to_undo(world: World, variant: str) -> dict:
+    """A contact logged a moment ago by the one who works the case: theirs to undo."""
+    case = _case(world, variant)
+    by = world.users["volunteer_a" if variant == "case_a" else "coordinator_b"]
+    case_note_add(case=case, by=by, kind=EventKind.CONTACT, text="")
+    undo = TimelineUndo.objects.filter(case=case).latest("pk")
+    return {"undo": undo.pk, "version": _case(world, variant).version}
+
+
 def _member_of(world: World, variant: str):
     return world.users["volunteer_a" if variant == "case_a" else "volunteer_b"]
 
@@ -538,6 +555,7 @@ POST_DATA = {
     },
     "casework:case_timeline_add": lambda w, v: {"kind": "note", "text": "Called back"},
     "casework:case_risk_reviewed": lambda w, v: {"version": _case(w, v).version},
+    "casework:case_timeline_undo": _contact_to_undo,
     "casework:case_legal_hold": lambda w, v: {"action": "set", "reason": "A lawyer asked"},
     "casework:case_erase": lambda w, v: {"reason": "Asked on Signal", "confirm": "on"},
     "casework:case_merge": lambda w, v: {"other": w.case_a.reference},

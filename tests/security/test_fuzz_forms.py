@@ -261,6 +261,12 @@ TARGETS: dict[str, Target] = {
         _form("casework.forms.VersionForm"),
         context=("move_form",),
     ),
+    "casework.forms.UndoForm": Target(
+        "volunteer_a",
+        lambda w: f"/cases/{_a(w)}/timeline/undo/",
+        _form("casework.forms.UndoForm"),
+        context=(),
+    ),
     "casework.forms.NotificationChoice": Target(
         "volunteer_a",
         lambda w: "/inbox/read/",

@@ -341,7 +341,14 @@ def walk_the_journey(journey: Journey) -> None:
         302,
     )
     third = IntakeRequest.objects.filter(channel="email").latest("pk")
-    held = go("coordinator_b", "POST", f"/intake/{third.reference}/", {"action": "accept"}, 302)
+    # The e-mail matches team A's case (a match elsewhere): a new case needs the confirmation.
+    held = go(
+        "coordinator_b",
+        "POST",
+        f"/intake/{third.reference}/",
+        {"action": "accept", "confirm_new": "on"},
+        302,
+    )
     d = f"/cases/{reference_from(held)}"
     go(
         "coordinator_b",
