@@ -215,7 +215,12 @@ class MemberFilterForm(forms.Form):
         required=False,
         max_length=40,
         widget=forms.TextInput(
-            attrs={"type": "search", "autocapitalize": "none", "spellcheck": "false"}
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+            }
         ),
     )
     role = forms.ChoiceField(

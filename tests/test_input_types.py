@@ -22,7 +22,10 @@ pytestmark = pytest.mark.django_db
 
 # A sign-in code field that also takes a backup code: those have letters, which a phone's
 # number pad (inputmode=numeric) could not type.
-TAKES_BACKUP_CODES = {("accounts.forms.CodeForm", "code"), ("accounts.forms.StepUpForm", "code")}
+TAKES_BACKUP_CODES = {("accounts.forms.StepUpForm", "code")}
+# The backup code's own field at sign-in: letters, and nothing for the browser to offer
+# (a code from a text message is not one of these).
+BACKUP_CODE_ONLY = {("accounts.forms.BackupCodeForm", "code")}
 # The password manager's hints, by the names Django gives these fields.
 CURRENT_PASSWORD = {"password", "old_password"}
 NEW_PASSWORD = {"new_password1", "new_password2", "password1", "password2"}
@@ -71,7 +74,10 @@ def expected(form_name: str, name: str, form_field: forms.Field) -> dict[str, st
         wanted["type"] = "tel"
     elif isinstance(form_field, forms.IntegerField):
         wanted["type"] = "number"
-    if name == "code":  # a sign-in code
+    if (form_name, name) in BACKUP_CODE_ONLY:
+        wanted["autocomplete"] = "off"
+        wanted["inputmode"] = "text"
+    elif name == "code":  # a sign-in code
         wanted["autocomplete"] = "one-time-code"
         if (form_name, name) not in TAKES_BACKUP_CODES:
             wanted["inputmode"] = "numeric"

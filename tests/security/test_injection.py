@@ -189,7 +189,9 @@ def test_refused_person_and_case_fields_are_echoed_escaped(world: World):
     assert response.status_code == 400
     html = response.content.decode()
     assert_escaped(html, "case edit", (XSS,))
-    assert html.count(escape(XSS)) >= 5
+    # Every typed field echoes it back; the destination is a list, which shows no value
+    # that is not one of its countries.
+    assert html.count(escape(XSS)) >= 4
 
 
 def test_refused_reminder_reason_is_echoed_escaped(world: World):
