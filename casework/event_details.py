@@ -65,6 +65,7 @@ MESSAGES = {
     "follow_up_set": gettext_lazy("follow-up set for %(when)s"),
     "snoozed": gettext_lazy("%(reminder)s snoozed until %(when)s"),
     "acknowledged": gettext_lazy("%(reminder)s acknowledged"),
+    "closing_cancelled": gettext_lazy("cancelled by the closing: %(reminders)s"),
     "dismissed": gettext_lazy("%(reminder)s dismissed"),
     "destination_warning": gettext_lazy(
         "%(country)s is marked as extraditing; the person is on a wanted list"
@@ -121,6 +122,7 @@ FORMAT: dict[str, Callable[[object], str]] = {
     "when": lambda value: when(str(value)),
     "fields": lambda value: field_names(list(value)),  # type: ignore[call-overload]
     "reminder": lambda value: reminder_name(str(value)),
+    "reminders": lambda value: ", ".join(reminder_name(str(kind)) for kind in value),  # type: ignore[attr-defined]
     "outcome": lambda value: label_of(Outcome, value=str(value)),
     "purge": lambda value: label_of(PurgeKind, value=str(value)),
 }

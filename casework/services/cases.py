@@ -26,13 +26,11 @@ from casework.models import (
     Person,
     PersonIndex,
     Reminder,
-    ReminderKind,
     Stage,
 )
 from casework.notifications import notify
 from casework.references import CASE_PREFIX, new_codename, next_reference
 from casework.selectors.cases import case_viewers
-from config.choices import label_of
 from privacy import blind_index
 
 PERSON_FIELDS = (
@@ -297,12 +295,11 @@ def _reminders_ended(case: Case, by: User, ended: list[Reminder]) -> None:
     """What a closing cancelled, on the timeline and in the audit log, as a reminder
     dismissed by hand is (casework.services.reminders)."""
     kinds = sorted({reminder.kind for reminder in ended})
-    labels = ", ".join(label_of(ReminderKind, value=kind) for kind in kinds)
     timeline_add(
         case,
         by,
         EventKind.REMINDER,
-        detail=str(_("cancelled by the closing: %(reminders)s")) % {"reminders": labels},
+        facts=event_details.facts("closing_cancelled", reminders=kinds),
     )
     audit_case(case, by, Action.REMINDER_CHANGED, reason=f"closed: {', '.join(kinds)} cancelled")
 

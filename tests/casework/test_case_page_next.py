@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AccessEvent, Action
 from casework import scheduling
+from casework.event_details import describe
 from casework.models import EventKind, Notification, Reminder, ReminderKind, ReminderState, Stage
 from tests.factories import CaseFactory
 
@@ -216,7 +217,9 @@ def test_closing_cancels_pending_reminders_on_the_record_and_ends_what_is_next(
     assert closed.status_code == 302
     assert not Reminder.objects.filter(case=following_up, state=ReminderState.PENDING).exists()
     event = following_up.events.get(kind=EventKind.REMINDER)
-    assert event.detail == "cancelled by the closing: Follow-up, Stage time limit"
+    assert describe(event) == "cancelled by the closing: Follow-up, Stage time limit"
+    with translation.override("ru"):
+        assert "Follow-up" not in describe(event)
     assert AccessEvent.objects.filter(
         target_ref=following_up.reference, action=Action.REMINDER_CHANGED
     ).exists()
