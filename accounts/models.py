@@ -296,7 +296,9 @@ class BackupCodeDevice(ForgivingThrottlingMixin, Device):
 
     # One salt for the device's codes, so a typed code costs one slow hash and a lookup.
     # Empty on devices issued before: their codes are checked as legacy SHA-256 digests.
-    salt: "models.CharField[str, str]" = models.CharField(max_length=32, blank=True, default="")
+    salt: "models.CharField[str, str]" = models.CharField(
+        max_length=32, blank=True, default="", db_default=""
+    )
 
     class Meta(Device.Meta):
         verbose_name = _("backup codes")

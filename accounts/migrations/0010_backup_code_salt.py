@@ -3,8 +3,10 @@
 from django.db import migrations, models
 
 # Existing rows stay as they are: a device without a salt keeps its SHA-256 digests, which
-# go on working until its user asks for new codes. The digest column widens for password
-# hashes; unique per device from now on (each device has its own salt).
+# go on working until its user asks for new codes. The salt has a database default, so the
+# code from before this migration still writes devices. The digest column widens for
+# password hashes, unique per device from now on (each device has its own salt).
+
 
 class Migration(migrations.Migration):
 
@@ -16,7 +18,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='backupcodedevice',
             name='salt',
-            field=models.CharField(blank=True, default='', max_length=32),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32),
         ),
         migrations.AlterField(
             model_name='backupcode',
