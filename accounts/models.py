@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db import models
@@ -255,22 +256,49 @@ class AuthenticatorDevice(Sealed, TimestampMixin, ForgivingThrottlingMixin, Devi
         return verify_device(self, str(token))
 
 
-BACKUP_CODE_BYTES = 15  # 120 bits: 24 base32 characters
+# Backup codes: 16 characters of Crockford's base32 (no i, l, o or u), 80 random bits.
+BACKUP_CODE_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+BACKUP_CODE_LENGTH = 16
+# Read the way Crockford's base32 reads them: o as zero, i and l as one.
+CROCKFORD_READING = str.maketrans("oil", "011")
 
 
-def backup_code_digest(code: str) -> str:
-    """Codes carry 120 random bits, so a plain SHA-256 cannot be reversed by guessing."""
+def new_backup_code() -> str:
+    """Shown as four groups of four: k7m2-9xq4-wp3h-c8dv."""
+    raw = "".join(secrets.choice(BACKUP_CODE_ALPHABET) for _ in range(BACKUP_CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, BACKUP_CODE_LENGTH, 4))
+
+
+def crockford_canonical(code: str) -> str:
+    return normalise_code(code).translate(CROCKFORD_READING)
+
+
+def legacy_backup_code_digest(code: str) -> str:
+    """Codes issued before 2026-12: 120 random bits (24 characters of RFC 4648 base32, where
+    o, i and l are letters of their own), stored as a plain SHA-256."""
     normalised = "".join(ch for ch in code.lower() if ch.isalnum())
     return hashlib.sha256(normalised.encode("ascii", "ignore")).hexdigest()
 
 
-def new_backup_code() -> str:
-    raw = b32encode(secrets.token_bytes(BACKUP_CODE_BYTES)).decode("ascii").lower()
-    return "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
-
-
 class BackupCodeDevice(ForgivingThrottlingMixin, Device):
-    """Ten single-use recovery codes, stored only as hashes."""
+    """Ten single-use recovery codes, stored only as slow, salted hashes.
+
+    Why 80 bits are enough against a stolen database: each code is stored as a password
+    hash (PASSWORD_HASHERS: Argon2id in production, 100 MiB and two passes) with one random
+    salt for the device's ten codes. A thief's guess then costs one Argon2 computation,
+    some 2^25 times the work of a SHA-256 and bound by memory rather than arithmetic, so
+    finding a code takes about 2^80 / 10 (ten codes share a salt) of them: ~2^102
+    SHA-256 equivalents, in memory no GPU farm has. That is less than the 2^120 SHA-256
+    computations the old 24-character codes asked for on paper, and as far out of reach in
+    practice; nor can it be bought with SHA-256 hardware. Online, every wrong code is
+    throttled (ForgivingThrottlingMixin) and counts towards the django-axes lock-out.
+    """
+
+    # One salt for the device's codes, so a typed code costs one slow hash and a lookup.
+    # Empty on devices issued before: their codes are checked as legacy SHA-256 digests.
+    salt: "models.CharField[str, str]" = models.CharField(
+        max_length=32, blank=True, default="", db_default=""
+    )
 
     class Meta(Device.Meta):
         verbose_name = _("backup codes")
@@ -282,15 +310,42 @@ class BackupCodeDevice(ForgivingThrottlingMixin, Device):
     def unused_count(self) -> int:
         return self.codes.filter(used_at__isnull=True).count()
 
+    def code_hash(self, code: str) -> str:
+        return make_password(crockford_canonical(code), salt=self.salt)
+
+    def use_code(self, code: str) -> bool:
+        """Marks the code used if it is one of the device's unused codes.
+
+        The time taken does not depend on which code matched: one hash, then one indexed
+        UPDATE, as with the SHA-256 digests before.
+        """
+        unused = self.codes.filter(used_at__isnull=True)
+        now = timezone.now()
+        if not self.salt:
+            return bool(unused.filter(digest=legacy_backup_code_digest(code)).update(used_at=now))
+        encoded = self.code_hash(code)
+        if unused.filter(digest=encoded).update(used_at=now):
+            return True
+        # Codes hashed before the hasher or its parameters changed (PASSWORD_HASHERS, a
+        # Django upgrade) give another encoding: each is checked, all of them every time.
+        stale = unused.exclude(digest__startswith=encoded.rsplit("$", 1)[0] + "$")
+        canonical = crockford_canonical(code)
+        matched = [row.pk for row in stale if check_password(canonical, row.digest)]
+        return bool(matched) and bool(unused.filter(pk=matched[0]).update(used_at=now))
+
 
 class BackupCode(models.Model):
     device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
-    digest = models.CharField(max_length=64, unique=True)
+    # A password hash ("argon2$argon2id$v=19$m=...$salt$hash"), or a legacy SHA-256 hex.
+    digest = models.CharField(max_length=255)
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("backup code")
         verbose_name_plural = _("backup codes")
+        constraints = [
+            models.UniqueConstraint(fields=["device", "digest"], name="backup_code_unique"),
+        ]
 
     def __str__(self) -> str:
         return "used backup code" if self.used_at else "unused backup code"
@@ -324,11 +379,7 @@ def verify_device(device: Device, raw: str) -> bool:
             if accepted:
                 device.last_t = step
     else:
-        accepted = bool(
-            BackupCode.objects.filter(
-                device=device, digest=backup_code_digest(code), used_at__isnull=True
-            ).update(used_at=timezone.now())
-        )
+        accepted = device.use_code(code)
     if accepted:
         device.throttle_reset(commit=False)
         update_fields = list(THROTTLE_FIELDS)

@@ -8,6 +8,7 @@ Accepted clock drift: one 30-second step either side (``OTP_TOTP_TOLERANCE = 1``
 code shown by an authenticator app is accepted for about 90 seconds, and once only.
 """
 
+from django.contrib.auth.hashers import get_hasher
 from django.db import transaction
 from django_otp.models import Device
 
@@ -16,7 +17,6 @@ from accounts.models import (
     BackupCode,
     BackupCodeDevice,
     User,
-    backup_code_digest,
     new_backup_code,
     normalise_code,
     verify_device,
@@ -87,15 +87,20 @@ def enrolment_confirm(*, user: User, code: str) -> list[str] | None:
 
 
 def backup_codes_issue(*, user: User) -> list[str]:
-    """Ten new single-use codes, shown once; any older codes stop working."""
+    """Ten new single-use codes, distinct, shown once; any older codes stop working."""
+    codes: set[str] = set()
+    while len(codes) < BACKUP_CODE_COUNT:
+        codes.add(new_backup_code())
+    device = BackupCodeDevice(
+        user=user, name="backup codes", confirmed=True, salt=get_hasher().salt()
+    )
+    # Ten slow hashes (a second or so with Argon2), made before any row is locked.
+    rows = [BackupCode(device=device, digest=device.code_hash(code)) for code in codes]
     with transaction.atomic():
         BackupCodeDevice.objects.filter(user=user).delete()
-        device = BackupCodeDevice.objects.create(user=user, name="backup codes", confirmed=True)
-        codes = [new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
-        BackupCode.objects.bulk_create(
-            BackupCode(device=device, digest=backup_code_digest(code)) for code in codes
-        )
-    return codes
+        device.save()
+        BackupCode.objects.bulk_create(rows)
+    return sorted(codes)
 
 
 def backup_codes_left(user: User) -> int:
