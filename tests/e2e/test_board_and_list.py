@@ -76,7 +76,8 @@ def test_every_column_of_the_board_is_reachable(
         # board is in view: no need to scroll down past the longest column to find it.
         if screen == "desktop":
             bottom = board.evaluate(
-                "b => { b.scrollIntoView({block: 'start'}); return b.getBoundingClientRect().bottom }"
+                "b => { b.scrollIntoView({block: 'start'});"
+                " return b.getBoundingClientRect().bottom }"
             )
             assert bottom <= page.viewport_size["height"], bottom
         # Told in words too, with a link to every column.
