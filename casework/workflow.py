@@ -371,7 +371,11 @@ class MoveOption:
 
 def next_move(case: Case, moves: list[MoveOption]) -> MoveOption | None:
     """The move the case page suggests next: the forward one, or closing at the end of the
-    forward path (follow-up), where closing is what is left to do."""
+    forward path (follow-up), where closing is what is left to do, or back to the stage a
+    case on hold was held from."""
+    if case.stage == Stage.ON_HOLD:
+        back = Stage(case.held_from or Stage.NEW)
+        return next((move for move in moves if move.stage == back), None)
     forward = next((move for move in moves if move.forward), None)
     if forward is None and case.stage == FORWARD[-1]:
         return next((move for move in moves if move.stage == Stage.CLOSED), None)

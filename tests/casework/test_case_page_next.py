@@ -232,3 +232,15 @@ def test_closing_cancels_pending_reminders_on_the_record_and_ends_what_is_next(
     content = page.content.decode()
     assert '<li class="current" aria-current="step">Closed</li>' in content
     assert 'class="done"' not in content[content.index('class="progress"') :][:2000]
+
+
+def test_a_case_on_hold_is_offered_the_way_back_to_the_stage_it_was_held_from(
+    volunteer_client, ready
+):
+    held = move(volunteer_client, ready, Stage.ON_HOLD, reason="The person asked to wait.")
+    assert held.status_code == 302
+    ready.refresh_from_db()
+    assert ready.stage == Stage.ON_HOLD
+    nxt = section(volunteer_client.get(url("case_detail", ready)), "next")
+    assert "Next stage: Preparation" in nxt
+    assert "No forward move" not in nxt
