@@ -29,9 +29,15 @@ def is_authenticator_code(code: str) -> bool:
     return code.isdigit() and len(code) == AuthenticatorDevice.digits
 
 
-def throttled_until(user: User):
-    """When the user's authenticator accepts codes again, or None if it does now."""
-    device = AuthenticatorDevice.objects.filter(user=user, confirmed=True).first()
+def _device_model(normalised: str) -> type[AuthenticatorDevice] | type[BackupCodeDevice]:
+    return AuthenticatorDevice if is_authenticator_code(normalised) else BackupCodeDevice
+
+
+def throttled_until(user: User, code: str = ""):
+    """When the device this code is for (the authenticator unless it reads as a backup
+    code) accepts codes again, or None if it does now."""
+    model = _device_model(normalise_code(code)) if code else AuthenticatorDevice
+    device = model.objects.filter(user=user, confirmed=True).first()
     if device is None:
         return None
     allowed, details = device.verify_is_allowed()
@@ -45,7 +51,7 @@ def has_authenticator(user: User) -> bool:
 def second_factor_verify(*, user: User, code: str) -> Device | None:
     """The device that accepts this code (an authenticator code or a backup code), or None."""
     normalised = normalise_code(code)
-    model = AuthenticatorDevice if is_authenticator_code(normalised) else BackupCodeDevice
+    model = _device_model(normalised)
     with transaction.atomic():
         device = model.objects.select_for_update().filter(user=user, confirmed=True).first()
         if device is not None and verify_device(device, normalised):

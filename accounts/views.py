@@ -153,8 +153,9 @@ def verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if _is_locked(request):
             return locked_out(request)
-        was_throttled = throttled_until(request.user) is not None
-        device = second_factor_verify(user=request.user, code=form.cleaned_data["code"])
+        code = form.cleaned_data["code"]
+        was_throttled = throttled_until(request.user, code) is not None
+        device = second_factor_verify(user=request.user, code=code)
         if device is not None:
             _complete_sign_in(request, device)
             return redirect(next_url)

@@ -189,3 +189,15 @@ def test_codes_keep_working_after_the_hash_parameters_change(member, settings):
     assert signs_in(member, codes[7].replace("-", ""))
     assert not signs_in(member, codes[7])
     assert BackupCode.objects.filter(used_at__isnull=False).count() == 1
+
+
+def test_a_burst_of_wrong_backup_codes_says_to_wait_not_that_the_code_is_wrong(member):
+    code = backup_codes_issue(user=member)[0]
+    client = Client()
+    client.post(LOGIN, {"username": member.username, "password": PASSWORD})
+    with time_machine.travel(timezone.now(), tick=False):
+        for _ in range(3):
+            client.post(BACKUP, {"code": "0000-0000-0000-0000"})
+        response = client.post(BACKUP, {"code": code})
+    assert "Too many wrong codes" in response.content.decode()
+    assert client.get(DASHBOARD).status_code == 302
