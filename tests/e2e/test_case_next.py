@@ -5,6 +5,7 @@ reads as due until it is missed, and after follow-up the next step is closing.""
 from datetime import timedelta
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -99,7 +100,8 @@ def test_refused_move_due_and_missed_check_in_then_closing(
     Reminder.objects.filter(case=case).update(state="done")
     case.stage = Stage.FOLLOW_UP
     case.save(update_fields=["stage"])
-    scheduling.on_stage_entered(case, coordinator)
+    with transaction.atomic():  # as case_transition holds it
+        scheduling.on_stage_entered(case, coordinator)
     vol = signed_in(browser, live_server, volunteer, viewport, name, w.locale)
     vol.goto(case_url)
     expect(next_panel(vol)).to_contain_text(w("Next step: close the case, with its outcome."))
