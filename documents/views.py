@@ -1,0 +1,59 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.http import AuthenticatedHttpRequest
+from casework.selectors import cases as case_selectors
+from documents import permissions, selectors, services
+from documents.forms import DocumentForm
+
+# The file is served to be saved, never shown inline: nothing in it may run in our origin.
+SANDBOX = "sandbox; default-src 'none'"
+
+
+@require_POST
+@sensitive_post_parameters("description")
+def document_attach(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = case_selectors.case_for_action(request.user, reference)
+    if not permissions.can_attach(request.user, case):
+        raise PermissionDenied
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            document = services.document_attach(
+                case=case,
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            messages.success(
+                request,
+                _("%(kind)s attached.") % {"kind": document.get_kind_display()},
+            )
+            return redirect("casework:case_detail", reference=case.reference)
+    context = {"case": case, "form": form}
+    return render(request, "documents/document_attach.html", context, status=400)
+
+
+@require_GET
+def document_download(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    case, document = selectors.document_for(request.user, reference, pk)
+    content = services.document_read(case=case, document=document, by=request.user)
+    response = HttpResponse(content, content_type=document.content_type)
+    disposition = content_disposition_header(
+        as_attachment=True, filename=services.download_name(case, document)
+    )
+    response["Content-Disposition"] = disposition or "attachment"
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX
+    return response
