@@ -176,6 +176,7 @@ MASS_READS: dict[str, tuple[str, InsiderAlert.Kind]] = {
     Action.DUPLICATE_PROBE: ("INSIDER_PROBES_PER_HOUR", InsiderAlert.Kind.MANY_PROBES),
     Action.SEARCHED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
     Action.DOCUMENT_DOWNLOADED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
+    Action.DOCUMENT_PREVIEWED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
 }
 # Each search counts as one more case read (it tells which cases a contact belongs to, as
 # opening them would), whatever it found: the two are counted together, toward one alert.
@@ -183,9 +184,12 @@ SEARCHES_READ_AS: dict[str, str] = {Action.SEARCHED: Action.CASE_VIEWED}
 SEARCHES_OF = {read: search for search, read in SEARCHES_READ_AS.items()}
 
 
-# A document downloaded is a read of its case (the event names the case): counted with the
-# case views, by case, toward the same alert.
-READ_WITH: dict[str, str] = {Action.DOCUMENT_DOWNLOADED: Action.CASE_VIEWED}
+# A document downloaded or previewed is a read of its case (the event names the case):
+# counted with the case views, by case, toward the same alert.
+READ_WITH: dict[str, str] = {
+    Action.DOCUMENT_DOWNLOADED: Action.CASE_VIEWED,
+    Action.DOCUMENT_PREVIEWED: Action.CASE_VIEWED,
+}
 
 
 def _reads_of(read: str) -> list[str]:

@@ -114,3 +114,17 @@ def _strip(pdf: pikepdf.Pdf) -> None:
         for key in PAGE_KEYS_DROPPED:
             if key in page.obj:
                 del page.obj[key]
+
+
+PREVIEW_SIZE = (320, 320)
+
+
+def preview(content: bytes) -> bytes:
+    """A small JPEG of a stored (already cleaned) image, re-encoded again: what the case page
+    shows, so a glance never needs the whole file."""
+    with Image.open(BytesIO(content)) as opened:
+        image = opened.convert("RGB")
+    image.thumbnail(PREVIEW_SIZE)
+    out = BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()

@@ -73,5 +73,9 @@ class Document(Sealed):
     class Meta:
         ordering = ["-added_at", "-pk"]
 
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
     def __str__(self) -> str:
         return f"{self.kind} {self.number}"

@@ -11,4 +11,9 @@ urlpatterns = [
         views.document_download,
         name="document_download",
     ),
+    path(
+        "cases/<ref:reference>/documents/<int:pk>/preview/",
+        views.document_preview,
+        name="document_preview",
+    ),
 ]

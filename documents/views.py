@@ -48,11 +48,23 @@ def document_attach(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
 def document_download(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
     case, document = selectors.document_for(request.user, reference, pk)
     content = services.document_read(case=case, document=document, by=request.user)
-    response = HttpResponse(content, content_type=document.content_type)
     disposition = content_disposition_header(
         as_attachment=True, filename=services.download_name(case, document)
     )
-    response["Content-Disposition"] = disposition or "attachment"
+    return _served(content, document.content_type, disposition or "attachment")
+
+
+@require_GET
+def document_preview(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    """The small re-encoded preview the case page shows of an image: the download's rules."""
+    case, document = selectors.document_for(request.user, reference, pk)
+    content = services.document_preview(case=case, document=document, by=request.user)
+    return _served(content, "image/jpeg", "inline")
+
+
+def _served(content: bytes, content_type: str, disposition: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = disposition
     response["Cache-Control"] = "no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = SANDBOX

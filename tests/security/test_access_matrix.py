@@ -244,6 +244,12 @@ EXPECTED: dict[str, dict] = {
         "case_b": get_only(only("coordinator_b", "200", "404")),
         "leg_b": get_only(roles("404", volunteer_b="200", coordinator_b="200")),
     },
+    # An image's small preview: the download's rules exactly.
+    "documents:document_preview": {
+        "case_a": get_only(only("volunteer_a", "200", "404")),
+        "case_b": get_only(only("coordinator_b", "200", "404")),
+        "leg_b": get_only(roles("404", volunteer_b="200", coordinator_b="200")),
+    },
     # Flagging a suspected provocation: the assignee (the screener) and the coordinators.
     "casework:case_provocation": {
         "case_a": {
