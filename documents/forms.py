@@ -14,6 +14,9 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class DocumentForm(OffTheRecord, forms.Form):
+    # Prefixed: the case page has other forms with a "kind" field, and ids must not clash.
+    prefix = "document"
+
     kind = forms.ChoiceField(
         label=_("Kind"),
         choices=[("", _("Choose…")), *DocumentKind.choices],

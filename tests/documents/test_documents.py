@@ -41,7 +41,11 @@ def download_url(case, document) -> str:
 
 
 def attach(client, case, content, name="photo.jpg", kind=DocumentKind.SUMMONS, **extra):
-    data = {"kind": kind, "description": DESCRIPTION, "file": fixtures.upload(content, name)}
+    data = {
+        "document-kind": kind,
+        "document-description": DESCRIPTION,
+        "document-file": fixtures.upload(content, name),
+    }
     return client.post(attach_url(case), {**data, **extra})
 
 

@@ -557,9 +557,9 @@ def _member_of(world: World, variant: str):
 
 POST_DATA = {
     "documents:document_attach": lambda w, v: {
-        "kind": "other",
-        "description": "Matrix upload",
-        "file": RewoundFile("m.png", _png(), content_type="image/png"),
+        "document-kind": "other",
+        "document-description": "Matrix upload",
+        "document-file": RewoundFile("m.png", _png(), content_type="image/png"),
     },
     "casework:break_glass": lambda w, v: {
         "reference": w.case_a.reference,
