@@ -336,3 +336,44 @@ def test_a_pdf_has_no_preview(volunteer_client, coordinator_client, case):
     document = Document.objects.get()
     preview = reverse("documents:document_preview", args=[case.reference, document.pk])
     assert coordinator_client.get(preview).status_code == 404
+
+
+def test_an_upload_cut_short_is_refused_and_stores_nothing(volunteer_client, case):
+    boundary = "cut-short"
+    head = (
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="document-kind"\r\n\r\nsummons\r\n'
+        f"--{boundary}\r\n"
+        'Content-Disposition: form-data; name="document-file"; filename="a.jpg"\r\n'
+        "Content-Type: image/jpeg\r\n\r\n"
+    ).encode()
+    body = head + fixtures.jpeg_with_gps()[:300]  # the connection dropped here
+    response = volunteer_client.generic(
+        "POST", attach_url(case), body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+    assert response.status_code == 400
+    assert not Document.objects.exists()
+    assert stored_files() == []
+
+
+def test_removing_a_leg_removes_its_files(
+    case, team, coordinator, django_capture_on_commit_callbacks
+):
+    from casework.services.routes import leg_remove
+    from documents.services import document_attach
+
+    leg = RouteLeg.objects.create(case=case, position=1, origin="A", destination="B")
+    document_attach(
+        case=case,
+        by=coordinator,
+        upload=fixtures.upload(fixtures.png(), "ticket.png"),
+        kind=DocumentKind.TRAVEL,
+        description="Ticket",
+        leg=leg,
+    )
+    assert len(stored_files()) == 1
+    case.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        leg_remove(case=case, leg=leg, by=coordinator, expected_version=case.version)
+    assert not Document.objects.exists()
+    assert stored_files() == []

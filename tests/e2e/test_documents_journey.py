@@ -15,6 +15,10 @@ from tests.factories import CaseFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DESCRIPTION = "Summons to the enlistment office, photo"
+NOT_ACCEPTED = (
+    "This file is not a photo (JPEG or PNG) or a PDF. Only those can be attached: "
+    "take a photo of the paper, or save it as PDF."
+)
 
 
 def test_a_photo_attached_on_a_phone_is_downloaded_clean_by_the_coordinator(
@@ -39,6 +43,22 @@ def test_a_photo_attached_on_a_phone_is_downloaded_clean_by_the_coordinator(
         ]
     )
     shoot(phone, "60-document-form")
+    # First a program renamed to .jpg: refused, in words, with the description kept.
+    panel.get_by_label(w("File")).set_input_files(
+        files=[
+            {"name": "photo.jpg", "mimeType": "image/jpeg", "buffer": fixtures.renamed_executable()}
+        ]
+    )
+    panel.get_by_role("button", name=w("Attach"), exact=True).click()
+    phone.get_by_text(w(NOT_ACCEPTED)).first.wait_for()
+    panel = phone.locator("#documents")
+    assert panel.get_by_label(w("Short description")).input_value() == DESCRIPTION
+    shoot(phone, "60b-document-refused")
+    panel.get_by_label(w("File")).set_input_files(
+        files=[
+            {"name": "IMG_0042.jpg", "mimeType": "image/jpeg", "buffer": fixtures.jpeg_with_gps()}
+        ]
+    )
     panel.get_by_role("button", name=w("Attach"), exact=True).click()
     phone.locator(".messages .message").first.wait_for()
     assert phone.locator(".messages .message").first.inner_text() == w(
