@@ -1,8 +1,9 @@
 from django.http import Http404
 
 from accounts.models import User
-from casework.models import Case
+from casework.models import Case, RouteLeg
 from casework.selectors import cases as case_selectors
+from casework.selectors import routes as route_selectors
 from documents import permissions
 from documents.models import Document
 
@@ -58,3 +59,24 @@ def document_for(user: User, reference: str, pk: int) -> tuple[Case, Document]:
     # The case exactly as its page finds it: team, assignment, break-glass.
     case = case_selectors.case_for_action(user, reference)
     return case, document
+
+
+def leg_to_attach(user: User, reference: str, pk: int) -> tuple[Case, RouteLeg]:
+    """A leg the user may attach files to (its volunteer, the team's coordinators, as the
+    leg's page finds it), with its case; 404 otherwise."""
+    case, view = route_selectors.leg_for(user, reference, pk)
+    if view.details is None or not permissions.can_attach(user, case, view.details):
+        raise Http404
+    return case, view.details
+
+
+def documents_of_leg(user: User, case: Case, leg: RouteLeg) -> list[Document]:
+    """A leg's documents, for a user the caller found may see the leg: one query."""
+    if not permissions.can_read_leg_document(user, case, leg):
+        return []
+    return list(
+        Document.objects.filter(case_id=leg.case_id, leg=leg)
+        .select_related("added_by")
+        .only(*(name for name in LISTED_FIELDS if not name.startswith("leg__")))
+        .order_by("-added_at", "-pk")
+    )

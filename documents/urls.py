@@ -12,6 +12,11 @@ urlpatterns = [
         name="document_download",
     ),
     path(
+        "cases/<ref:reference>/legs/<int:pk>/documents/",
+        views.leg_document_attach,
+        name="leg_document_attach",
+    ),
+    path(
         "cases/<ref:reference>/documents/<int:pk>/preview/",
         views.document_preview,
         name="document_preview",

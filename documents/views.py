@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -40,7 +41,46 @@ def document_attach(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
                 _("%(kind)s attached.") % {"kind": document.get_kind_display()},
             )
             return redirect("casework:case_detail", reference=case.reference)
-    context = {"case": case, "form": form}
+    return _refused(request, case, form)
+
+
+@require_POST
+@sensitive_post_parameters("description")
+def leg_document_attach(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    """A file for one leg of the route (a ticket, a safe house's note): its volunteer and
+    the team's coordinators only, who alone will see it."""
+    case, leg = selectors.leg_to_attach(request.user, reference, pk)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            document = services.document_attach(
+                case=case,
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+                leg=leg,
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            messages.success(
+                request,
+                _("%(kind)s attached.") % {"kind": document.get_kind_display()},
+            )
+            return redirect("casework:leg_detail", reference=case.reference, pk=leg.pk)
+    back = reverse("casework:leg_detail", args=[case.reference, leg.pk])
+    action = reverse("documents:leg_document_attach", args=[case.reference, leg.pk])
+    return _refused(request, case, form, back=back, action=action)
+
+
+def _refused(request, case, form, *, back: str = "", action: str = "") -> HttpResponse:
+    context = {
+        "case": case,
+        "form": form,
+        "back": back or reverse("casework:case_detail", args=[case.reference]),
+        "action": action or reverse("documents:document_attach", args=[case.reference]),
+    }
     return render(request, "documents/document_attach.html", context, status=400)
 
 

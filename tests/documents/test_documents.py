@@ -377,3 +377,36 @@ def test_removing_a_leg_removes_its_files(
         leg_remove(case=case, leg=leg, by=coordinator, expected_version=case.version)
     assert not Document.objects.exists()
     assert stored_files() == []
+
+
+def test_a_legs_volunteer_attaches_a_ticket_on_the_legs_page_that_only_the_leg_sees(
+    case, team, coordinator_client, volunteer_client
+):
+    driver = UserFactory(role=Role.VOLUNTEER, teams=[team])
+    leg = RouteLeg.objects.create(
+        case=case, position=1, origin="A", destination="B", volunteer=driver
+    )
+    client = verified_client(driver)
+    leg_page = reverse("casework:leg_detail", args=[case.reference, leg.pk])
+    assert 'enctype="multipart/form-data"' in client.get(leg_page).content.decode()
+    response = client.post(
+        reverse("documents:leg_document_attach", args=[case.reference, leg.pk]),
+        {
+            "document-kind": DocumentKind.TRAVEL,
+            "document-description": "Bus ticket, night bus",
+            "document-file": fixtures.upload(fixtures.png(), "ticket.png"),
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == leg_page
+    document = Document.objects.get(leg=leg)
+    assert "Bus ticket, night bus" in client.get(leg_page).content.decode()
+    assert coordinator_client.get(download_url(case, document)).status_code == 200
+    # The case's assignee is not on this leg: neither the file nor its description.
+    assert volunteer_client.get(download_url(case, document)).status_code == 404
+    page = volunteer_client.get(reverse("casework:case_detail", args=[case.reference]))
+    assert "Bus ticket" not in page.content.decode()
+    refused = volunteer_client.post(
+        reverse("documents:leg_document_attach", args=[case.reference, leg.pk]),
+        {"document-kind": "travel", "document-file": fixtures.upload(fixtures.png(), "x.png")},
+    )
+    assert refused.status_code == 404

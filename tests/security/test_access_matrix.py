@@ -239,6 +239,18 @@ EXPECTED: dict[str, dict] = {
         "case_a": post_only(only("volunteer_a", CASE, "404")),
         "case_b": post_only(only("coordinator_b", CASE, "404")),
     },
+    # A leg's file: the leg's volunteer (volunteer A on leg A, volunteer B on leg B, who is
+    # not on case B) and the team's coordinators.
+    "documents:leg_document_attach": {
+        "case_a": post_only(only("volunteer_a", "302 casework:leg_detail", "404")),
+        "case_b": post_only(
+            roles(
+                "404",
+                volunteer_b="302 casework:leg_detail",
+                coordinator_b="302 casework:leg_detail",
+            )
+        ),
+    },
     "documents:document_download": {
         "case_a": get_only(only("volunteer_a", "200", "404")),
         "case_b": get_only(only("coordinator_b", "200", "404")),
@@ -556,6 +568,7 @@ def _member_of(world: World, variant: str):
 
 
 POST_DATA = {
+    "documents:leg_document_attach": lambda w, v: POST_DATA["documents:document_attach"](w, v),
     "documents:document_attach": lambda w, v: {
         "document-kind": "other",
         "document-description": "Matrix upload",

@@ -179,6 +179,11 @@ def _variants_documents(world: World, pattern: Pattern):
             ("case_a", {"reference": world.case_a.reference}),
             ("case_b", {"reference": world.case_b.reference}),
         ]
+    if pattern.key == "documents:leg_document_attach":
+        return [
+            ("case_a", {"reference": world.case_a.reference, "pk": world.leg_a.pk}),
+            ("case_b", {"reference": world.case_b.reference, "pk": world.leg_b.pk}),
+        ]
     if pattern.arguments == ("reference", "pk"):
         return [
             ("case_a", {"reference": world.case_a.reference, "pk": world.document_a.pk}),
