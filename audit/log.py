@@ -175,6 +175,8 @@ MASS_READS: dict[str, tuple[str, InsiderAlert.Kind]] = {
     Action.ROUTE_VIEWED: ("INSIDER_ROUTES_PER_HOUR", InsiderAlert.Kind.MANY_ROUTES),
     Action.DUPLICATE_PROBE: ("INSIDER_PROBES_PER_HOUR", InsiderAlert.Kind.MANY_PROBES),
     Action.SEARCHED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
+    Action.DOCUMENT_DOWNLOADED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
+    Action.DOCUMENT_PREVIEWED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
 }
 # Each search counts as one more case read (it tells which cases a contact belongs to, as
 # opening them would), whatever it found: the two are counted together, toward one alert.
@@ -182,22 +184,35 @@ SEARCHES_READ_AS: dict[str, str] = {Action.SEARCHED: Action.CASE_VIEWED}
 SEARCHES_OF = {read: search for search, read in SEARCHES_READ_AS.items()}
 
 
+# A document downloaded or previewed is a read of its case (the event names the case):
+# counted with the case views, by case, toward the same alert.
+READ_WITH: dict[str, str] = {
+    Action.DOCUMENT_DOWNLOADED: Action.CASE_VIEWED,
+    Action.DOCUMENT_PREVIEWED: Action.CASE_VIEWED,
+}
+
+
+def _reads_of(read: str) -> list[str]:
+    return [read, *(action for action, counted in READ_WITH.items() if counted == read)]
+
+
 def _check_mass_reading(event: AccessEvent) -> None:
     setting, kind = MASS_READS[event.action]
     since = event.created_at - timedelta(hours=1)
     mine = AccessEvent.objects.filter(actor_id=event.actor_id, created_at__gte=since)
-    read = SEARCHES_READ_AS.get(event.action, event.action)
+    read = SEARCHES_READ_AS.get(event.action) or READ_WITH.get(event.action, event.action)
+    reads = _reads_of(read)
     # A target read again within the hour adds nothing to count; the common case (a page
     # reloaded, a note added) costs one indexed look-up instead of the hour's count.
-    again = mine.filter(action=event.action, target_ref=event.target_ref).exclude(pk=event.pk)
-    if event.action == read and again.exists():
+    again = mine.filter(action__in=reads, target_ref=event.target_ref).exclude(pk=event.pk)
+    if event.action in reads and again.exists():
         return
     search = SEARCHES_OF.get(read)
     if search is None:
-        distinct = mine.filter(action=read).values("target_ref").distinct().count()
+        distinct = mine.filter(action__in=reads).values("target_ref").distinct().count()
     else:
-        counts = mine.filter(action__in=[read, search]).aggregate(
-            targets=Count("target_ref", distinct=True, filter=Q(action=read)),
+        counts = mine.filter(action__in=[*reads, search]).aggregate(
+            targets=Count("target_ref", distinct=True, filter=Q(action__in=reads)),
             searches=Count("pk", filter=Q(action=search)),
         )
         distinct = counts["targets"] + counts["searches"]

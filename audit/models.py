@@ -73,6 +73,9 @@ class Action(models.TextChoices):
     TRANSFER_DECIDED = "transfer_decided", _("Case transfer decided")
     CASES_MERGED = "cases_merged", _("Cases merged")
     MERGE_UNDONE = "merge_undone", _("Merge undone")
+    DOCUMENT_ATTACHED = "document_attached", _("Document attached")
+    DOCUMENT_DOWNLOADED = "document_downloaded", _("Document downloaded")
+    DOCUMENT_PREVIEWED = "document_previewed", _("Document preview shown")
 
 
 # An event that still keeps where it came from: the nightly purge looks for these only.

@@ -54,6 +54,8 @@ WORDED_KINDS = frozenset(
         EventKind.MERGE,
         EventKind.TRANSFER,
         EventKind.UNDONE,
+        # "summons attached": the kind only (documents.services), never a name or text.
+        EventKind.DOCUMENT,
     }
 )
 

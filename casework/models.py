@@ -364,6 +364,7 @@ class EventKind(models.TextChoices):
     TRANSFER = "transfer", _("Transfer to another team")
     MERGE = "merge", _("Cases merged")
     UNDONE = "undone", _("Undone")
+    DOCUMENT = "document", _("Document attached")
 
 
 class CaseEvent(Sealed):

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "destinations",
     "casework",
     "intake",
+    "documents",
     "operations",
     "dashboard",
 ]
@@ -312,6 +313,16 @@ WHITENOISE_USE_FINDERS = EMBEDDED
 WHITENOISE_AUTOREFRESH = EMBEDDED
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # The documents' encrypted blobs (documents.vault): random names, owner-only files. An
+    # S3-compatible store through django-storages can take its place (README, "Documents").
+    "documents": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env_str("DOCUMENTS_DIR", str(VAR_DIR / "documents")),
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -320,6 +331,16 @@ STORAGES = {
         )
     },
 }
+
+# Documents -----------------------------------------------------------------------------
+# The largest file one may attach. An upload is held in memory (never in a clear temporary
+# file) and stops being read one byte past this (documents.uploads).
+DOCUMENT_MAX_BYTES = env_int("DOCUMENT_MAX_BYTES", 20 * 1024 * 1024)
+FILE_UPLOAD_HANDLERS = ["documents.uploads.BoundedMemoryUploadHandler"]
+FILE_UPLOAD_PERMISSIONS = 0o600
+# Ordinary form fields (not files): Django's default 2.5 MB is plenty.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 
 # Celery --------------------------------------------------------------------------------
 _broker_url = env_str("CELERY_BROKER_URL", "")

@@ -11,6 +11,7 @@ register_converter(CountryCodeConverter, "country")
 urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("casework.urls")),
+    path("", include("documents.urls")),
     path("account/", include("accounts.urls")),
     path("intake/", include("intake.urls")),
     path("audit/", include("audit.urls")),

@@ -1,10 +1,12 @@
 """Backing up the database and restoring it, on the embedded SQLite file and on PostgreSQL.
 
-A backup is a directory holding two files, readable by its owner only:
+A backup is a directory holding these, readable by its owner only:
 
 - the database: ``database.sqlite3``, a copy made with SQLite's online backup API (the app
   may keep running), or ``database.pgdump``, ``pg_dump --format=custom`` run as the owner of
   the tables (DATABASE_OWNER_URL; DATABASE_URL's role without it);
+- ``documents/``: the documents' files exactly as storage holds them (encrypted under the
+  field keys, random names), one per document row of the dump;
 - ``manifest.json``: when it was made, from which kind of database, which migrations had
   run, the audit chain's head (position and link), the rows of every table, and the dump's
   SHA-256, under an HMAC keyed from AUDIT_KEY. On PostgreSQL it is read in the very snapshot
@@ -20,8 +22,8 @@ A restore refuses a database that already has tables (unless told to replace the
 dump whose SHA-256 or manifest whose MAC does not match, and a backup of the other kind of
 database. After loading it proves the result: the migrations, rows and audit head are the
 manifest's, the configured keys fit (key canary, blind-index key, audit key), every
-encrypted value of every model decrypts in its place, and the audit chain verifies through
-the manifest's head.
+encrypted value of every model decrypts in its place, every document's file is there and
+decrypts, and the audit chain verifies through the manifest's head.
 """
 
 import base64
@@ -34,18 +36,21 @@ import sqlite3
 import subprocess
 import time
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from dataclasses import replace as replace_fields
 from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files import File
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from audit import checkpoints, log
 from audit.checkpoints import Checkpoint
+from documents import vault
+from documents.models import Document
 from privacy import canary
 from privacy.database_roles import apply_grants, connected_as_owner, current_role
 from privacy.fields import DecryptionError, encrypted_fields
@@ -53,6 +58,7 @@ from privacy.fields import DecryptionError, encrypted_fields
 FORMAT = 1
 MANIFEST = "manifest.json"
 DUMPS = {"sqlite": "database.sqlite3", "postgresql": "database.pgdump"}
+DOCUMENTS = "documents"
 # The manifest's MAC is under AUDIT_KEY with a label of its own: it can never pass for a
 # chain link or a checkpoint line, which are MACs under the same key.
 MAC_LABEL = b"safe-passage backup manifest\x00"
@@ -84,6 +90,8 @@ class Manifest:
     sha256: str
     size: int
     state: State
+    # The documents' files: storage name -> SHA-256 of the encrypted blob.
+    files: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         return {"format": FORMAT, **asdict(self)}
@@ -108,6 +116,7 @@ class Manifest:
                     audit_link=str(state["audit_link"]),
                     rows={str(table): int(count) for table, count in state["rows"].items()},
                 ),
+                files={str(name): str(digest) for name, digest in data.get("files", {}).items()},
             )
         except (KeyError, TypeError, ValueError, AttributeError):
             raise BackupError("The manifest is damaged: a field is missing or malformed.") from None
@@ -160,6 +169,7 @@ def backup_write(*, directory: Path) -> Manifest:
         created_at = timezone.now().isoformat(timespec="seconds")
         state = _dump_sqlite(dump) if vendor == "sqlite" else _dump_postgresql(dump)
         os.chmod(dump, 0o600)
+        files = _copy_documents(directory / DOCUMENTS)
         manifest = Manifest(
             created_at=created_at,
             vendor=vendor,
@@ -167,6 +177,7 @@ def backup_write(*, directory: Path) -> Manifest:
             sha256=_sha256(dump),
             size=dump.stat().st_size,
             state=state,
+            files=files,
         )
         data = manifest.as_json()
         data["mac"] = _mac(settings.AUDIT_KEY[0], data)
@@ -176,6 +187,51 @@ def backup_write(*, directory: Path) -> Manifest:
         _remove(directory, created)
         raise
     return manifest
+
+
+def _copy_documents(target: Path) -> dict[str, str]:
+    """Copies every document's blob named by the database (as dumped, or written since),
+    encrypted as it is; their SHA-256s by name."""
+    names = list(Document.objects.order_by("pk").values_list("storage_name", flat=True))
+    target.mkdir(mode=0o700)
+    files = {}
+    for name in names:
+        copy = target / name
+        with vault.storage().open(name, "rb") as blob, copy.open("xb") as out:
+            shutil.copyfileobj(blob, out, READ_CHUNK)
+        os.chmod(copy, 0o600)
+        files[name] = _sha256(copy)
+    return files
+
+
+def _restore_documents(directory: Path, manifest: Manifest, *, replace: bool) -> None:
+    """Puts the backup's files back into the documents' storage under their own names
+    (manifest_read checked each against the manifest)."""
+    source = directory / DOCUMENTS
+    storage = vault.storage()
+    for name in manifest.files:
+        if storage.exists(name):
+            if not replace:
+                raise BackupError(
+                    f"The documents' storage already holds a file named {name}. Restore into "
+                    "an empty storage, or give --force to replace it."
+                )
+            storage.delete(name)
+        with (source / name).open("rb") as blob:
+            if storage.save(name, File(blob)) != name:
+                raise BackupError(f"The documents' storage would not keep the name {name}.")
+
+
+def documents_read() -> int:
+    """Reads every document's file; DecryptionError or a missing file stop the proof."""
+    names = Document.objects.order_by("pk").values_list("pk", "storage_name")
+    count = 0
+    for pk, name in names.iterator():
+        if not vault.storage().exists(name):
+            raise BackupError(f"The file of document {pk} is missing from the documents' storage.")
+        vault.read(name)
+        count += 1
+    return count
 
 
 def _refuse_beside_keys(directory: Path) -> None:
@@ -247,7 +303,7 @@ def _dump_postgresql(dump: Path) -> State:
 def _refuse_keys_in(directory: Path) -> None:
     """Searches every file of the backup for every configured key, in each form it has; a
     PostgreSQL dump as pg_restore reads it back, since pg_dump compresses its data."""
-    for path in sorted(directory.iterdir()):
+    for path in sorted(found for found in directory.rglob("*") if found.is_file()):
         if path.name != DUMPS["postgresql"]:
             with path.open("rb") as handle:
                 _refuse_keys_read(handle, path.name)
@@ -341,6 +397,13 @@ def manifest_read(directory: Path) -> Manifest:
             f"{dump.name} does not match the SHA-256 in the manifest: it was changed or cut short "
             "after the backup was made. Nothing was restored."
         )
+    for name, digest in manifest.files.items():
+        path = directory / DOCUMENTS / name
+        if not path.is_file() or not hmac.compare_digest(_sha256(path), digest):
+            raise BackupError(
+                f"The document file {name} is missing or changed since the backup was made. "
+                "Nothing was restored."
+            )
     return manifest
 
 
@@ -367,6 +430,7 @@ def backup_restore(*, directory: Path, replace: bool = False) -> Restored:
         _load_sqlite(dump)
     else:
         _load_postgresql(dump, replace=bool(tables))
+    _restore_documents(Path(directory), manifest, replace=replace)
     loaded = time.perf_counter()
     restored = _prove(manifest)
     return replace_fields(
@@ -441,6 +505,10 @@ def _prove(manifest: Manifest) -> Restored:
         values = encrypted_values_read()
     except DecryptionError as error:
         raise BackupError(f"{restored} a value is refused: {error} (row {error.pk}).") from None
+    try:
+        documents_read()
+    except DecryptionError as error:
+        raise BackupError(f"{restored} a document's file is refused: {error}") from None
     # Events the backup holds unsealed (written in its last seconds) are chained now, as
     # the app's sealer would at once; the manifest's head stays where it was.
     log.seal()

@@ -212,6 +212,15 @@ def _own_checkpoint_file(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _own_documents_dir(settings, tmp_path):
+    """Each test keeps the documents' encrypted blobs in its own folder, so a storage scan
+    sees only what that test stored."""
+    documents = dict(settings.STORAGES["documents"])
+    documents["OPTIONS"] = {**documents.get("OPTIONS", {}), "location": str(tmp_path / "documents")}
+    settings.STORAGES = {**settings.STORAGES, "documents": documents}
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request for a Russian page switches
     the worker's thread to Russian, and it would stay so for whatever the next test

@@ -1,7 +1,8 @@
 """The apps depend on each other one way, top to bottom, and no module imports itself back
 round a circle (DESIGN: Layout). Read from the source with `ast`, nothing imported.
 
-    dashboard, operations → intake → casework → destinations → accounts → audit → privacy
+    dashboard, operations → intake → documents → casework → destinations → accounts
+        → audit → privacy
 
 `config` wires the apps (settings, URLs, Celery) and may import any of them; an app may use
 a config module only if that module imports no app (a helper such as `config.step_up`), so
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = (
     ("dashboard", "operations"),
     ("intake",),
+    ("documents",),
     ("casework",),
     ("destinations",),
     ("accounts",),

@@ -1,7 +1,8 @@
 """Merging two cases of one person, and undoing it until the next nightly purge.
 
 What moves from the folded case to the kept one: its timeline, route legs (after the kept
-case's own), reminders, requests, and its person's contacts and blind indexes. The folded
+case's own), reminders, requests, documents (numbered after the kept case's own), and its
+person's contacts and blind indexes. The folded
 person's details fill the kept person's blank fields only. The folded case is closed as a
 duplicate and marked merged: out of every list, its reference leading to the kept case.
 
@@ -264,6 +265,14 @@ def case_merge(
     fold.intake_requests.model._default_manager.filter(pk__in=requests).update(case=keep)
     moved["requests"] = requests
 
+    # Through the reverse relation: casework does not import the documents app above it.
+    documents = dict(fold.documents.values_list("pk", "number"))
+    last = keep.documents.aggregate(last=Max("number"))["last"] or 0
+    fold.documents.model._default_manager.filter(pk__in=list(documents)).update(
+        case=keep, number=F("number") + last
+    )
+    moved["documents"] = {str(pk): number for pk, number in documents.items()}
+
     _move_person(keep, fold, moved)
     moved["case_fields"] = _fill_blanks(keep_now, fold_now, CASE_FIELDS)
     record.moved = moved
@@ -347,6 +356,10 @@ def case_merge_undo(*, merge: CaseMerge, by: User) -> Case:
     fold.intake_requests.model._default_manager.filter(
         pk__in=moved.get("requests", []), case=keep
     ).update(case=fold)
+    for pk, number in moved.get("documents", {}).items():
+        fold.documents.model._default_manager.filter(pk=int(pk), case=keep).update(
+            case=fold, number=number
+        )
     for pk, source in moved.get("indexes", {}).items():
         PersonIndex.objects.filter(pk=int(pk), person_id=keep.person_id).update(
             person_id=fold.person_id, source=source

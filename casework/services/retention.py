@@ -2,10 +2,11 @@
 the legal hold that stops both.
 
 What goes: every encrypted field of the person and the case, the blind indexes, the notes,
-check-ins, contacts and reminders, the texts of the events that stay, and the contact and
-message of the requests that led to the case. What stays, as anonymous statistics: the
-reference, codename and category, the team, the stages with their dates, the outcome, who
-worked the case, and the requests' channel, dates and triage state.
+check-ins, contacts and reminders, the attached documents (rows and encrypted files), the
+texts of the events that stay, and the contact and message of the requests that led to the
+case. What stays, as anonymous statistics: the reference, codename and category, the team,
+the stages with their dates, the outcome, who worked the case, and the requests' channel,
+dates and triage state.
 
 Route legs go whole (places, contacts, safe houses, and their dates, which with the stage
 dates could point to one crossing); so does the reason a provocation was suspected.
@@ -224,6 +225,8 @@ def _anonymise(case: Case, *, by: User | None, kind: str, now: datetime) -> None
     case.break_glass.update(reason="", review_comment="")
     case.approvals.update(note="", decline_reason="")
     case.transfers.update(note="", reason="")
+    # The files, rows and blobs (the blobs once this commits), before the legs they may hang on.
+    case.documents.purge()
     case.legs.all().delete()
     case.intake_requests.purge(now)
     Case.objects.filter(pk=case.pk).update(

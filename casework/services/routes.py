@@ -193,6 +193,8 @@ def leg_remove(*, case: Case, leg: RouteLeg, by: User, expected_version: int) ->
         raise PermissionDenied
     _claim_version(case, expected_version)
     number = leg.position
+    # Its files go with it (documents.models.DocumentQuerySet.purge: the blobs too).
+    leg.documents.purge()
     leg.delete()
     legs = list(RouteLeg.objects.filter(case=case).only("id", "position").order_by("position"))
     _renumber(legs)

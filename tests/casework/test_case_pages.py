@@ -293,9 +293,10 @@ def test_a_refused_move_shows_the_whole_case_again(
     case.person.phone = "+7 900 111-22-33"
     case.person.save()
     # The case for the move, the refused move's savepoint, then the case page as a volunteer
-    # gets it: the case read whole, its viewing recorded, legs, reminders and timeline; and
-    # the volunteer's teams, since an assignee sees a case only while in its team.
-    with django_assert_max_num_queries(19):
+    # gets it: the case read whole, its viewing recorded, legs, reminders, timeline and
+    # documents; and the volunteer's teams, since an assignee sees a case only while in its
+    # team.
+    with django_assert_max_num_queries(20):
         refused = volunteer_client.post(
             url("case_move", case), {"version": case.version, "to_stage": Stage.PLANNING}
         )

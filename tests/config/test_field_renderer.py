@@ -18,6 +18,7 @@ from casework import forms as case_forms
 from casework.models import Stage
 from dashboard.forms import SearchForm
 from destinations.forms import DestinationRiskForm
+from documents.forms import DocumentForm
 from intake.forms import IntakeForm, TriageForm
 from tests.factories import TeamFactory, UserFactory
 from tests.security.test_fuzz_forms import ABSTRACT, project_forms
@@ -166,6 +167,7 @@ FORMS = {
     ),
     "accounts.forms.RefuseForm": lambda **kw: account_forms.RefuseForm(**kw),
     "accounts.forms.TeamForm": lambda **kw: account_forms.TeamForm(**kw),
+    "documents.forms.DocumentForm": lambda **kw: DocumentForm(**kw),
 }
 # The same forms in their other shapes.
 MORE_FORMS = {

@@ -26,6 +26,8 @@ from audit.models import AccessEvent, Action, ChainHead
 from casework.models import ApprovalRequest, BreakGlass, Case, CaseTransfer, Person, RouteLeg
 from config.environment import generate_keys
 from destinations.models import DestinationRisk, Extradites
+from documents import vault
+from documents.models import Document
 from operations import backup
 from privacy import canary
 from privacy.fields import DecryptionError
@@ -35,6 +37,7 @@ from tests.operations.values import encrypted_digest, models_without_encrypted_r
 
 ROOT = Path(__file__).resolve().parents[2]
 CI = os.environ.get("CI") == "true"
+DOCUMENT_BYTES = b"a cleaned photo of a summons, in clear before the vault encrypts it"
 
 
 def seed_every_encrypted_model() -> None:
@@ -109,6 +112,18 @@ def seed_every_encrypted_model() -> None:
         target_ref=case.reference,
         reason="the assignee is unreachable",
     )
+    if not Document.objects.exists():
+        Document.objects.create(
+            case=case,
+            number=1,
+            kind="summons",
+            description="summons, March",
+            original_name="summons.jpg",
+            content_type="image/jpeg",
+            size=len(DOCUMENT_BYTES),
+            storage_name=vault.store(DOCUMENT_BYTES),
+            added_by=volunteer,
+        )
 
 
 @pytest.fixture
@@ -212,6 +227,10 @@ def test_the_restore_drill_reads_every_encrypted_value_and_verifies_the_chain(ma
     restored = manage(new_database, "restore", str(made))
     assert restored.returncode == 0, restored.stderr[-3000:]
     assert "every one decrypts in its place" in restored.stdout
+    # The documents' files are back in the new server's storage (and decrypted in the proof).
+    new_files = Path(new_database["SAFE_PASSAGE_VAR_DIR"]) / "documents"
+    names = set(Document.objects.values_list("storage_name", flat=True))
+    assert names and {path.name for path in new_files.iterdir()} == names
     head = ChainHead.objects.get(id=1).seq
     assert f"Audit chain intact: {head:,} events, through the backup's head #{head}" in (
         restored.stdout
@@ -262,12 +281,17 @@ def test_a_lost_blind_index_key_is_rebuilt_after_the_restore(made, new_database)
     assert "PROBLEM None" in checked.stdout, checked.stderr[-3000:]
 
 
-def test_a_backup_is_a_dump_and_a_manifest_and_holds_no_key(made):
+def test_a_backup_is_a_dump_a_manifest_and_the_files_and_holds_no_key(made):
     assert sorted(path.name for path in made.iterdir()) == sorted(
-        [backup.MANIFEST, backup.DUMPS[connection.vendor]]
+        [backup.MANIFEST, backup.DUMPS[connection.vendor], backup.DOCUMENTS]
     )
     assert oct(made.stat().st_mode & 0o777) == "0o700"
-    contents = b"".join(path.read_bytes() for path in made.iterdir())
+    files = sorted(path for path in made.rglob("*") if path.is_file())
+    contents = b"".join(path.read_bytes() for path in files)
+    # The documents' files as storage holds them: encrypted, one per document.
+    names = set(Document.objects.values_list("storage_name", flat=True))
+    assert {path.name for path in (made / backup.DOCUMENTS).iterdir()} == names
+    assert DOCUMENT_BYTES not in contents
     if connection.vendor == "postgresql":
         # pg_dump compresses its data: read it back as SQL.
         dump = made / backup.DUMPS["postgresql"]
@@ -335,6 +359,13 @@ def test_restore_refuses_a_dump_changed_after_the_backup(made):
     data[len(data) // 2] ^= 0xFF
     dump.write_bytes(bytes(data))
     with pytest.raises(CommandError, match=r"does not match the SHA-256.*Nothing was restored"):
+        restore(made, "--force")
+
+
+def test_restore_refuses_a_document_file_changed_after_the_backup(made):
+    blob = next((made / backup.DOCUMENTS).iterdir())
+    blob.write_bytes(blob.read_bytes()[:-10])
+    with pytest.raises(CommandError, match=r"missing or changed.*Nothing was restored"):
         restore(made, "--force")
 
 

@@ -32,6 +32,8 @@ from casework.models import (
 )
 from casework.services.cases import case_update, person_digests
 from destinations.models import DestinationRisk
+from documents import vault
+from documents.models import Document
 from intake.models import IntakeIndex, IntakeRequest
 from intake.selectors import possible_duplicates
 from intake.services import intake_accept, intake_log
@@ -198,6 +200,17 @@ def a_row_in_every_encrypted_table(volunteer):
         logged_by=volunteer,
         message="Please help.",
         rejection_reason="Not ours.",
+    )
+    Document.objects.create(
+        case=case,
+        number=1,
+        kind="summons",
+        description="Summons, March.",
+        original_name="scan.jpg",
+        content_type="image/jpeg",
+        size=1,
+        storage_name=vault.store(b"not a real photo"),
+        added_by=volunteer,
     )
     record(Action.BREAK_GLASS, actor=volunteer, target_ref=case.reference, reason="Urgent.")
     DestinationRisk.objects.create(

@@ -170,3 +170,24 @@ def test_the_readme_says_how_to_choose_the_port():
     assert 'PORT="${PORT:-8000}"' in run
     assert "PORT=" in readme
     assert "3 per stage" in readme
+
+
+def test_the_demo_attaches_a_photo_and_a_pdf_that_were_cleaned_and_encrypted(demo):
+    """A newcomer sees the cleaning at work: the photo had GPS in its EXIF and the PDF an
+    author and a script; what is stored is ciphertext holding neither, nor the texts."""
+    from django.conf import settings as django_settings
+
+    from documents import vault
+    from documents.models import Document
+
+    documents = list(Document.objects.filter(case__team=demo).order_by("number"))
+    assert [d.content_type for d in documents] == ["image/jpeg", "application/pdf"]
+    photo, decision = (vault.read(d.storage_name) for d in documents)
+    assert b"Demo camera" not in photo and b"GPS" not in photo
+    assert b"Demo Author" not in decision and b"/JavaScript" not in decision
+    root = Path(django_settings.STORAGES["documents"]["OPTIONS"]["location"])
+    stored = [path.read_bytes() for path in root.iterdir()]
+    assert len(stored) == 2
+    for raw in stored:
+        for signature in (b"\xff\xd8\xff", b"%PDF", "Повестка".encode(), b"Demo"):
+            assert signature not in raw

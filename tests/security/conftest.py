@@ -21,6 +21,7 @@ destination-risk register (shared by all teams), and one row of each model the D
 lists.
 """
 
+import io
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from accounts.middleware import mark_session_start
 from accounts.models import AccessChange, Containment, Team, User
@@ -47,6 +49,8 @@ from casework.models import (
     Stage,
 )
 from destinations.models import DestinationRisk, Extradites
+from documents import vault
+from documents.models import Document, DocumentKind
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
 from tests.factories import (
@@ -87,6 +91,10 @@ class World:
     approval_a: ApprovalRequest | None = None
     approval_b: ApprovalRequest | None = None
     transfer: CaseTransfer | None = None
+    document_a: Document | None = None
+    document_b: Document | None = None
+    # A file of leg B (volunteer B's): its volunteer and the coordinators only.
+    leg_document_b: Document | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -217,7 +225,7 @@ def build_world() -> World:
     transfer = CaseTransfer.objects.create(
         case=case_a, from_team=team_a, to_team=team_b, asked_by=gone, note="Matrix transfer"
     )
-    return World(
+    world = World(
         approval_a=approval_a,
         approval_b=approval_b,
         transfer=transfer,
@@ -253,6 +261,26 @@ def build_world() -> World:
             country="GE", extradites=Extradites.NO, notes="Matrix note"
         ),
         admin_rows=admin_rows,
+    )
+    world.document_a = matrix_document(world.case_a, users["volunteer_a"])
+    world.document_b = matrix_document(world.case_b, users["coordinator_b"])
+    world.leg_document_b = matrix_document(world.case_b, users["volunteer_b"], leg=world.leg_b)
+    return world
+
+
+def matrix_document(case: Case, by: User, leg: RouteLeg | None = None) -> Document:
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(image, "PNG")
+    return Document.objects.create(
+        case=case,
+        leg=leg,
+        number=Document.objects.filter(case=case).count() + 1,
+        kind=DocumentKind.OTHER,
+        description="Matrix document",
+        content_type="image/png",
+        size=len(image.getvalue()),
+        storage_name=vault.store(image.getvalue()),
+        added_by=by,
     )
 
 

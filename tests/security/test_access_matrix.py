@@ -12,14 +12,17 @@ page unless a row says otherwise; the verified roles are spelt out for every URL
 """
 
 import copy
+import io
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from axes.models import AccessAttempt
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count, Sum
 from django.urls import Resolver404, resolve
 from django.utils import timezone
+from PIL import Image
 
 from accounts.models import AccessChange, AuthenticatorDevice, Team, User
 from casework.models import (
@@ -228,6 +231,36 @@ EXPECTED: dict[str, dict] = {
     "casework:leg_remove": {
         "case_a": post_only(only("volunteer_a", "403", "404")),
         "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    # Documents: attached by whoever works the case; downloaded by whoever sees it, a leg's
+    # file by the leg's volunteer and the coordinators only (the assignee of case A is also
+    # leg A's volunteer; volunteer B is not on case B, only on its leg). Unseen is a 404.
+    "documents:document_attach": {
+        "case_a": post_only(only("volunteer_a", CASE, "404")),
+        "case_b": post_only(only("coordinator_b", CASE, "404")),
+    },
+    # A leg's file: the leg's volunteer (volunteer A on leg A, volunteer B on leg B, who is
+    # not on case B) and the team's coordinators.
+    "documents:leg_document_attach": {
+        "case_a": post_only(only("volunteer_a", "302 casework:leg_detail", "404")),
+        "case_b": post_only(
+            roles(
+                "404",
+                volunteer_b="302 casework:leg_detail",
+                coordinator_b="302 casework:leg_detail",
+            )
+        ),
+    },
+    "documents:document_download": {
+        "case_a": get_only(only("volunteer_a", "200", "404")),
+        "case_b": get_only(only("coordinator_b", "200", "404")),
+        "leg_b": get_only(roles("404", volunteer_b="200", coordinator_b="200")),
+    },
+    # An image's small preview: the download's rules exactly.
+    "documents:document_preview": {
+        "case_a": get_only(only("volunteer_a", "200", "404")),
+        "case_b": get_only(only("coordinator_b", "200", "404")),
+        "leg_b": get_only(roles("404", volunteer_b="200", coordinator_b="200")),
     },
     # Flagging a suspected provocation: the assignee (the screener) and the coordinators.
     "casework:case_provocation": {
@@ -497,6 +530,20 @@ EXPECTED.update(_admin_model_rows())
 
 
 # Valid POST data: what an allowed role sends when it means it.
+class RewoundFile(SimpleUploadedFile):
+    """The same data is posted once per role: each post reads the file from its start."""
+
+    def read(self, *args, **kwargs):
+        self.seek(0)
+        return super().read(*args, **kwargs)
+
+
+def _png() -> bytes:
+    image = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(image, "PNG")
+    return image.getvalue()
+
+
 def _soon() -> str:
     return timezone.localtime(timezone.now() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
 
@@ -521,6 +568,12 @@ def _member_of(world: World, variant: str):
 
 
 POST_DATA = {
+    "documents:leg_document_attach": lambda w, v: POST_DATA["documents:document_attach"](w, v),
+    "documents:document_attach": lambda w, v: {
+        "document-kind": "other",
+        "document-description": "Matrix upload",
+        "document-file": RewoundFile("m.png", _png(), content_type="image/png"),
+    },
     "casework:break_glass": lambda w, v: {
         "reference": w.case_a.reference,
         "reason": "Their coordinator cannot be reached tonight.",

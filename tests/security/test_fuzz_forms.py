@@ -421,6 +421,12 @@ TARGETS: dict[str, Target] = {
         init=frozenset({"teams"}),
         done=("link",),  # the invitation link, shown once
     ),
+    # The file field gets text, not a file: a form without a file still keeps the rest.
+    "documents.forms.DocumentForm": Target(
+        "volunteer_a",
+        lambda w: f"/cases/{_a(w)}/documents/",
+        _form("documents.forms.DocumentForm"),
+    ),
 }
 # Forms that are only ever used through their subclasses, or never rendered as a form.
 ABSTRACT = {

@@ -173,7 +173,28 @@ def _variants_destinations(world: World, pattern: Pattern):
     return None
 
 
+def _variants_documents(world: World, pattern: Pattern):
+    if pattern.arguments == ("reference",):
+        return [
+            ("case_a", {"reference": world.case_a.reference}),
+            ("case_b", {"reference": world.case_b.reference}),
+        ]
+    if pattern.key == "documents:leg_document_attach":
+        return [
+            ("case_a", {"reference": world.case_a.reference, "pk": world.leg_a.pk}),
+            ("case_b", {"reference": world.case_b.reference, "pk": world.leg_b.pk}),
+        ]
+    if pattern.arguments == ("reference", "pk"):
+        return [
+            ("case_a", {"reference": world.case_a.reference, "pk": world.document_a.pk}),
+            ("case_b", {"reference": world.case_b.reference, "pk": world.document_b.pk}),
+            ("leg_b", {"reference": world.case_b.reference, "pk": world.leg_document_b.pk}),
+        ]
+    return None
+
+
 FILLERS = {
+    "documents": _variants_documents,
     "destinations": _variants_destinations,
     "casework": _variants_casework,
     "intake": _variants_intake,

@@ -3,6 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from operations.rotation.blind_indexes import rotate_blind_indexes, sources_to_scan
+from operations.rotation.document_files import rotate_document_files
 from operations.rotation.encrypted_columns import (
     encrypted_tables,
     rotate_encrypted_columns,
@@ -45,7 +46,8 @@ class ProgressBar:
 
 class Command(BaseCommand):
     help = (
-        "Re-encrypts every encrypted column under the first FIELD_ENCRYPTION_KEY, or with "
+        "Re-encrypts every encrypted column and document file under the first "
+        "FIELD_ENCRYPTION_KEY, or with "
         "--blind-index recomputes every blind index under BLIND_INDEX_KEY. Safe to stop and "
         "run again: it goes on where it stopped. A second run that changes nothing is the "
         "check that the old key can go."
@@ -71,12 +73,15 @@ class Command(BaseCommand):
         try:
             if options["blind_index"]:
                 counts = self._blind_indexes(options["batch_size"])
+                summary = counts.summary()
             else:
                 counts = self._encrypted_columns(options["batch_size"])
+                # The documents' files are under the same keys: rotated with the columns.
+                summary = f"{counts.summary()}; {rotate_document_files().summary()}"
         except RotationError as error:
             raise CommandError(str(error)) from None
         took = time.perf_counter() - started
-        self.stdout.write(f"{counts.summary()}; {took:.1f} s.")
+        self.stdout.write(f"{summary}; {took:.1f} s.")
         if getattr(counts, "out_of_place", None):
             # Finished, but not clean: the operator must hear it, and a script must see it.
             raise CommandError(

@@ -21,6 +21,7 @@ wanted person planning to go there, so the warning shows), a move waiting for th
 coordinator's approval and, with a second team, a transfer waiting for its answer.
 """
 
+import io
 import os
 import random
 import secrets
@@ -29,13 +30,16 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import pikepdf
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from faker import Faker
+from PIL import ExifTags, Image
 
 from accounts.models import Team, User
 from accounts.roles import Role
@@ -63,6 +67,8 @@ from casework.services.handover import case_transfer_ask
 from casework.workflow import FORWARD
 from destinations.models import DestinationRisk
 from destinations.services import destination_add
+from documents.models import DocumentKind
+from documents.services import document_attach
 from intake.models import Channel, IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
 
@@ -737,6 +743,9 @@ class Seeder:
                 expected_version=ready.version,
                 note="Билеты на завтра, документы на руках.",
             )
+        worked = ready or cases.filter(assignee=volunteer).exclude(stage=Stage.CLOSED).first()
+        if worked is not None:
+            self.documents(worked, volunteer)
         if len(self.crews) > 1:
             moving = cases.filter(stage=Stage.SCREENING).last()
             if moving is not None:
@@ -748,6 +757,38 @@ class Seeder:
                     expected_version=moving.version,
                 )
         seal()
+
+    @staticmethod
+    def documents(case: Case, volunteer: User) -> None:
+        """A photo carrying fake GPS and camera details in its EXIF and a PDF with an author,
+        a title and a script, attached as a volunteer would: the copies kept have none of it
+        (download them and look), and var/documents holds only ciphertext."""
+        photo = io.BytesIO()
+        exif = Image.Exif()
+        exif[ExifTags.Base.Make] = "Demo camera, serial 0000"
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+        gps.update({1: "N", 2: (51.0, 46.0, 12.0), 3: "E", 4: (55.0, 6.0, 3.0)})
+        Image.new("RGB", (640, 480), (180, 170, 150)).save(photo, "JPEG", exif=exif)
+        pdf = pikepdf.new()
+        pdf.add_blank_page()
+        pdf.docinfo["/Author"] = "Demo Author"
+        pdf.docinfo["/Title"] = "Demo court decision"
+        pdf.Root.OpenAction = pikepdf.Dictionary(
+            S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('demo')")
+        )
+        decision = io.BytesIO()
+        pdf.save(decision)
+        for name, content, kind, description in (
+            ("IMG_0042.jpg", photo.getvalue(), DocumentKind.SUMMONS, "Повестка, фото с телефона"),  # noqa: RUF001
+            ("decision.pdf", decision.getvalue(), DocumentKind.LEGAL, "Решение суда, скан"),
+        ):
+            document_attach(
+                case=case,
+                by=volunteer,
+                upload=SimpleUploadedFile(name, content),
+                kind=kind,
+                description=description,
+            )
 
     # Audit ---------------------------------------------------------------------------------
 

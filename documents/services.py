@@ -1,0 +1,106 @@
+"""Attaching a document to a case: checked and cleaned (documents.cleaning), encrypted and
+stored (documents.vault), then recorded on the case, its timeline and the audit log."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.http import Http404
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from accounts.models import User
+from audit.models import Action
+from casework.models import Case, EventKind, RouteLeg
+from casework.services.cases import audit_case, timeline_add
+from documents import cleaning, permissions, vault
+from documents.models import Document, DocumentKind
+
+# The timeline says what kind of paper arrived, never its name or description.
+ATTACHED = {
+    DocumentKind.SUMMONS: gettext_noop("summons attached"),
+    DocumentKind.IDENTITY: gettext_noop("identity document attached"),
+    DocumentKind.MILITARY: gettext_noop("military document attached"),
+    DocumentKind.MEDICAL: gettext_noop("medical document attached"),
+    DocumentKind.LEGAL: gettext_noop("legal document attached"),
+    DocumentKind.TRAVEL: gettext_noop("travel document attached"),
+    DocumentKind.OTHER: gettext_noop("document attached"),
+}
+
+
+def too_large_message() -> str:
+    return _("This file is larger than %(limit)s, the most that can be attached.") % {
+        "limit": filesizeformat(settings.DOCUMENT_MAX_BYTES)
+    }
+
+
+def document_attach(
+    *,
+    case: Case,
+    by: User,
+    upload: UploadedFile,
+    kind: str,
+    description: str,
+    leg: RouteLeg | None = None,
+) -> Document:
+    """Cleans, encrypts and stores the file, then records it. Nothing is left half-stored:
+    the blob is written first and deleted again if recording it fails."""
+    if not permissions.can_attach(by, case, leg):
+        raise PermissionDenied
+    if kind not in DocumentKind.values:
+        raise ValidationError(_("Choose what kind of document this is."))
+    if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
+        raise ValidationError(too_large_message(), code="size")
+    cleaned = cleaning.clean(upload.read(settings.DOCUMENT_MAX_BYTES + 1))
+    name = vault.store(cleaned.content)
+    try:
+        with transaction.atomic():
+            # Locked and read again: nothing may land on a case anonymised a moment ago.
+            case.purged_at = (
+                Case.objects.select_for_update().values_list("purged_at", flat=True).get(pk=case.pk)
+            )
+            if not permissions.can_attach(by, case, leg):
+                raise PermissionDenied
+            last = Document.objects.filter(case=case).aggregate(last=Max("number"))["last"]
+            document = Document.objects.create(
+                case=case,
+                leg=leg,
+                number=(last or 0) + 1,
+                kind=kind,
+                description=description.strip(),
+                original_name=(upload.name or "")[:255],
+                content_type=cleaned.content_type,
+                size=len(cleaned.content),
+                storage_name=name,
+                added_by=by,
+            )
+            timeline_add(case, by, EventKind.DOCUMENT, detail=ATTACHED[DocumentKind(kind)])
+            audit_case(case, by, Action.DOCUMENT_ATTACHED)
+    except BaseException:
+        vault.delete(name)
+        raise
+    return document
+
+
+def document_read(*, case: Case, document: Document, by: User) -> bytes:
+    """The document's bytes, for a download the caller authorised through
+    documents.selectors.document_for; audited as a read of the case."""
+    audit_case(case, by, Action.DOCUMENT_DOWNLOADED)
+    return vault.read(document.storage_name)
+
+
+def document_preview(*, case: Case, document: Document, by: User) -> bytes:
+    """A small re-encoded JPEG of an image document, for a download the caller authorised
+    (documents.selectors.document_for); audited as a read of the case, as a download is."""
+    if document.content_type not in (cleaning.JPEG, cleaning.PNG):
+        raise Http404
+    audit_case(case, by, Action.DOCUMENT_PREVIEWED)
+    return cleaning.preview(vault.read(document.storage_name))
+
+
+def download_name(case: Case, document: Document) -> str:
+    """A generic name ("C-2026-00042-summons-3.pdf"), never the one it came with."""
+    extension = cleaning.EXTENSIONS.get(document.content_type, "bin")
+    return f"{case.reference}-{document.kind}-{document.number}.{extension}"

@@ -1,0 +1,111 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.http import AuthenticatedHttpRequest
+from casework.selectors import cases as case_selectors
+from documents import permissions, selectors, services
+from documents.forms import DocumentForm
+
+# The file is served to be saved, never shown inline: nothing in it may run in our origin.
+SANDBOX = "sandbox; default-src 'none'"
+
+
+@require_POST
+@sensitive_post_parameters("description")
+def document_attach(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    case = case_selectors.case_for_action(request.user, reference)
+    if not permissions.can_attach(request.user, case):
+        raise PermissionDenied
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            document = services.document_attach(
+                case=case,
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            messages.success(
+                request,
+                _("%(kind)s attached.") % {"kind": document.get_kind_display()},
+            )
+            return redirect("casework:case_detail", reference=case.reference)
+    return _refused(request, case, form)
+
+
+@require_POST
+@sensitive_post_parameters("description")
+def leg_document_attach(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    """A file for one leg of the route (a ticket, a safe house's note): its volunteer and
+    the team's coordinators only, who alone will see it."""
+    case, leg = selectors.leg_to_attach(request.user, reference, pk)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            document = services.document_attach(
+                case=case,
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+                leg=leg,
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            messages.success(
+                request,
+                _("%(kind)s attached.") % {"kind": document.get_kind_display()},
+            )
+            return redirect("casework:leg_detail", reference=case.reference, pk=leg.pk)
+    back = reverse("casework:leg_detail", args=[case.reference, leg.pk])
+    action = reverse("documents:leg_document_attach", args=[case.reference, leg.pk])
+    return _refused(request, case, form, back=back, action=action)
+
+
+def _refused(request, case, form, *, back: str = "", action: str = "") -> HttpResponse:
+    context = {
+        "case": case,
+        "form": form,
+        "back": back or reverse("casework:case_detail", args=[case.reference]),
+        "action": action or reverse("documents:document_attach", args=[case.reference]),
+    }
+    return render(request, "documents/document_attach.html", context, status=400)
+
+
+@require_GET
+def document_download(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    case, document = selectors.document_for(request.user, reference, pk)
+    content = services.document_read(case=case, document=document, by=request.user)
+    disposition = content_disposition_header(
+        as_attachment=True, filename=services.download_name(case, document)
+    )
+    return _served(content, document.content_type, disposition or "attachment")
+
+
+@require_GET
+def document_preview(request: AuthenticatedHttpRequest, reference: str, pk: int) -> HttpResponse:
+    """The small re-encoded preview the case page shows of an image: the download's rules."""
+    case, document = selectors.document_for(request.user, reference, pk)
+    content = services.document_preview(case=case, document=document, by=request.user)
+    return _served(content, "image/jpeg", "inline")
+
+
+def _served(content: bytes, content_type: str, disposition: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = disposition
+    response["Cache-Control"] = "no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX
+    return response
