@@ -17,6 +17,27 @@ from documents.forms import DocumentForm
 SANDBOX = "sandbox; default-src 'none'"
 
 
+def _attach(request: AuthenticatedHttpRequest, case, form: DocumentForm, leg=None) -> bool:
+    """Stores the form's file on the case (or its leg) and says so; False with the refusal
+    on the form when the form or the file is refused."""
+    if not form.is_valid():
+        return False
+    try:
+        document = services.document_attach(
+            case=case,
+            by=request.user,
+            upload=form.cleaned_data["file"],
+            kind=form.cleaned_data["kind"],
+            description=form.cleaned_data["description"],
+            leg=leg,
+        )
+    except ValidationError as error:
+        form.add_error("file", error)
+        return False
+    messages.success(request, _("%(kind)s attached.") % {"kind": document.get_kind_display()})
+    return True
+
+
 @require_POST
 @sensitive_post_parameters("description")
 def document_attach(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
@@ -24,23 +45,8 @@ def document_attach(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
     if not permissions.can_attach(request.user, case):
         raise PermissionDenied
     form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            document = services.document_attach(
-                case=case,
-                by=request.user,
-                upload=form.cleaned_data["file"],
-                kind=form.cleaned_data["kind"],
-                description=form.cleaned_data["description"],
-            )
-        except ValidationError as error:
-            form.add_error("file", error)
-        else:
-            messages.success(
-                request,
-                _("%(kind)s attached.") % {"kind": document.get_kind_display()},
-            )
-            return redirect("casework:case_detail", reference=case.reference)
+    if _attach(request, case, form):
+        return redirect("casework:case_detail", reference=case.reference)
     return _refused(request, case, form)
 
 
@@ -51,24 +57,8 @@ def leg_document_attach(request: AuthenticatedHttpRequest, reference: str, pk: i
     the team's coordinators only, who alone will see it."""
     case, leg = selectors.leg_to_attach(request.user, reference, pk)
     form = DocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        try:
-            document = services.document_attach(
-                case=case,
-                by=request.user,
-                upload=form.cleaned_data["file"],
-                kind=form.cleaned_data["kind"],
-                description=form.cleaned_data["description"],
-                leg=leg,
-            )
-        except ValidationError as error:
-            form.add_error("file", error)
-        else:
-            messages.success(
-                request,
-                _("%(kind)s attached.") % {"kind": document.get_kind_display()},
-            )
-            return redirect("casework:leg_detail", reference=case.reference, pk=leg.pk)
+    if _attach(request, case, form, leg=leg):
+        return redirect("casework:leg_detail", reference=case.reference, pk=leg.pk)
     back = reverse("casework:leg_detail", args=[case.reference, leg.pk])
     action = reverse("documents:leg_document_attach", args=[case.reference, leg.pk])
     return _refused(request, case, form, back=back, action=action)
