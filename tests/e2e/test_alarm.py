@@ -45,8 +45,8 @@ def test_missed_crossing_check_in_alarm(
     name = ("desktop" if viewport["width"] > 600 else "phone") + f"-{w.language}"
     page = signed_in(browser, live_server, coordinator, viewport, name, w.locale)
     alarms = page.locator("section[aria-labelledby=alarms]")
-    assert alarms.get_by_role("heading", name=w("Needs attention now")).is_visible()
-    assert alarms.get_by_text(w("Crossing check-in missed")).is_visible()
+    expect(alarms.get_by_role("heading", name=w("Needs attention now"))).to_be_visible()
+    expect(alarms.get_by_text(w("Crossing check-in missed"))).to_be_visible()
     assert page.locator(".inbox-link .count").inner_text() == "1"
     shoot(page, "30-alarm-dashboard")
     page.locator(".inbox-link").click()

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from casework.models import ApprovalRequest, ApprovalState, Case, Stage
 from tests.e2e.conftest import shoot
@@ -55,7 +56,7 @@ def ask_for_approval(page, live_server, w, case, prefix):
     form.get_by_role("button", name=w("Ask for approval")).click()
     page.locator(".messages").wait_for()
     assert message(page) == w("Approval asked. The team's coordinators have been told.")
-    assert page.locator("#approval").get_by_text(NOTE).is_visible()
+    expect(page.locator("#approval").get_by_text(NOTE)).to_be_visible()
     shoot(page, f"{prefix}-11-asked")
 
 
@@ -63,18 +64,18 @@ def open_from_dashboard(page, live_server, w, case, prefix):
     page.goto(f"{live_server.url}/")
     block = page.locator("section[aria-labelledby=alarms]")
     row = block.locator("li", has=page.get_by_role("link", name=case.reference))
-    assert row.locator(".badge-approval").is_visible()
+    expect(row.locator(".badge-approval")).to_be_visible()
     shoot(page, f"{prefix}-20-dashboard")
     page.goto(f"{live_server.url}/cases/board/")
     card = page.locator(".card", has=page.get_by_role("link", name=case.reference))
-    assert card.get_by_text(w("waiting for approval")).is_visible()
+    expect(card.get_by_text(w("waiting for approval"))).to_be_visible()
     card.scroll_into_view_if_needed()  # the board scrolls sideways on a phone
     shoot(page, f"{prefix}-21-board")
     page.goto(f"{live_server.url}/")
     block.get_by_role("link", name=case.reference).click()
     panel = page.locator("#approval")
-    assert panel.get_by_role("heading", name=w("Waiting for approval")).is_visible()
-    assert panel.get_by_text(NOTE).is_visible()
+    expect(panel.get_by_role("heading", name=w("Waiting for approval"))).to_be_visible()
+    expect(panel.get_by_text(NOTE)).to_be_visible()
     shoot(page, f"{prefix}-22-case")
     return panel
 
@@ -97,7 +98,7 @@ def test_ask_then_approve(browser, live_server, volunteer, coordinator, ready_ca
 
     # The volunteer finds the case moved, and the approval on the timeline.
     vol.goto(f"{live_server.url}/cases/{ready_case.reference}/")
-    assert vol.locator(".event-approval").first.get_by_text(w("approved")).is_visible()
+    expect(vol.locator(".event-approval").first.get_by_text(w("approved"))).to_be_visible()
     shoot(vol, "approve-31-volunteer-sees")
 
 
@@ -125,6 +126,6 @@ def test_ask_then_decline(browser, live_server, volunteer, coordinator, ready_ca
 
     # The volunteer reads why, and may ask again.
     vol.goto(f"{live_server.url}/cases/{ready_case.reference}/")
-    assert vol.get_by_text("The border post is closed tonight.").first.is_visible()
-    assert vol.locator("#ask-approval").is_visible()
+    expect(vol.get_by_text("The border post is closed tonight.").first).to_be_visible()
+    expect(vol.locator("#ask-approval")).to_be_visible()
     shoot(vol, "decline-32-volunteer-sees")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.roles import Role
 from casework.models import Stage
@@ -81,7 +82,7 @@ def test_every_column_of_the_board_is_reachable(
             )
             assert bottom <= page.viewport_size["height"], bottom
         # Told in words too, with a link to every column.
-        assert page.get_by_text(w("The board scrolls sideways. Go to:")).is_visible()
+        expect(page.get_by_text(w("The board scrolls sideways. Go to:"))).to_be_visible()
     assert badges_whole(page) == []
     shoot(page, "60-board")
     # The last column, one tap on its link away.
@@ -89,7 +90,7 @@ def test_every_column_of_the_board_is_reachable(
     last = columns.last
     box = last.bounding_box()
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= page.viewport_size["width"] + 1
-    assert last.get_by_role("heading").is_visible()
+    expect(last.get_by_role("heading")).to_be_visible()
     shoot(page, "61-board-last-column")
     page.context.close()
 
@@ -142,7 +143,7 @@ def test_case_list_filters_and_one_line_rows(
     shoot(page, "63-case-list-filtered")
     # A forged filter value: explained beside the field, the list still there.
     page.goto(f"{live_server.url}/cases/?assignee=99999")
-    assert page.locator(".field-error .error").is_visible()
+    expect(page.locator(".field-error .error")).to_be_visible()
     assert rows.count() == 25
     shoot(page, "64-case-list-bad-filter")
     page.context.close()

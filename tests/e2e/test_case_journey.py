@@ -4,6 +4,7 @@ coordinator would, on a desktop and on a 360-px phone."""
 import pytest
 from django.utils.text import capfirst
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from accounts.models import AuthenticatorDevice
 from casework.models import Case, Stage
@@ -111,7 +112,7 @@ def test_first_contact_to_closed_case(browser, live_server, volunteer, coordinat
     vol.locator(".messages").wait_for()
     repeat = IntakeRequest.objects.get(state=TriageState.NEW)
     vol.get_by_role("link", name=repeat.reference).click()
-    assert vol.get_by_role("link", name=case.reference).is_visible()
+    expect(vol.get_by_role("link", name=case.reference)).to_be_visible()
     shoot(vol, "23-duplicate-found")
     vol.get_by_role("button", name=w("Mark as a duplicate")).click()
     duplicate = w("Marked as a duplicate of %(reference)s.", reference=case.reference)
@@ -135,7 +136,7 @@ def test_first_contact_to_closed_case(browser, live_server, volunteer, coordinat
     one_tap_move(vol, w, "Planning")
     refused_move(vol, w, "Preparation")
     destination = w("Needs %(what)s first.", what=w("a destination country"))
-    assert vol.get_by_text(destination).first.is_visible()
+    expect(vol.get_by_text(destination).first).to_be_visible()
     shoot(vol, "25-move-refused")
     edit(
         vol,
@@ -146,7 +147,7 @@ def test_first_contact_to_closed_case(browser, live_server, volunteer, coordinat
     edit(vol, w, **{"documents, tickets, money and housing ready": True})
     refused_move(vol, w, "In transit")
     coordinator_only = w("Only the team's coordinator can approve this move.")
-    assert vol.get_by_text(coordinator_only).first.is_visible()
+    expect(vol.get_by_text(coordinator_only).first).to_be_visible()
 
     # The coordinator approves the risky stages.
     coord.goto(f"{live_server.url}/cases/{case.reference}/")

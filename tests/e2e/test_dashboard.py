@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from accounts.models import Containment
 from accounts.roles import Role
@@ -93,18 +94,18 @@ def test_volunteer_dashboard(browser, live_server, volunteer, busy_team, screen)
     viewport, name = screen
     page = signed_in(browser, live_server, volunteer, viewport, name)
     for heading in ("Needs attention now", "My cases", "Cases by stage", "Last 12 weeks"):
-        assert page.get_by_role("heading", name=heading).is_visible()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
     shoot(page, "50-dashboard-volunteer")
     # The charts are folded: a tap on the heading opens them, no script needed.
     page.get_by_role("heading", name="Last 12 weeks").click()
-    assert page.get_by_role("img", name="Requests and crossings per week").is_visible()
+    expect(page.get_by_role("img", name="Requests and crossings per week")).to_be_visible()
     page.get_by_role("heading", name="Cases by stage").click()
     page.get_by_text("Show the numbers").first.click()
-    assert (
+    expect(
         page.get_by_role("cell", name="Screening")
         .or_(page.get_by_role("rowheader", name="Screening"))
-        .first.is_visible()
-    )
+        .first
+    ).to_be_visible()
     page.context.close()
 
 
@@ -114,9 +115,9 @@ def test_coordinator_dashboard_and_a_funnel_bar(
     viewport, name = screen
     page = signed_in(browser, live_server, coordinator, viewport, name)
     for heading in ("Cases by stage", "Last 12 weeks", "Stuck longest", "Incoming requests"):
-        assert page.get_by_role("heading", name=heading).is_visible()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
     alarms = page.locator("section", has=page.get_by_role("heading", name="Needs attention now"))
-    assert alarms.get_by_text("lost contact since").is_visible()
+    expect(alarms.get_by_text("lost contact since")).to_be_visible()
     shoot(page, "51-dashboard-coordinator")
     page.get_by_role("heading", name="Cases by stage").click()
     page.locator("svg.chart-funnel a[href$='stage=screening']").click()
@@ -141,7 +142,7 @@ def test_admin_dashboard(
     )
     page = signed_in(browser, live_server, admin_user, viewport, name)
     for heading in ("Accounts", "Recent security events", "Audit health", "Cases by stage"):
-        assert page.get_by_role("heading", name=heading).is_visible()
+        expect(page.get_by_role("heading", name=heading)).to_be_visible()
     assert page.locator("svg.chart-funnel a").count() == 0
     shoot(page, "52-dashboard-admin")
     page.context.close()
@@ -151,7 +152,7 @@ def test_the_dashboard_in_russian(browser, live_server, coordinator, busy_team):
     page = signed_in(
         browser, live_server, coordinator, {"width": 360, "height": 740}, "phone-ru", "ru-RU"
     )
-    assert page.get_by_role("heading", name="Обзор").is_visible()
+    expect(page.get_by_role("heading", name="Обзор")).to_be_visible()
     shoot(page, "53-dashboard-coordinator")
     page.context.close()
 
@@ -188,7 +189,7 @@ def test_the_dashboard_fits_a_phone(request, browser, live_server, busy_team, pe
     )
     alarms = page.locator("section[aria-labelledby=alarms] li.case-row")
     assert alarms.count() == 2
-    assert alarms.first.get_by_role("link", name=lost.reference).is_visible()  # oldest alarm
+    expect(alarms.first.get_by_role("link", name=lost.reference)).to_be_visible()  # oldest alarm
     # Every case link on the page names a different case.
     links = page.locator("a[href^='/cases/C-']").evaluate_all(
         "links => links.map(link => link.getAttribute('href'))"

@@ -2,6 +2,7 @@
 
 import pytest
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from accounts.models import AuthenticatorDevice
 from accounts.roles import Role
@@ -31,18 +32,18 @@ def test_first_sign_in_enrols_an_authenticator_and_reaches_the_dashboard(
     UserFactory(username="demo-coordinator", role=Role.COORDINATOR, teams=[team])
     page.goto(f"{live_server.url}/")
     assert "/account/login/" in page.url
-    assert page.get_by_role("heading", name=w("Sign in")).is_visible()
+    expect(page.get_by_role("heading", name=w("Sign in"))).to_be_visible()
     shoot(page, "01-login")
 
     sign_in(page, live_server, "demo-coordinator", w=w)
     page.wait_for_url("**/account/enrol/**")
-    assert page.get_by_role("img", name=w("QR code for your authenticator app")).is_visible()
+    expect(page.get_by_role("img", name=w("QR code for your authenticator app"))).to_be_visible()
     shoot(page, "02-enrol")
     secret = page.locator("code.secret").inner_text().replace(" ", "")
 
     page.get_by_label(w("Code from the app")).fill("000000")
     page.get_by_role("button", name=w("Confirm")).click()
-    assert page.get_by_role("alert").first.is_visible()
+    expect(page.get_by_role("alert").first).to_be_visible()
     shoot(page, "03-enrol-wrong-code")
 
     # One typo costs no wait: the right code goes through at once.
@@ -54,7 +55,7 @@ def test_first_sign_in_enrols_an_authenticator_and_reaches_the_dashboard(
 
     page.get_by_role("link", name=w("I have saved them, continue")).click()
     page.get_by_role("heading", name=w("Dashboard")).wait_for()
-    assert page.get_by_text(w("Signed in as %(name)s.", name="demo-coordinator")).is_visible()
+    expect(page.get_by_text(w("Signed in as %(name)s.", name="demo-coordinator"))).to_be_visible()
     shoot(page, "05-dashboard")
     assert AuthenticatorDevice.objects.get(user__username="demo-coordinator").confirmed
 
@@ -62,7 +63,7 @@ def test_first_sign_in_enrols_an_authenticator_and_reaches_the_dashboard(
 def test_returning_user_signs_in_with_a_code(page, live_server, volunteer):
     device = AuthenticatorDevice.objects.create(user=volunteer, name="app", confirmed=True)
     sign_in(page, live_server, volunteer.username, "a wrong password here")
-    assert page.get_by_text("That username and password do not match").is_visible()
+    expect(page.get_by_text("That username and password do not match")).to_be_visible()
     assert page.get_by_label("Username").input_value() == volunteer.username
     shoot(page, "06-login-wrong-password")
 
@@ -88,6 +89,6 @@ def test_coordinator_resets_a_volunteers_authenticator(page, live_server, coordi
     page.get_by_role("link", name="Reset second factor").click()
     shoot(page, "10-confirm-reset")
     page.get_by_role("button", name="Yes, do it").click()
-    assert page.get_by_text("volunteer1 must set up a new authenticator").is_visible()
+    expect(page.get_by_text("volunteer1 must set up a new authenticator")).to_be_visible()
     shoot(page, "11-members-after-reset")
     assert not AuthenticatorDevice.objects.filter(user=volunteer).exists()

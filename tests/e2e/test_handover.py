@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.roles import Role
 from casework.models import Case, CaseTransfer, EventKind, Stage, TransferState
@@ -69,7 +70,7 @@ def test_a_volunteer_hands_a_case_over(browser, live_server, volunteer, team, sc
     # The colleague finds it in their inbox and reads the note on the case.
     col = signed_in(browser, live_server, colleague, viewport, name, w.locale)
     col.goto(f"{live_server.url}/inbox/")
-    assert col.get_by_text(w("A case was handed over to you")).is_visible()
+    expect(col.get_by_text(w("A case was handed over to you"))).to_be_visible()
     col.get_by_role("link", name=case.reference).click()
     col.get_by_text(NOTE).wait_for()
     snap(col, "43-handover-received")

@@ -3,6 +3,7 @@ assigns a case, and the assignee finds it in the inbox under the case's referenc
 desktop and a 360-px phone, in English and in Russian (chosen on the settings page)."""
 
 import pytest
+from playwright.sync_api import expect
 
 from casework.models import Case, Notification, NotificationKind, ReminderKind
 from tests.e2e.conftest import shoot
@@ -58,11 +59,11 @@ def test_assignment_notification_seen_by_the_assignee(
     groups = vol.locator("section.inbox-group")
     assert groups.count() == 3
     # The urgent group first, and said in words.
-    assert groups.first.get_by_role("link", name=alarm.reference).is_visible()
-    assert groups.first.get_by_text(w("urgent"), exact=True).first.is_visible()
+    expect(groups.first.get_by_role("link", name=alarm.reference)).to_be_visible()
+    expect(groups.first.get_by_text(w("urgent"), exact=True).first).to_be_visible()
     group = vol.get_by_role("region", name=case.reference)
-    assert group.get_by_role("link", name=case.reference).is_visible()
-    assert group.get_by_text(w(NotificationKind.ASSIGNED.label)).is_visible()
+    expect(group.get_by_role("link", name=case.reference)).to_be_visible()
+    expect(group.get_by_text(w(NotificationKind.ASSIGNED.label))).to_be_visible()
     shoot(vol, "41-notify-inbox")
 
     group.get_by_role("button", name=w("Mark read")).click()

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from accounts.models import AuthenticatorDevice
 from accounts.roles import Role
@@ -41,7 +42,7 @@ def test_setting_up_the_authenticator_on_the_phone_itself(page, live_server, tea
     page.wait_for_url("**/account/enrol/**")
 
     link = page.get_by_role("link", name=w("Open in authenticator app"))
-    assert link.is_visible()
+    expect(link).to_be_visible()
     href = unescape(link.get_attribute("href"))
     assert href.startswith("otpauth://totp/")
     secret = parse_qs(urlsplit(href).query)["secret"][0]
@@ -71,7 +72,7 @@ def test_setting_up_the_authenticator_on_the_phone_itself(page, live_server, tea
     right = code_for(secret)
     code.fill(f"{(int(right) + 1) % 1_000_000:06d}")
     page.get_by_role("button", name=w("Confirm")).click()
-    assert page.get_by_role("alert").first.is_visible()
+    expect(page.get_by_role("alert").first).to_be_visible()
     page.get_by_label(w("Code from the app")).fill(right)
     page.get_by_role("button", name=w("Confirm")).click()
     page.get_by_role("heading", name=w("Your backup codes")).wait_for()

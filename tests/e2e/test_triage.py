@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone, translation
+from playwright.sync_api import expect
 
 from casework.models import Case, CaseEvent, EventKind, Person, Stage
 from destinations.countries import country_name
@@ -58,14 +59,14 @@ def test_a_repeat_request_is_attached_not_doubled(
     # The queue: how long each waits, and which may be a duplicate.
     page.goto(f"{live_server.url}/intake/")
     row = page.locator("tr", has_text=repeat.reference)
-    assert row.get_by_text(w("possible duplicate")).is_visible()
+    expect(row.get_by_text(w("possible duplicate"))).to_be_visible()
     assert page.locator("tr", has=page.get_by_text(w("possible duplicate"))).count() == 1
     shoot(page, "triage-queue")
 
     # The request: attaching is the prominent action; a new case needs the tick.
     row.get_by_role("link", name=repeat.reference).click()
     match = page.locator("#duplicates li", has_text=known.reference)
-    assert match.get_by_text(f"{w('Matched on')}: {w('Phone number')}").is_visible()
+    expect(match.get_by_text(f"{w('Matched on')}: {w('Phone number')}")).to_be_visible()
     attach = match.get_by_role("button", name=w("Attach to this case"))
     assert "primary" in (attach.get_attribute("class") or "")
     shoot(page, "triage-duplicate")
@@ -93,7 +94,7 @@ def test_a_contact_logged_by_mistake_is_undone(
     page.get_by_role("button", name=w("Log contact")).click()
     page.get_by_text(w("Contact logged.")).wait_for()
     undo = page.locator("#undo")
-    assert undo.is_visible()
+    expect(undo).to_be_visible()
     assert undo.bounding_box()["y"] < viewport["height"]  # where the thumb just was: on top
     shoot(page, "undo-offered")
     undo.get_by_role("button", name=w("Undo")).click()
@@ -119,7 +120,7 @@ def test_destination_language_and_a_cyrillic_email_fill_naturally(
     shoot(page, "natural-fields")
     page.get_by_role("button", name=w("Save")).click()
     page.get_by_text(w("Saved.")).wait_for()
-    assert page.get_by_text(georgia, exact=True).is_visible()
+    expect(page.get_by_text(georgia, exact=True)).to_be_visible()
     shoot(page, "natural-fields-saved")
     case.refresh_from_db()
     person = Person.objects.get(pk=case.person_id)
