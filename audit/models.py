@@ -76,6 +76,8 @@ class Action(models.TextChoices):
     DOCUMENT_ATTACHED = "document_attached", _("Document attached")
     DOCUMENT_DOWNLOADED = "document_downloaded", _("Document downloaded")
     DOCUMENT_PREVIEWED = "document_previewed", _("Document preview shown")
+    MESSAGE_RECEIVED = "message_received", _("Message received from the person")
+    REPLY_SENT = "reply_sent", _("Reply sent to the person")
 
 
 # An event that still keeps where it came from: the nightly purge looks for these only.

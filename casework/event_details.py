@@ -56,6 +56,8 @@ WORDED_KINDS = frozenset(
         EventKind.UNDONE,
         # "summons attached": the kind only (documents.services), never a name or text.
         EventKind.DOCUMENT,
+        # "message from the person", "reply to the person" (intake.conversations).
+        EventKind.MESSAGE,
     }
 )
 

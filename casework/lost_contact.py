@@ -143,7 +143,7 @@ def _raise_batch(now: datetime, why: str, condition: Q, batch: int) -> list[str]
     return raised
 
 
-def on_contact(case: Case, by: User) -> bool:
+def on_contact(case: Case, by: User | None) -> bool:
     """A contact or check-in was logged: the silence ends, and a raised flag is cleared.
 
     Runs inside the caller's transaction, which holds the case's row lock. Returns whether a

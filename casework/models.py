@@ -365,6 +365,7 @@ class EventKind(models.TextChoices):
     MERGE = "merge", _("Cases merged")
     UNDONE = "undone", _("Undone")
     DOCUMENT = "document", _("Document attached")
+    MESSAGE = "message", _("Message")
 
 
 class CaseEvent(Sealed):

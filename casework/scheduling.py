@@ -182,7 +182,9 @@ def follow_up_schedule(case: Case, by: User, due_at: datetime, note: str) -> Rem
     return _schedule(case, ReminderKind.FOLLOW_UP, due_at, recipient=by, note=note, created_by=by)
 
 
-def on_intake_logged(team: Team, reference: str, received_at: datetime, by: User) -> Reminder:
+def on_intake_logged(
+    team: Team, reference: str, received_at: datetime, by: User | None
+) -> Reminder:
     return Reminder.objects.create(
         kind=ReminderKind.UNTRIAGED_INTAKE,
         due_at=received_at + timedelta(hours=settings.INTAKE_TRIAGE_LIMIT_HOURS),

@@ -342,6 +342,11 @@ FILE_UPLOAD_PERMISSIONS = 0o600
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 
+# Channels ------------------------------------------------------------------------------
+# The team whose triage queue receives what the Telegram bot and the public form bring (by
+# name; the first team when empty). See intake.conversations.
+CHANNEL_TEAM = env_str("CHANNEL_TEAM", "")
+
 # Celery --------------------------------------------------------------------------------
 _broker_url = env_str("CELERY_BROKER_URL", "")
 if not _broker_url:

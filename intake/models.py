@@ -32,7 +32,16 @@ class IntakeRequestQuerySet(models.QuerySet):
         transaction. Reachable as `case.intake_requests.purge(...)`, so casework can purge a
         case's requests without importing intake."""
         IntakeIndex.objects.filter(request__in=self).delete()
-        return self.update(contact="", message="", rejection_reason="", purged_at=now)
+        Message.objects.filter(request__in=self).update(text="")
+        return self.update(
+            contact="",
+            message="",
+            rejection_reason="",
+            reply_address="",
+            address_digest="",
+            passphrase_hash="",
+            purged_at=now,
+        )
 
 
 class IntakeRequest(Sealed):
@@ -56,8 +65,9 @@ class IntakeRequest(Sealed):
     state = models.CharField(
         _("state"), max_length=16, choices=TriageState, default=TriageState.NEW
     )
+    # None: the request arrived by itself, through a channel (the bot, the public form).
     logged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     logged_at = models.DateTimeField(default=timezone.now)
     triaged_by = models.ForeignKey(
@@ -70,6 +80,14 @@ class IntakeRequest(Sealed):
     )
     # Set when the contact and message were blanked (retention, or the case was erased).
     purged_at = models.DateTimeField(null=True, blank=True)
+    # A conversation through a channel: where replies go (the Telegram chat), a keyed digest
+    # of it to find the request when the same chat writes again (intake.conversations), the
+    # language guessed from the first message (replies and advice in it), and for the public
+    # form the slow hash of the passphrase the person comes back with.
+    reply_address = EncryptedCharField(max_length=100, blank=True, purgeable=True)
+    address_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    passphrase_hash = models.CharField(max_length=128, blank=True)
 
     objects = IntakeRequestQuerySet.as_manager()
 
@@ -101,3 +119,54 @@ class IntakeIndex(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} index"
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("From the person")
+    OUT = "out", _("Reply")
+
+
+class Delivery(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    # A reply waiting to go out: the first try, or a retry at next_attempt_at.
+    QUEUED = "queued", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Not delivered")
+
+
+class Message(Sealed):
+    """One message of a request's conversation with the person, through its channel: what
+    they wrote, or a reply from the app. A reply's delivery state is this row, so a broker
+    outage delays it and loses nothing (intake.conversations.replies_due)."""
+
+    request = models.ForeignKey(IntakeRequest, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=8, choices=Direction)
+    # Purgeable with the request: IntakeRequestQuerySet.purge blanks it.
+    text = EncryptedTextField(_("message"), blank=True, purgeable=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=16, choices=Delivery, default=Delivery.RECEIVED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # A web-form reply, when the person read it with their passphrase.
+    read_at = models.DateTimeField(null=True, blank=True)
+    # The channel's id for the message (Telegram's message_id), to delete it from the chat.
+    external_id = models.CharField(max_length=32, blank=True)
+    # Why the last try failed: a short code from the channel, never the text.
+    error = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(state="queued"),
+                name="reply_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} message {self.pk}"

@@ -3,8 +3,11 @@ and the templates ask these, so the queue, the page and the action never disagre
 
 from accounts.models import Team, User
 from accounts.roles import Role
-from casework.permissions import can_view_case
-from intake.models import IntakeRequest, TriageState
+from casework.permissions import can_view_case, can_work_case
+from intake.models import Channel, IntakeRequest, TriageState
+
+# The channels the app can answer through (intake.conversations, intake.replies).
+ANSWERABLE = frozenset({Channel.TELEGRAM, Channel.WEB_FORM})
 
 
 def is_team_member(user: User, team_id: int) -> bool:
@@ -42,3 +45,18 @@ def can_view_request(user: User, request: IntakeRequest) -> bool:
 
 def can_triage(user: User, request: IntakeRequest) -> bool:
     return can_view_request(user, request) and request.state == TriageState.NEW
+
+
+def can_reply(user: User, request: IntakeRequest) -> bool:
+    """A reply to the person: to a request that came through a channel the app answers
+    through and still has its personal data, by whoever may triage it or, once it has a
+    case, may work that case."""
+    if request.channel not in ANSWERABLE or request.purged_at is not None:
+        return False
+    if not can_view_request(user, request):
+        return False
+    if request.state == TriageState.NEW:
+        return True
+    if request.state == TriageState.REJECTED:
+        return is_request_coordinator(user, request)
+    return request.case is not None and can_work_case(user, request.case)

@@ -43,16 +43,29 @@ def intake_log(
     """Logs one incoming request in the team's triage queue."""
     if not permissions.can_log_intake(by, team):
         raise PermissionDenied
-    request = IntakeRequest(
-        reference=next_reference(REQUEST_PREFIX),
+    return request_create(
+        by=by,
         team=team,
         channel=channel,
         received_at=received_at,
-        contact=contact.strip(),
-        message=message.strip(),
+        contact=contact,
+        message=message,
         category_guess=category_guess,
-        logged_by=by,
     )
+
+
+def request_create(*, by: User | None, team: Team, contact: str, **fields) -> IntakeRequest:
+    """Writes a request into the team's triage queue, with its blind indexes, its triage
+    reminder and its audit event. `by` None: it arrived by itself through a channel
+    (intake.conversations). Callers checked permission and hold the transaction."""
+    request = IntakeRequest(
+        reference=next_reference(REQUEST_PREFIX),
+        team=team,
+        contact=contact.strip(),
+        logged_by=by,
+        **fields,
+    )
+    request.message = request.message.strip()
     # The team and the logger are rows this function was handed (the team checked above):
     # validating them would ask the database whether they exist.
     request.full_clean(exclude=["reference", "team", "logged_by"])

@@ -1,0 +1,175 @@
+"""Conversations with the person through a channel (the Telegram bot, the public form).
+
+Every channel hands what arrives to `conversation_receive`: the first message from an
+address opens an intake request in the channel team's triage queue; later ones join that
+request, and its case's timeline once it has one. A reply from the app is a row
+(`reply_send`), queued for the channel's sender: a broker outage delays it, never loses it.
+
+An address (a Telegram chat id, the public form's request) is kept encrypted on the request
+to answer it, and found again through a keyed digest (`address_digest`), never in clear.
+"""
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from accounts.models import Team, User
+from audit.models import Action
+from casework import lost_contact
+from casework.models import Case, EventKind
+from casework.services.cases import audit_case, timeline_add
+from intake import permissions
+from intake.models import Channel, Delivery, Direction, IntakeRequest, Message, TriageState
+from intake.services import audit_request, request_create
+from privacy import blind_index
+
+# The longest message kept from the person, and the longest reply: a Telegram message is at
+# most 4,096 characters; the form's box is held to the same.
+MAX_TEXT = 4096
+
+# Timeline wording (casework.event_details words `detail` in the reader's language).
+RECEIVED = gettext_noop("message from the person")
+REPLIED = gettext_noop("reply to the person")
+
+
+def address_digest(channel: str, address: str) -> str:
+    """A keyed digest of a channel address, under a key of its own (never comparable with a
+    blind index of a contact)."""
+    key = blind_index.derived_key(b"channel-address")
+    return hmac.new(key, f"{channel}\x00{address}".encode(), hashlib.sha256).hexdigest()
+
+
+def channel_team() -> Team:
+    """The team whose triage queue receives what the channels bring (CHANNEL_TEAM, by name;
+    the first team when unset)."""
+    teams = Team.objects.order_by("pk")
+    if settings.CHANNEL_TEAM:
+        teams = teams.filter(name=settings.CHANNEL_TEAM)
+    team = teams.first()
+    if team is None:
+        raise ImproperlyConfigured("CHANNEL_TEAM names no team: requests have nowhere to go.")
+    return team
+
+
+@dataclass(frozen=True)
+class Received:
+    request: IntakeRequest
+    message: Message
+    # True when this message opened the request (the channel answers with its reference).
+    opened: bool
+
+
+def open_conversation(channel: str, address: str) -> IntakeRequest | None:
+    """The latest request this address wrote, whose personal data is still kept; a request
+    rejected since goes on hearing the person (triage decides again with the new words)."""
+    return (
+        IntakeRequest.objects.filter(
+            channel=channel,
+            address_digest=address_digest(channel, address),
+            purged_at__isnull=True,
+        )
+        .select_related("case")
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+
+
+@transaction.atomic
+def conversation_receive(
+    *,
+    channel: str,
+    address: str,
+    text: str,
+    contact: str = "",
+    language: str = "",
+    received_at: datetime | None = None,
+    external_id: str = "",
+) -> Received:
+    """Stores what the person wrote: on the request their address opened before, or on a new
+    request in the channel team's triage queue. `contact` is how triage will know them
+    (an @handle, a phone, an e-mail: blind-indexed for duplicates); `address` is where
+    replies go. The system acts: nobody is signed in."""
+    received_at = received_at or timezone.now()
+    text = text.strip()[:MAX_TEXT]
+    request = open_conversation(channel, address)
+    opened = request is None
+    if request is None:
+        request = request_create(
+            by=None,
+            team=channel_team(),
+            channel=channel,
+            received_at=received_at,
+            contact=contact or _address_contact(channel, address),
+            message=text,
+            reply_address=address,
+            address_digest=address_digest(channel, address),
+            language=language,
+        )
+    message = Message.objects.create(
+        request=request,
+        direction=Direction.IN,
+        text=text,
+        created_at=received_at,
+        external_id=external_id[:32],
+    )
+    if not opened:
+        audit_request(request, None, Action.MESSAGE_RECEIVED)
+        case = _working_case(request)
+        if case is not None:
+            timeline_add(case, None, EventKind.MESSAGE, detail=RECEIVED, text=text)
+            if lost_contact.on_contact(case, None):
+                timeline_add(case, None, EventKind.LOST_CONTACT, detail=lost_contact.WROTE_AGAIN)
+                audit_case(case, None, Action.LOST_CONTACT, reason=lost_contact.WROTE_AGAIN)
+    return Received(request=request, message=message, opened=opened)
+
+
+def _address_contact(channel: str, address: str) -> str:
+    """A contact for triage when the channel gave none (a Telegram chat with no @username)."""
+    return f"{Channel(channel).label}: {address}"[:200]
+
+
+def _working_case(request: IntakeRequest) -> Case | None:
+    """The case the request's conversation now belongs to, if it still has personal data."""
+    case = request.case
+    if request.state == TriageState.REJECTED or case is None or case.is_purged:
+        return None
+    return case
+
+
+@transaction.atomic
+def reply_send(*, request: IntakeRequest, by: User, text: str) -> Message:
+    """Queues a reply to the person through the request's channel; the sender
+    (intake.replies) delivers it. On the case's timeline too, with who wrote it."""
+    if not permissions.can_reply(by, request):
+        raise PermissionDenied
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write the reply first.")})
+    if len(text) > MAX_TEXT:
+        raise ValidationError(
+            {"text": _("A reply can be at most %(limit)s characters long.") % {"limit": MAX_TEXT}}
+        )
+    now = timezone.now()
+    message = Message.objects.create(
+        request=request,
+        direction=Direction.OUT,
+        text=text,
+        sent_by=by,
+        created_at=now,
+        state=Delivery.QUEUED,
+        next_attempt_at=now,
+    )
+    audit_request(request, by, Action.REPLY_SENT)
+    case = _working_case(request)
+    if case is not None:
+        timeline_add(case, by, EventKind.MESSAGE, detail=REPLIED, text=text)
+        audit_case(case, by, Action.REPLY_SENT)
+    return message
