@@ -54,9 +54,7 @@ def test_the_chat_is_found_by_a_keyed_digest_never_in_clear(team):
     assert stored and CHAT not in stored
 
 
-def test_a_message_on_an_accepted_request_goes_on_the_case_and_ends_lost_contact(
-    team, coordinator
-):
+def test_a_message_on_an_accepted_request_goes_on_the_case_and_ends_lost_contact(team, coordinator):
     request = receive("First words").request
     case = intake_accept(request=request, by=coordinator)
     case.lost_contact_at = timezone.now()
