@@ -92,11 +92,13 @@ def conversation_receive(
     language: str = "",
     received_at: datetime | None = None,
     external_id: str = "",
+    source: str = "",
 ) -> Received:
     """Stores what the person wrote: on the request their address opened before, or on a new
     request in the channel team's triage queue. `contact` is how triage will know them
     (an @handle, a phone, an e-mail: blind-indexed for duplicates); `address` is where
-    replies go. The system acts: nobody is signed in."""
+    replies go; `source` the network address a public form was sent from (never stored:
+    it only counts toward the rate limits). The system acts: nobody is signed in."""
     received_at = received_at or timezone.now()
     text = text.strip()[:MAX_TEXT]
     request = open_conversation(channel, address)
