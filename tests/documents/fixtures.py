@@ -1,5 +1,6 @@
-"""Files made in the test, never stored fixtures: a photo with GPS in its EXIF, a PDF with
-JavaScript, metadata and an embedded file, a JPEG+ZIP polyglot, an executable renamed."""
+"""Files made in the test, never stored fixtures: a photo with GPS in its EXIF (as JPEG and
+as an iPhone's HEIC), a PDF with JavaScript, metadata and an embedded file, a JPEG+ZIP
+polyglot, an executable renamed."""
 
 import io
 import zipfile
@@ -15,8 +16,7 @@ PDF_SCRIPT = "app.alert('pwned')"
 EMBEDDED = b"embedded secret attachment"
 
 
-def jpeg_with_gps(size=(64, 48)) -> bytes:
-    image = Image.new("RGB", size, (200, 30, 30))
+def _exif_with_gps() -> Image.Exif:
     exif = Image.Exif()
     exif[ExifTags.Base.Make] = CAMERA
     exif[ExifTags.Base.BodySerialNumber] = CAMERA
@@ -25,8 +25,24 @@ def jpeg_with_gps(size=(64, 48)) -> bytes:
     gps[ExifTags.GPS.GPSLatitude] = GPS_LATITUDE
     gps[ExifTags.GPS.GPSLongitudeRef] = "E"
     gps[ExifTags.GPS.GPSLongitude] = (37.0, 37.0, 4.0)
+    return exif
+
+
+def jpeg_with_gps(size=(64, 48)) -> bytes:
+    image = Image.new("RGB", size, (200, 30, 30))
     out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
+    image.save(out, "JPEG", exif=_exif_with_gps())
+    return out.getvalue()
+
+
+def heic_with_gps(size=(64, 48)) -> bytes:
+    """A HEIC as an iPhone takes it, GPS and camera serial in its EXIF (written through
+    pillow_heif, which documents.cleaning registers with Pillow)."""
+    import documents.cleaning  # noqa: F401  (registers the HEIF opener and writer)
+
+    image = Image.new("RGB", size, (30, 120, 200))
+    out = io.BytesIO()
+    image.save(out, "HEIF", exif=_exif_with_gps().tobytes(), quality=80)
     return out.getvalue()
 
 
