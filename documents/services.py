@@ -1,5 +1,8 @@
 """Attaching a document to a case: checked and cleaned (documents.cleaning), encrypted and
-stored (documents.vault), then recorded on the case, its timeline and the audit log."""
+stored (documents.vault), then recorded on the case, its timeline and the audit log.
+intake.services attaches one to a request at triage through the same document_store."""
+
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -36,6 +39,43 @@ def too_large_message() -> str:
     }
 
 
+def document_store(
+    *,
+    by: User,
+    upload: UploadedFile,
+    kind: str,
+    description: str,
+    record: Callable[[Document], None],
+) -> Document:
+    """Checks, cleans, encrypts and stores the file, then has `record` place it: `record` is
+    handed the unsaved document (the file's part filled in) inside one transaction, checks
+    again what it goes to under a lock, and sets its case or request and number, saves it
+    and audits it. Nothing is left half-stored: the blob is written first and deleted again
+    if recording it fails. Callers check permission first (a refusal costs no cleaning)."""
+    if kind not in DocumentKind.values:
+        raise ValidationError(_("Choose what kind of document this is."))
+    if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
+        raise ValidationError(too_large_message(), code="size")
+    cleaned = cleaning.clean(upload.read(settings.DOCUMENT_MAX_BYTES + 1))
+    name = vault.store(cleaned.content)
+    document = Document(
+        kind=kind,
+        description=description.strip(),
+        original_name=(upload.name or "")[:255],
+        content_type=cleaned.content_type,
+        size=len(cleaned.content),
+        storage_name=name,
+        added_by=by,
+    )
+    try:
+        with transaction.atomic():
+            record(document)
+    except BaseException:
+        vault.delete(name)
+        raise
+    return document
+
+
 def document_attach(
     *,
     case: Case,
@@ -45,43 +85,25 @@ def document_attach(
     description: str,
     leg: RouteLeg | None = None,
 ) -> Document:
-    """Cleans, encrypts and stores the file, then records it. Nothing is left half-stored:
-    the blob is written first and deleted again if recording it fails."""
+    """Cleans, encrypts and stores the file, then records it on the case (or its leg), its
+    timeline and the audit log; nothing half-stored (document_store)."""
     if not permissions.can_attach(by, case, leg):
         raise PermissionDenied
-    if kind not in DocumentKind.values:
-        raise ValidationError(_("Choose what kind of document this is."))
-    if upload.size is None or upload.size > settings.DOCUMENT_MAX_BYTES:
-        raise ValidationError(too_large_message(), code="size")
-    cleaned = cleaning.clean(upload.read(settings.DOCUMENT_MAX_BYTES + 1))
-    name = vault.store(cleaned.content)
-    try:
-        with transaction.atomic():
-            # Locked and read again: nothing may land on a case anonymised a moment ago.
-            case.purged_at = (
-                Case.objects.select_for_update().values_list("purged_at", flat=True).get(pk=case.pk)
-            )
-            if not permissions.can_attach(by, case, leg):
-                raise PermissionDenied
-            last = Document.objects.filter(case=case).aggregate(last=Max("number"))["last"]
-            document = Document.objects.create(
-                case=case,
-                leg=leg,
-                number=(last or 0) + 1,
-                kind=kind,
-                description=description.strip(),
-                original_name=(upload.name or "")[:255],
-                content_type=cleaned.content_type,
-                size=len(cleaned.content),
-                storage_name=name,
-                added_by=by,
-            )
-            timeline_add(case, by, EventKind.DOCUMENT, detail=ATTACHED[DocumentKind(kind)])
-            audit_case(case, by, Action.DOCUMENT_ATTACHED)
-    except BaseException:
-        vault.delete(name)
-        raise
-    return document
+
+    def record(document: Document) -> None:
+        # Locked and read again: nothing may land on a case anonymised a moment ago.
+        case.purged_at = (
+            Case.objects.select_for_update().values_list("purged_at", flat=True).get(pk=case.pk)
+        )
+        if not permissions.can_attach(by, case, leg):
+            raise PermissionDenied
+        last = Document.objects.filter(case=case).aggregate(last=Max("number"))["last"]
+        document.case, document.leg, document.number = case, leg, (last or 0) + 1
+        document.save()
+        timeline_add(case, by, EventKind.DOCUMENT, detail=ATTACHED[DocumentKind(kind)])
+        audit_case(case, by, Action.DOCUMENT_ATTACHED)
+
+    return document_store(by=by, upload=upload, kind=kind, description=description, record=record)
 
 
 def document_read(*, case: Case, document: Document, by: User) -> bytes:
@@ -94,13 +116,14 @@ def document_read(*, case: Case, document: Document, by: User) -> bytes:
 def document_preview(*, case: Case, document: Document, by: User) -> bytes:
     """A small re-encoded JPEG of an image document, for a download the caller authorised
     (documents.selectors.document_for); audited as a read of the case, as a download is."""
-    if document.content_type not in (cleaning.JPEG, cleaning.PNG):
+    if not document.is_image:
         raise Http404
     audit_case(case, by, Action.DOCUMENT_PREVIEWED)
     return cleaning.preview(vault.read(document.storage_name))
 
 
-def download_name(case: Case, document: Document) -> str:
-    """A generic name ("C-2026-00042-summons-3.pdf"), never the one it came with."""
+def download_name(reference: str, document: Document) -> str:
+    """A generic name, the case's or the request's reference with the kind and number
+    ("C-2026-00042-summons-3.pdf"), never the one it came with."""
     extension = cleaning.EXTENSIONS.get(document.content_type, "bin")
-    return f"{case.reference}-{document.kind}-{document.number}.{extension}"
+    return f"{reference}-{document.kind}-{document.number}.{extension}"
