@@ -40,8 +40,12 @@ class DocumentQuerySet(models.QuerySet):
         the case's row is locked here, so a file attached to it meanwhile
         (documents.services.document_attach locks it too) takes no number twice."""
         list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk"))
-        last = self.model.objects.filter(case=case).aggregate(last=Max("number"))["last"] or 0
+        last = self.model.objects.filter(case=case).next_number() - 1
         return self.update(case=case, number=F("number") + last)
+
+    def next_number(self) -> int:
+        """The number after the highest of these (a case's files, or a request's)."""
+        return (self.aggregate(last=Max("number"))["last"] or 0) + 1
 
 
 class Document(Sealed):

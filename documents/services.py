@@ -3,12 +3,12 @@ stored (documents.vault), then recorded on the case, its timeline and the audit 
 intake.services attaches one to a request at triage through the same document_store."""
 
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Max
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
@@ -97,8 +97,8 @@ def document_attach(
         )
         if not permissions.can_attach(by, case, leg):
             raise PermissionDenied
-        last = Document.objects.filter(case=case).aggregate(last=Max("number"))["last"]
-        document.case, document.leg, document.number = case, leg, (last or 0) + 1
+        number = Document.objects.filter(case=case).next_number()
+        document.case, document.leg, document.number = case, leg, number
         document.save()
         timeline_add(case, by, EventKind.DOCUMENT, detail=ATTACHED[DocumentKind(kind)])
         audit_case(case, by, Action.DOCUMENT_ATTACHED)
@@ -109,17 +109,26 @@ def document_attach(
 def document_read(*, case: Case, document: Document, by: User) -> bytes:
     """The document's bytes, for a download the caller authorised through
     documents.selectors.document_for; audited as a read of the case."""
-    audit_case(case, by, Action.DOCUMENT_DOWNLOADED)
-    return vault.read(document.storage_name)
+    audit = partial(audit_case, case, by, Action.DOCUMENT_DOWNLOADED)
+    return document_content(document, preview=False, audit=audit)
 
 
 def document_preview(*, case: Case, document: Document, by: User) -> bytes:
     """A small re-encoded JPEG of an image document, for a download the caller authorised
     (documents.selectors.document_for); audited as a read of the case, as a download is."""
-    if not document.is_image:
+    audit = partial(audit_case, case, by, Action.DOCUMENT_PREVIEWED)
+    return document_content(document, preview=True, audit=audit)
+
+
+def document_content(document: Document, *, preview: bool, audit: Callable[[], None]) -> bytes:
+    """The file's bytes, or with `preview` a small JPEG re-encoded from a photo (Http404
+    for a file that has none), once `audit` has recorded the read. For callers that
+    authorised it: document_read here, intake.services for a request's files."""
+    if preview and not document.is_image:
         raise Http404
-    audit_case(case, by, Action.DOCUMENT_PREVIEWED)
-    return cleaning.preview(vault.read(document.storage_name))
+    audit()
+    content = vault.read(document.storage_name)
+    return cleaning.preview(content) if preview else content
 
 
 def download_name(reference: str, document: Document) -> str:

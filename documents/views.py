@@ -24,32 +24,28 @@ from documents.models import Document
 SANDBOX = "sandbox; default-src 'none'"
 
 
-def attached(
-    request: AuthenticatedHttpRequest, form: DocumentForm, attach: Callable[..., Document]
-) -> bool:
-    """Hands the form's file to `attach` (a service, its case or request already bound) and
-    says so; False with the refusal on the form when the form or the file is refused."""
-    if not form.is_valid():
-        return False
-    try:
-        document = attach(
-            by=request.user,
-            upload=form.cleaned_data["file"],
-            kind=form.cleaned_data["kind"],
-            description=form.cleaned_data["description"],
-        )
-    except ValidationError as error:
-        form.add_error("file", error)
-        return False
-    messages.success(request, _("%(kind)s attached.") % {"kind": document.get_kind_display()})
-    return True
-
-
-def refused(
-    request: AuthenticatedHttpRequest, form: DocumentForm, *, reference: str, back: str, action: str
+def upload(
+    request: AuthenticatedHttpRequest, attach: Callable[..., Document], *, reference: str, back: str
 ) -> HttpResponse:
-    """The form again, with why nothing was attached; `back` to the page it came from."""
-    context = {"reference": reference, "form": form, "back": back, "action": action}
+    """Hands the posted file to `attach` (a service, its case or request already bound):
+    back to the page `back` with a word once it is kept; else the form again (400) with why
+    nothing was attached and what was typed, posting here again."""
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            document = attach(
+                by=request.user,
+                upload=form.cleaned_data["file"],
+                kind=form.cleaned_data["kind"],
+                description=form.cleaned_data["description"],
+            )
+        except ValidationError as error:
+            form.add_error("file", error)
+        else:
+            kind = document.get_kind_display()
+            messages.success(request, _("%(kind)s attached.") % {"kind": kind})
+            return redirect(back)
+    context = {"reference": reference, "form": form, "back": back, "action": request.path}
     return render(request, "documents/document_attach.html", context, status=400)
 
 
@@ -59,15 +55,11 @@ def document_attach(request: AuthenticatedHttpRequest, reference: str) -> HttpRe
     case = case_selectors.case_for_action(request.user, reference)
     if not permissions.can_attach(request.user, case):
         raise PermissionDenied
-    form = DocumentForm(request.POST, request.FILES)
-    if attached(request, form, partial(services.document_attach, case=case)):
-        return redirect("casework:case_detail", reference=case.reference)
-    return refused(
+    return upload(
         request,
-        form,
+        partial(services.document_attach, case=case),
         reference=case.reference,
         back=reverse("casework:case_detail", args=[case.reference]),
-        action=reverse("documents:document_attach", args=[case.reference]),
     )
 
 
@@ -77,15 +69,11 @@ def leg_document_attach(request: AuthenticatedHttpRequest, reference: str, pk: i
     """A file for one leg of the route (a ticket, a safe house's note): its volunteer and
     the team's coordinators only, who alone will see it."""
     case, leg = selectors.leg_to_attach(request.user, reference, pk)
-    form = DocumentForm(request.POST, request.FILES)
-    if attached(request, form, partial(services.document_attach, case=case, leg=leg)):
-        return redirect("casework:leg_detail", reference=case.reference, pk=leg.pk)
-    return refused(
+    return upload(
         request,
-        form,
+        partial(services.document_attach, case=case, leg=leg),
         reference=case.reference,
         back=reverse("casework:leg_detail", args=[case.reference, leg.pk]),
-        action=reverse("documents:leg_document_attach", args=[case.reference, leg.pk]),
     )
 
 

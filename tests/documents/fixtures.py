@@ -6,6 +6,7 @@ import io
 import zipfile
 
 import pikepdf
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image
 
@@ -80,6 +81,20 @@ def polyglot() -> bytes:
 
 def renamed_executable() -> bytes:
     return b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 200
+
+
+# Files refused, and the words that say why: (file, message, id) for a parametrized test.
+REFUSED = [
+    (renamed_executable(), "is not a photo (JPEG, PNG or HEIC) or a PDF", "renamed-exe"),
+    (jpeg_with_gps()[:300], "could not be read", "truncated-jpeg"),
+    (b"%PDF-1.7\nnot really", "could not be read", "broken-pdf"),
+    (b"", "This file is empty.", "empty"),
+]
+refused_files = pytest.mark.parametrize(
+    ("content", "message"),
+    [(content, message) for content, message, _id in REFUSED],
+    ids=[name for _content, _message, name in REFUSED],
+)
 
 
 def upload(content: bytes, name: str = "photo.jpg", content_type: str = "image/jpeg"):

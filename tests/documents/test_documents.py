@@ -155,16 +155,7 @@ def test_a_polyglot_ends_as_a_plain_photo(volunteer_client, coordinator_client, 
     assert b"hidden in the photo" not in content
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (fixtures.renamed_executable(), "is not a photo (JPEG, PNG or HEIC) or a PDF"),
-        (fixtures.jpeg_with_gps()[:300], "could not be read"),
-        (b"%PDF-1.7\nnot really", "could not be read"),
-        (b"", "This file is empty."),
-    ],
-    ids=["renamed-exe", "truncated-jpeg", "broken-pdf", "empty"],
-)
+@fixtures.refused_files
 def test_a_file_that_is_not_a_clean_photo_or_pdf_is_refused_and_nothing_is_kept(
     volunteer_client, case, content, message
 ):
