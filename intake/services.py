@@ -283,7 +283,10 @@ def intake_document_attach(
         )
         if request.state != TriageState.NEW:
             raise ValidationError(
-                _("Someone has triaged this request meanwhile: attach the file to its case.")
+                _(
+                    "Someone has triaged this request meanwhile, so it takes no more files: "
+                    "if it became a case, attach the file there."
+                )
             )
         if not permissions.can_triage(by, request):
             raise PermissionDenied

@@ -204,7 +204,9 @@ def test_nothing_is_half_stored_when_recording_a_request_file_fails(
 def test_a_request_triaged_meanwhile_takes_no_file(volunteer, waiting):
     # The page was loaded while the request waited; someone decided it since.
     IntakeRequest.objects.filter(pk=waiting.pk).update(state=TriageState.REJECTED)
-    with pytest.raises(ValidationError, match="triaged this request meanwhile"):
+    with pytest.raises(
+        ValidationError, match="triaged this request meanwhile, so it takes no more files"
+    ):
         given(waiting, volunteer)
     assert not Document.objects.exists()
     assert stored_files() == []
