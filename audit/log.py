@@ -177,6 +177,14 @@ MASS_READS: dict[str, tuple[str, InsiderAlert.Kind]] = {
     Action.SEARCHED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
     Action.DOCUMENT_DOWNLOADED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
     Action.DOCUMENT_PREVIEWED: ("INSIDER_CASES_PER_HOUR", InsiderAlert.Kind.MANY_CASES),
+    Action.REQUEST_DOCUMENT_DOWNLOADED: (
+        "INSIDER_REQUESTS_PER_HOUR",
+        InsiderAlert.Kind.MANY_REQUESTS,
+    ),
+    Action.REQUEST_DOCUMENT_PREVIEWED: (
+        "INSIDER_REQUESTS_PER_HOUR",
+        InsiderAlert.Kind.MANY_REQUESTS,
+    ),
 }
 # Each search counts as one more case read (it tells which cases a contact belongs to, as
 # opening them would), whatever it found: the two are counted together, toward one alert.
@@ -185,10 +193,13 @@ SEARCHES_OF = {read: search for search, read in SEARCHES_READ_AS.items()}
 
 
 # A document downloaded or previewed is a read of its case (the event names the case):
-# counted with the case views, by case, toward the same alert.
+# counted with the case views, by case, toward the same alert. A request's file, before
+# triage, is a read of that request, counted with the request views.
 READ_WITH: dict[str, str] = {
     Action.DOCUMENT_DOWNLOADED: Action.CASE_VIEWED,
     Action.DOCUMENT_PREVIEWED: Action.CASE_VIEWED,
+    Action.REQUEST_DOCUMENT_DOWNLOADED: Action.REQUEST_VIEWED,
+    Action.REQUEST_DOCUMENT_PREVIEWED: Action.REQUEST_VIEWED,
 }
 
 

@@ -78,6 +78,9 @@ class Action(models.TextChoices):
     DOCUMENT_PREVIEWED = "document_previewed", _("Document preview shown")
     MESSAGE_RECEIVED = "message_received", _("Message received from the person")
     REPLY_SENT = "reply_sent", _("Reply sent to the person")
+    # A request's file, before triage decided it: a read of the request, not of a case.
+    REQUEST_DOCUMENT_DOWNLOADED = "request_doc_downloaded", _("Request's document downloaded")
+    REQUEST_DOCUMENT_PREVIEWED = "request_doc_previewed", _("Request's document preview shown")
 
 
 # An event that still keeps where it came from: the nightly purge looks for these only.

@@ -12,11 +12,18 @@ reference as it is. Older rows that stored a translated sentence show it unchang
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext, gettext_lazy, gettext_noop, pgettext_lazy
+from django.utils.translation import (
+    gettext,
+    gettext_lazy,
+    gettext_noop,
+    ngettext_lazy,
+    pgettext_lazy,
+)
 
 from casework.models import (
     Case,
@@ -29,6 +36,9 @@ from casework.models import (
     field_label,
 )
 from config.choices import label_of
+
+if TYPE_CHECKING:  # django-stubs, a test extra
+    from django_stubs_ext import StrOrPromise
 
 # Messages of events stored as a code alone, in `detail` (translated at read time).
 LOST_CONTACT_CLEARED = gettext_noop("lost contact cleared")
@@ -62,7 +72,7 @@ WORDED_KINDS = frozenset(
 )
 
 # One message per code; its placeholders are the facts of that name, worded by FORMAT.
-MESSAGES = {
+MESSAGES: dict[str, "StrOrPromise"] = {
     # The fact alone: an outcome, the names of the fields changed, why data was removed.
     "closed": "%(outcome)s",
     "edited": "%(fields)s",
@@ -85,6 +95,10 @@ MESSAGES = {
     "merged_into": gettext_lazy("merged into %(kept)s"),
     "merge_undone": gettext_lazy("merge of %(folded)s into %(kept)s undone"),
     "purged": "%(purge)s",
+    # How many files a request brought at triage (intake.services): never their names.
+    "files_came": ngettext_lazy(
+        "%(count)s file came with %(request)s", "%(count)s files came with %(request)s", "count"
+    ),
 }
 PERSON_FIELD_NAMES = frozenset(field.name for field in Person._meta.fields)
 # Parts added after a leg's change, when they hold.
@@ -157,7 +171,8 @@ def describe(event: CaseEvent) -> str:
             for name, value in stored.items()
             if name != "code"
         }
-        text = str(message) % values
+        # Not str() first: a plural message picks its form from the values.
+        text = message % values
     except (KeyError, TypeError, ValueError):
         # Facts a message no longer fits (renamed since): the page shows what it can.
         return event.detail

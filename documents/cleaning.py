@@ -1,8 +1,9 @@
 """Checking a file by its bytes and cleaning it before it is kept.
 
-The type comes from the content, never the name or the browser's word. Images (JPEG, PNG)
-are decoded and encoded again: EXIF (GPS, camera serial, time), comments, colour profiles
-and anything after the image's end (a ZIP appended to make a polyglot) do not survive.
+The type comes from the content, never the name or the browser's word. Images (JPEG, PNG,
+and HEIC as phones take them) are decoded and encoded again: EXIF (GPS, camera serial,
+time), comments, colour profiles and anything after the image's end (a ZIP appended to make
+a polyglot) do not survive. A HEIC photo is kept as a JPEG: every browser shows one.
 PDFs lose their metadata (Info and XMP), JavaScript, automatic actions, embedded files,
 forms and annotations; one that still names any of those afterwards is refused.
 """
@@ -11,17 +12,25 @@ from dataclasses import dataclass
 from io import BytesIO
 
 import pikepdf
+import pillow_heif
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+# HEIC (an iPhone's photos) read through libheif. Only the primary image is decoded: the
+# thumbnails, depth maps and auxiliary images a HEIC may carry are never read, nor kept.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 JPEG = "image/jpeg"
 PNG = "image/png"
 PDF = "application/pdf"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
+# An ISO media file's major brand (bytes 8-12, after "ftyp") when it holds a HEIC image.
+# "mif1" may hold AVIF as well: what Pillow reads it as decides (HEIF only, below).
+HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"mif1")
 
 NOT_ACCEPTED = _(
-    "This file is not a photo (JPEG or PNG) or a PDF. Only those can be attached: "
+    "This file is not a photo (JPEG, PNG or HEIC) or a PDF. Only those can be attached: "
     "take a photo of the paper, or save it as PDF."
 )
 DAMAGED = _("This file could not be read: it may be damaged or incomplete. Try again.")
@@ -56,13 +65,15 @@ def clean(data: bytes) -> Cleaned:
         return _clean_pdf(data)
     if data.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n")):
         return _clean_image(data)
+    if data[4:8] == b"ftyp" and data[8:12] in HEIF_BRANDS:
+        return _clean_image(data)
     raise ValidationError(NOT_ACCEPTED, code="type")
 
 
 def _clean_image(data: bytes) -> Cleaned:
     try:
         with Image.open(BytesIO(data)) as opened:
-            if opened.format not in ("JPEG", "PNG"):
+            if opened.format not in ("JPEG", "PNG", "HEIF"):
                 raise ValidationError(NOT_ACCEPTED, code="type")
             # The orientation lives in EXIF, which goes: turn the pixels instead.
             image = ImageOps.exif_transpose(opened)
@@ -72,7 +83,7 @@ def _clean_image(data: bytes) -> Cleaned:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
         raise ValidationError(DAMAGED, code="damaged") from None
     out = BytesIO()
-    if opened.format == "JPEG":
+    if opened.format in ("JPEG", "HEIF"):
         if image.mode not in ("RGB", "L"):
             image = image.convert("RGB")
         image.save(out, "JPEG", quality=90)

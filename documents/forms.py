@@ -11,6 +11,9 @@ from privacy.fields import TextFormField
 from privacy.forms import OffTheRecord
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What the file picker offers: a hint only (documents.cleaning decides by the bytes). The
+# extensions too, as some browsers know no type for a .heic.
+ACCEPT = "image/jpeg,image/png,image/heic,image/heif,.heic,.heif,application/pdf"
 
 
 class DocumentForm(OffTheRecord, forms.Form):
@@ -33,8 +36,8 @@ class DocumentForm(OffTheRecord, forms.Form):
     )
     file = forms.FileField(
         label=_("File"),
-        help_text=_("A photo (JPEG or PNG) or a PDF. Its name is not kept."),
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"}),
+        help_text=_("A photo (JPEG, PNG or HEIC) or a PDF. Its name is not kept."),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
         error_messages={
             "required": _("Choose a file to attach."),
             "empty": _("This file is empty."),

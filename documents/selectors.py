@@ -1,3 +1,4 @@
+from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
@@ -74,9 +75,14 @@ def documents_of_leg(user: User, case: Case, leg: RouteLeg) -> list[Document]:
     """A leg's documents, for a user the caller found may see the leg: one query."""
     if not permissions.can_read_leg_document(user, case, leg):
         return []
-    return list(
-        Document.objects.filter(case_id=leg.case_id, leg=leg)
-        .select_related("added_by")
+    return list(listed(Document.objects.filter(case_id=leg.case_id, leg=leg)))
+
+
+def listed(documents: QuerySet[Document]) -> QuerySet[Document]:
+    """These documents as a panel lists them, newest first, in one query; for documents the
+    caller already decided the user may see (a leg's, a request's)."""
+    return (
+        documents.select_related("added_by")
         .only(*(name for name in LISTED_FIELDS if not name.startswith("leg__")))
         .order_by("-added_at", "-pk")
     )

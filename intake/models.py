@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Team
 from casework.models import Case, Category
+from documents.models import Document
 from privacy.fields import EncryptedCharField, EncryptedTextField
 from privacy.models import Sealed
 
@@ -27,11 +28,13 @@ class TriageState(models.TextChoices):
 
 class IntakeRequestQuerySet(models.QuerySet):
     def purge(self, now) -> int:
-        """Blanks the contact, message and reason of these requests and drops their blind
-        indexes; channel, dates, state and team stay as statistics. Callers hold the
-        transaction. Reachable as `case.intake_requests.purge(...)`, so casework can purge a
-        case's requests without importing intake."""
+        """Blanks the contact, message and reason of these requests, drops their blind
+        indexes and deletes the files they still hold alone (a rejected request's; the blobs
+        once the transaction commits); channel, dates, state and team stay as statistics.
+        Callers hold the transaction. Reachable as `case.intake_requests.purge(...)`, so
+        casework can purge a case's requests without importing intake."""
         IntakeIndex.objects.filter(request__in=self).delete()
+        Document.objects.filter(intake_request__in=self, case__isnull=True).purge()
         Message.objects.filter(request__in=self).update(text="")
         return self.update(
             contact="",

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -13,6 +14,8 @@ from accounts.roles import Role
 from casework.models import Case, Outcome, PersonIndex
 from casework.permissions import can_view_case
 from casework.selectors.cases import by_team, cases_visible_to, in_order
+from documents import selectors as document_selectors
+from documents.models import Document, DocumentQuerySet
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
 from privacy.fields import secret_fields
@@ -88,6 +91,29 @@ def intake_for(user: User, reference: str) -> IntakeRequest:
         intake_visible_to(user).select_related("team", "case").defer(*CASE_SECRETS),
         reference=reference,
     )
+
+
+def request_documents(request: IntakeRequest) -> list[Document]:
+    """The files a request holds until triage moves them to its case, for a request the
+    caller found through intake_for (whoever may read the request may read them): one
+    query, whatever the count."""
+    return list(document_selectors.listed(documents_waiting(request)))
+
+
+def request_document_for(user: User, reference: str, pk: int) -> tuple[IntakeRequest, Document]:
+    """One of a request's files with its request; the same 404 for a missing file, one of a
+    request the user may not read, and one that has moved to a case (it is the case's now,
+    served from there)."""
+    request = intake_for(user, reference)
+    document = documents_waiting(request).filter(pk=pk).first()
+    if document is None:
+        raise Http404
+    return request, document
+
+
+def documents_waiting(request: IntakeRequest) -> DocumentQuerySet:
+    """The request's files not yet moved to a case: unscoped, for callers that checked."""
+    return Document.objects.filter(intake_request=request, case__isnull=True)
 
 
 def possible_duplicates(request: IntakeRequest) -> dict:

@@ -2,9 +2,11 @@
 own permission and runs in one transaction."""
 
 from datetime import datetime
+from functools import partial
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,7 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Team, User
 from audit.log import record
 from audit.models import Action
-from casework import lost_contact, scheduling
+from casework import event_details, lost_contact, scheduling
 from casework import permissions as case_permissions
 from casework.models import Case, EventKind
 from casework.references import REQUEST_PREFIX, next_reference
@@ -23,6 +25,8 @@ from casework.services.cases import (
     person_contacts_add,
     timeline_add,
 )
+from documents.models import Document
+from documents.services import document_content, document_store
 from intake import permissions, selectors
 from intake.models import IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
@@ -153,6 +157,7 @@ def intake_accept(*, request: IntakeRequest, by: User, confirmed_new: bool = Fal
     )
     _close_request(request, by, TriageState.ACCEPTED, case=case)
     _request_on_timeline(case, request, by)
+    _documents_to_case(request, case, by)
     return case
 
 
@@ -161,6 +166,19 @@ def _request_on_timeline(case: Case, request: IntakeRequest, by: User) -> None:
     read by those who may see the case; the reference links to the request only for those
     who may open it (casework.selectors.cases.requests_openable)."""
     timeline_add(case, by, EventKind.INTAKE, detail=request.reference, text=request.message)
+
+
+def _documents_to_case(request: IntakeRequest, case: Case, by: User) -> None:
+    """The files attached at triage go to the case the request became part of (renumbered
+    after the case's own), and its timeline says how many came: never their names. A case
+    already anonymised takes none: they stay with the request and are purged with it."""
+    if case.is_purged:
+        return
+    moved = selectors.documents_waiting(request).move_to(case)
+    if moved:
+        came = event_details.facts("files_came", count=moved, request=request.reference)
+        timeline_add(case, by, EventKind.DOCUMENT, facts=came)
+        audit_case(case, by, Action.DOCUMENT_ATTACHED)
 
 
 def _listed_duplicate(request: IntakeRequest, by: User, reference: str) -> Case:
@@ -198,6 +216,7 @@ def intake_attach(*, request: IntakeRequest, reference: str, by: User) -> Attach
     _close_request(request, by, TriageState.ACCEPTED, case=case)
     person_contacts_add(case.person, _request_contacts(request))
     _request_on_timeline(case, request, by)
+    _documents_to_case(request, case, by)
     # The person wrote again: that is contact, and a lost-contact flag is cleared.
     if lost_contact.on_contact(case, by):
         timeline_add(case, by, EventKind.LOST_CONTACT, detail=lost_contact.WROTE_AGAIN)
@@ -213,6 +232,7 @@ def intake_mark_duplicate(*, request: IntakeRequest, reference: str, by: User) -
         raise PermissionDenied
     case = _listed_duplicate(request, by, reference)
     _close_request(request, by, TriageState.DUPLICATE, case=case)
+    _documents_to_case(request, case, by)
     return case
 
 
@@ -254,3 +274,48 @@ def intake_reject(*, request: IntakeRequest, by: User, reason: str) -> None:
     _close_request(
         request, by, TriageState.REJECTED, rejection_reason=bound_to(request, reason.strip())
     )
+
+
+def intake_document_attach(
+    *, request: IntakeRequest, by: User, upload: UploadedFile, kind: str, description: str
+) -> Document:
+    """Attaches a file (a summons photographed, a PDF) to a request still waiting for triage,
+    for whoever may triage it. Checked, cleaned and stored as a case's are, nothing
+    half-stored (documents.services.document_store); it goes to the request's case when
+    the request is accepted, attached or marked as a duplicate."""
+    if not permissions.can_triage(by, request):
+        raise PermissionDenied
+
+    def record(document: Document) -> None:
+        # Locked and read again: a request decided a moment ago has moved its files on, and
+        # one that arrived now would stay behind with nobody to see it.
+        request.state = (
+            IntakeRequest.objects.select_for_update()
+            .values_list("state", flat=True)
+            .get(pk=request.pk)
+        )
+        if request.state != TriageState.NEW:
+            raise ValidationError(
+                _(
+                    "Someone has triaged this request meanwhile, so it takes no more files: "
+                    "if it became a case, attach the file there."
+                )
+            )
+        if not permissions.can_triage(by, request):
+            raise PermissionDenied
+        document.intake_request = request
+        document.number = selectors.documents_waiting(request).next_number()
+        document.save()
+        audit_request(request, by, Action.DOCUMENT_ATTACHED)
+
+    return document_store(by=by, upload=upload, kind=kind, description=description, record=record)
+
+
+def intake_document_read(
+    *, request: IntakeRequest, document: Document, by: User, preview: bool = False
+) -> bytes:
+    """A request's file, or with `preview` its small JPEG, for a read the caller authorised
+    through intake.selectors.request_document_for; audited as a read of the request."""
+    action = Action.REQUEST_DOCUMENT_PREVIEWED if preview else Action.REQUEST_DOCUMENT_DOWNLOADED
+    audit = partial(audit_request, request, by, action)
+    return document_content(document, preview=preview, audit=audit)

@@ -1,12 +1,17 @@
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
 from audit.models import Action
+from documents import views as document_views
 from intake import permissions, selectors, services
 from intake.forms import IntakeForm, TriageForm
 
@@ -103,3 +108,48 @@ def _triage(request: AuthenticatedHttpRequest, intake, form: TriageForm) -> Http
         request, _("Marked as a duplicate of %(reference)s.") % {"reference": case.reference}
     )
     return redirect("intake:queue")
+
+
+@require_POST
+@sensitive_post_parameters("description")
+def intake_document_attach(request: AuthenticatedHttpRequest, reference: str) -> HttpResponse:
+    """A file the person sent (a summons, an ID), attached at triage: it goes with the
+    request to the case triage opens or finds."""
+    intake = selectors.intake_for(request.user, reference)
+    if not permissions.can_triage(request.user, intake):
+        raise PermissionDenied
+    return document_views.upload(
+        request,
+        partial(services.intake_document_attach, request=intake),
+        reference=intake.reference,
+        back=reverse("intake:detail", args=[intake.reference]),
+    )
+
+
+@require_GET
+def intake_document_download(
+    request: AuthenticatedHttpRequest, reference: str, pk: int
+) -> HttpResponse:
+    return _request_file(request, reference, pk, preview=False)
+
+
+@require_GET
+def intake_document_preview(
+    request: AuthenticatedHttpRequest, reference: str, pk: int
+) -> HttpResponse:
+    """The small re-encoded preview the request's page shows of a photo."""
+    return _request_file(request, reference, pk, preview=True)
+
+
+def _request_file(
+    request: AuthenticatedHttpRequest, reference: str, pk: int, *, preview: bool
+) -> HttpResponse:
+    """A request's file (or its preview), to whoever may read the request; served as a
+    case's files are (documents.views)."""
+    intake, document = selectors.request_document_for(request.user, reference, pk)
+    content = services.intake_document_read(
+        request=intake, document=document, by=request.user, preview=preview
+    )
+    if preview:
+        return document_views.served_preview(content)
+    return document_views.served_file(content, document, intake.reference)

@@ -266,11 +266,9 @@ def case_merge(
     moved["requests"] = requests
 
     # Through the reverse relation: casework does not import the documents app above it.
+    # Numbered after the kept case's own (documents.models.DocumentQuerySet.move_to).
     documents = dict(fold.documents.values_list("pk", "number"))
-    last = keep.documents.aggregate(last=Max("number"))["last"] or 0
-    fold.documents.model._default_manager.filter(pk__in=list(documents)).update(
-        case=keep, number=F("number") + last
-    )
+    fold.documents.move_to(keep)
     moved["documents"] = {str(pk): number for pk, number in documents.items()}
 
     _move_person(keep, fold, moved)

@@ -12,8 +12,9 @@ from audit.models import AccessEvent, Action
 from casework.models import BreakGlass, Case, EventKind, RouteLeg, Stage
 from casework.selectors import routes as route_selectors
 from casework.services import routes as route_services
-from intake.services import intake_log
+from intake.services import intake_document_attach, intake_log
 from tests.conftest import verified_client
+from tests.documents import fixtures
 from tests.factories import CaseFactory, PersonFactory, UserFactory
 from tests.security.urlconf import all_patterns
 
@@ -150,9 +151,17 @@ def test_a_volunteer_on_the_case_but_on_no_leg_sees_no_leg_detail_on_any_page(
     from casework.services.cases import person_indexes_refresh
 
     person_indexes_refresh(case.person)
+    # A file sent with the repeat request, so its download is scanned too.
+    sent = intake_document_attach(
+        request=repeat,
+        by=volunteer,
+        upload=fixtures.upload(fixtures.png(), "a.png"),
+        kind="summons",
+        description="Sent with the request",
+    )
     arguments = {
         "casework": {"reference": case.reference},
-        "intake": {"reference": repeat.reference},
+        "intake": {"reference": repeat.reference, "pk": sent.pk},
         "accounts": {"pk": volunteer.pk},
     }
     opened, forbidden = [], [*markers(1, 2, 3), "legrunner"]

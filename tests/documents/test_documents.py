@@ -84,6 +84,35 @@ def test_a_photo_loses_its_gps_and_camera_before_it_is_stored(
     assert fixtures.CAMERA.encode() not in downloaded.content
 
 
+def test_an_iphone_heic_photo_is_kept_as_a_jpeg_without_its_gps(
+    volunteer_client, coordinator_client, case
+):
+    heic = fixtures.heic_with_gps((120, 90))
+    assert fixtures.CAMERA.encode() in heic  # the fixture does carry what must go
+    response = attach(volunteer_client, case, heic, name="IMG_0042.HEIC")
+    assert response.status_code == 302
+    document = Document.objects.get(case=case)
+    assert document.content_type == "image/jpeg"
+    assert_storage_leaks_nothing()
+
+    downloaded = coordinator_client.get(download_url(case, document))
+    assert downloaded["Content-Disposition"] == (
+        f'attachment; filename="{case.reference}-summons-1.jpg"'
+    )
+    image = Image.open(io.BytesIO(downloaded.content))
+    assert (image.format, image.size) == ("JPEG", (120, 90))
+    assert dict(image.getexif()) == {}
+    assert fixtures.CAMERA.encode() not in downloaded.content
+    assert b"ftyp" not in downloaded.content
+
+
+def test_a_heic_cut_short_is_refused_as_damaged(volunteer_client, case):
+    response = attach(volunteer_client, case, fixtures.heic_with_gps()[:200], name="a.heic")
+    assert response.status_code == 400
+    assert "could not be read" in response.content.decode()
+    assert stored_files() == []
+
+
 def test_the_download_is_a_generic_attachment_that_cannot_run(
     coordinator_client, case, volunteer_client
 ):
@@ -126,16 +155,7 @@ def test_a_polyglot_ends_as_a_plain_photo(volunteer_client, coordinator_client, 
     assert b"hidden in the photo" not in content
 
 
-@pytest.mark.parametrize(
-    ("content", "message"),
-    [
-        (fixtures.renamed_executable(), "is not a photo (JPEG or PNG) or a PDF"),
-        (fixtures.jpeg_with_gps()[:300], "could not be read"),
-        (b"%PDF-1.7\nnot really", "could not be read"),
-        (b"", "This file is empty."),
-    ],
-    ids=["renamed-exe", "truncated-jpeg", "broken-pdf", "empty"],
-)
+@fixtures.refused_files
 def test_a_file_that_is_not_a_clean_photo_or_pdf_is_refused_and_nothing_is_kept(
     volunteer_client, case, content, message
 ):

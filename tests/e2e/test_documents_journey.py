@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 DESCRIPTION = "Summons to the enlistment office, photo"
 NOT_ACCEPTED = (
-    "This file is not a photo (JPEG or PNG) or a PDF. Only those can be attached: "
+    "This file is not a photo (JPEG, PNG or HEIC) or a PDF. Only those can be attached: "
     "take a photo of the paper, or save it as PDF."
 )
 

@@ -28,6 +28,7 @@ from config.environment import generate_keys
 from destinations.models import DestinationRisk, Extradites
 from documents import vault
 from documents.models import Document
+from intake.models import IntakeRequest
 from operations import backup
 from privacy import canary
 from privacy.fields import DecryptionError
@@ -112,9 +113,15 @@ def seed_every_encrypted_model() -> None:
         target_ref=case.reference,
         reason="the assignee is unreachable",
     )
+    # A case's file (unless the demo attached some), and one attached at triage to a
+    # request not decided yet: its request's alone.
+    waiting = IntakeRequest.objects.filter(state="new").order_by("pk").first()
+    owners = [{"intake_request": waiting}]
     if not Document.objects.exists():
+        owners.append({"case": case})
+    for owner in owners:
         Document.objects.create(
-            case=case,
+            **owner,
             number=1,
             kind="summons",
             description="summons, March",

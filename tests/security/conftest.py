@@ -10,8 +10,9 @@ Roles, as the issue names them:
 - ``admin``: an admin (staff, no personal data by default).
 
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
-``intake_a`` / ``intake_b`` (new requests of each team), ``intake_b_decided`` (a request of
-team B accepted into case B, which volunteer B does not work), a pending follow-up reminder on each
+``intake_a`` / ``intake_b`` (new requests of each team, a file attached to each at triage),
+``intake_b_decided`` (a request of team B accepted into case B, which volunteer B does not
+work, whose file is case B's now), a pending follow-up reminder on each
 case, an approval request on each (``approval_a`` lapsed, ``approval_b`` waiting), an
 unreviewed break-glass open of case A by coordinator B, a pending transfer of case A to
 team B (``transfer``), an earlier containment of a former volunteer, a route leg on each
@@ -95,6 +96,11 @@ class World:
     document_b: Document | None = None
     # A file of leg B (volunteer B's): its volunteer and the coordinators only.
     leg_document_b: Document | None = None
+    # Files attached at triage to intake A and B, not decided yet; and one that came with
+    # intake B decided and is case B's now (the request's URL no longer serves it).
+    request_document_a: Document | None = None
+    request_document_b: Document | None = None
+    moved_document_b: Document | None = None
     admin_rows: dict[str, object] = field(default_factory=dict)
 
 
@@ -265,16 +271,28 @@ def build_world() -> World:
     world.document_a = matrix_document(world.case_a, users["volunteer_a"])
     world.document_b = matrix_document(world.case_b, users["coordinator_b"])
     world.leg_document_b = matrix_document(world.case_b, users["volunteer_b"], leg=world.leg_b)
+    world.request_document_a = matrix_document(None, users["volunteer_a"], request=intake_a)
+    world.request_document_b = matrix_document(None, users["volunteer_b"], request=intake_b)
+    world.moved_document_b = matrix_document(
+        world.case_b, users["volunteer_b"], request=intake_b_decided
+    )
     return world
 
 
-def matrix_document(case: Case, by: User, leg: RouteLeg | None = None) -> Document:
+def matrix_document(
+    case: Case | None,
+    by: User,
+    leg: RouteLeg | None = None,
+    request: IntakeRequest | None = None,
+) -> Document:
     image = io.BytesIO()
     Image.new("RGB", (8, 8)).save(image, "PNG")
+    siblings = Document.objects.filter(case=case) if case else request.documents.all()
     return Document.objects.create(
         case=case,
         leg=leg,
-        number=Document.objects.filter(case=case).count() + 1,
+        intake_request=request,
+        number=siblings.count() + 1,
         kind=DocumentKind.OTHER,
         description="Matrix document",
         content_type="image/png",

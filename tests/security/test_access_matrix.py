@@ -38,6 +38,7 @@ from casework.models import (
 )
 from casework.services.cases import case_note_add
 from destinations.models import DestinationRisk
+from documents.models import Document
 from intake.models import IntakeRequest
 from tests.conftest import current_code
 from tests.factories import PASSWORD
@@ -470,6 +471,26 @@ EXPECTED: dict[str, dict] = {
             "POST": only("coordinator_b", "403", "404"),
         },
     },
+    # A request's files at triage: attached by whoever may triage it (a decided request
+    # takes none: 403 to the coordinator who still reads it), read by whoever may read it.
+    # Once the request is decided its files are its case's: the request's URL is a 404.
+    "intake:document_attach": {
+        "intake_a": post_only(only("volunteer_a", "302 intake:detail", "404")),
+        "intake_b": post_only(
+            roles("404", volunteer_b="302 intake:detail", coordinator_b="302 intake:detail")
+        ),
+        "intake_b_decided": post_only(only("coordinator_b", "403", "404")),
+    },
+    "intake:document_download": {
+        "intake_a": get_only(only("volunteer_a", "200", "404")),
+        "intake_b": get_only(roles("404", volunteer_b="200", coordinator_b="200")),
+        "intake_b_decided": get_only(roles("404")),
+    },
+    "intake:document_preview": {
+        "intake_a": get_only(only("volunteer_a", "200", "404")),
+        "intake_b": get_only(roles("404", volunteer_b="200", coordinator_b="200")),
+        "intake_b_decided": get_only(roles("404")),
+    },
     # The destination-risk register: shared by all teams; volunteers and coordinators read
     # it, coordinators add and change entries; admins (no operational data) get 403.
     "destinations:register": same(roles("200", admin="403")),
@@ -569,6 +590,7 @@ def _member_of(world: World, variant: str):
 
 POST_DATA = {
     "documents:leg_document_attach": lambda w, v: POST_DATA["documents:document_attach"](w, v),
+    "intake:document_attach": lambda w, v: POST_DATA["documents:document_attach"](w, v),
     "documents:document_attach": lambda w, v: {
         "document-kind": "other",
         "document-description": "Matrix upload",
@@ -701,6 +723,7 @@ ACTED = {
     CASE,
     "302 casework:case_list",
     "302 intake:queue",
+    "302 intake:detail",
     "302 accounts:members",
     "302 casework:access_changes",
     "302 casework:containment_detail",
@@ -712,7 +735,7 @@ ACTED = {
 def fingerprint() -> tuple:
     """A summary of the rows an action changes: cases, timelines, reminders, requests,
     grants and their reviews, notifications, second factors, session generations,
-    register entries and case transfers."""
+    register entries, case transfers and documents."""
     return (
         Case.objects.aggregate(total=Sum("version"), people=Count("person", distinct=True)),
         RouteLeg.objects.count(),
@@ -731,6 +754,7 @@ def fingerprint() -> tuple:
         AccessAttempt.objects.count(),
         Team.objects.count(),
         list(CaseTransfer.objects.order_by("pk").values_list("state", flat=True)),
+        Document.objects.count(),
     )
 
 

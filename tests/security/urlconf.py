@@ -136,6 +136,22 @@ def _variants_intake(world: World, pattern: Pattern):
             ("intake_b", {"reference": world.intake_b.reference}),
             ("intake_b_decided", {"reference": world.intake_b_decided.reference}),
         ]
+    if pattern.arguments == ("reference", "pk"):
+        return [
+            (
+                "intake_a",
+                {"reference": world.intake_a.reference, "pk": world.request_document_a.pk},
+            ),
+            (
+                "intake_b",
+                {"reference": world.intake_b.reference, "pk": world.request_document_b.pk},
+            ),
+            # Moved to case B when the request was accepted: served from the case alone.
+            (
+                "intake_b_decided",
+                {"reference": world.intake_b_decided.reference, "pk": world.moved_document_b.pk},
+            ),
+        ]
     return None
 
 
