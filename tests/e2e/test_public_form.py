@@ -61,8 +61,8 @@ def test_a_person_asks_reads_the_reply_and_answers(hosts, phone, w, coordinator,
 
     # Shown once: the reference and the passphrase.
     expect(page.get_by_role("heading", name=w("We have your request"))).to_be_visible()
-    secrets = page.locator(".secret")
-    reference, passphrase = secrets.nth(0).inner_text(), secrets.nth(1).inner_text()
+    reference = page.locator("#reference").inner_text()
+    passphrase = page.locator("#passphrase").inner_text()
     request = IntakeRequest.objects.get(reference=reference)
     assert request.channel == Channel.WEB_FORM
     assert request.language == w.language

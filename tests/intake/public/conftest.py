@@ -7,8 +7,8 @@ import pytest
 from django.test import Client
 
 PUBLIC_HOST = "form.example.onion"
-REFERENCE = re.compile(r'<p class="secret" aria-labelledby="reference-label">([^<]+)</p>')
-PASSPHRASE = re.compile(r'<p class="secret" aria-labelledby="passphrase-label">([^<]+)</p>')
+REFERENCE = re.compile(r'<p class="secret" id="reference">([^<]+)</p>')
+PASSPHRASE = re.compile(r'<p class="secret" id="passphrase">([^<]+)</p>')
 
 
 def make_public(settings, host: str = PUBLIC_HOST) -> None:
