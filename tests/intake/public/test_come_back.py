@@ -290,3 +290,29 @@ def test_bad_input_is_a_clear_refusal_never_a_500(public, team, data):
         assert response.status_code == 400
         assert "There is a problem" in response.content.decode()
     assert not PassphraseFailure.objects.exists()  # malformed is not a guess
+
+
+def test_the_conversation_page_reads_a_fixed_number_of_queries(
+    public, sent, coordinator, django_assert_max_num_queries
+):
+    reference, passphrase = sent
+    request = IntakeRequest.objects.get(reference=reference)
+    for number in range(20):
+        sent_reply(request, coordinator, f"Reply {number}")
+        conversation_receive(
+            channel="web_form", address=request.reply_address, text=f"Message {number}"
+        )
+    with django_assert_max_num_queries(8):
+        response = open_with(public, reference, passphrase)
+    assert response.status_code == 200
+    assert response.content.decode().count('<li class="out">') == 20
+
+
+@pytest.mark.parametrize("path", ["/", "/back/", "/back/write/"])
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_every_public_page_answers_a_stranger_without_sending_them_to_sign_in(
+    public, team, path, method
+):
+    response = getattr(public, method)(path)
+    assert response.status_code in (200, 400, 405)
+    assert "Location" not in response
