@@ -83,6 +83,11 @@ if not ALLOWED_HOSTS:
     raise ConfigurationError("ALLOWED_HOSTS is not set: list the host names this site answers.")
 if not EMBEDDED:
     check_allowed_hosts(ALLOWED_HOSTS)
+# Host names that serve the public request form and nothing else (config/hosts.py): an onion
+# service, or a name of its own. Empty: no public form anywhere. Answered, so allowed.
+PUBLIC_HOSTS = [host.lower() for host in env_list("PUBLIC_HOSTS", [])]
+check_allowed_hosts(PUBLIC_HOSTS)
+ALLOWED_HOSTS += [host for host in PUBLIC_HOSTS if host not in ALLOWED_HOSTS]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -106,6 +111,7 @@ INSTALLED_APPS = [
     "destinations",
     "casework",
     "intake",
+    "intake.public",
     "documents",
     "operations",
     "dashboard",
@@ -113,6 +119,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early: on a PUBLIC_HOSTS name, the public form's URLconf, no cookies in or out, the
+    # client's address taken off the request, and the public pages' own strict headers.
+    "config.hosts.PublicHostMiddleware",
     # Before WhiteNoise, which answers static files without asking the middleware below.
     "privacy.headers.PrivacyHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -346,6 +355,17 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # The team whose triage queue receives what the Telegram bot and the public form bring (by
 # name; the first team when empty). See intake.conversations.
 CHANNEL_TEAM = env_str("CHANNEL_TEAM", "")
+# The public request form (intake/public/), served on PUBLIC_HOSTS only. A wrong reference or
+# passphrase counts against the reference and against the network address it came from;
+# this many within PUBLIC_FAILURE_MINUTES refuse further tries, right or wrong, until the
+# oldest ages out. Behind an onion service every visitor arrives from the one local address:
+# its limit is the whole service's, hence higher (0 turns a limit off).
+PUBLIC_URLCONF = "intake.public.urls"
+PUBLIC_FAILURES_PER_REFERENCE = env_int("PUBLIC_FAILURES_PER_REFERENCE", 5)
+PUBLIC_FAILURES_PER_ADDRESS = env_int("PUBLIC_FAILURES_PER_ADDRESS", 20)
+PUBLIC_FAILURE_MINUTES = env_int("PUBLIC_FAILURE_MINUTES", 15)
+if PUBLIC_FAILURE_MINUTES < 1:
+    raise ConfigurationError("PUBLIC_FAILURE_MINUTES must be a whole number, at least 1.")
 
 # Celery --------------------------------------------------------------------------------
 _broker_url = env_str("CELERY_BROKER_URL", "")

@@ -20,6 +20,7 @@ from dashboard.forms import SearchForm
 from destinations.forms import DestinationRiskForm
 from documents.forms import DocumentForm
 from intake.forms import IntakeForm, TriageForm
+from intake.public import forms as public_forms
 from tests.factories import TeamFactory, UserFactory
 from tests.security.test_fuzz_forms import ABSTRACT, project_forms
 
@@ -168,6 +169,9 @@ FORMS = {
     "accounts.forms.RefuseForm": lambda **kw: account_forms.RefuseForm(**kw),
     "accounts.forms.TeamForm": lambda **kw: account_forms.TeamForm(**kw),
     "documents.forms.DocumentForm": lambda **kw: DocumentForm(**kw),
+    "intake.public.forms.RequestForm": lambda **kw: public_forms.RequestForm(**kw),
+    "intake.public.forms.ComeBackForm": lambda **kw: public_forms.ComeBackForm(**kw),
+    "intake.public.forms.WriteForm": lambda **kw: public_forms.WriteForm(**kw),
 }
 # The same forms in their other shapes.
 MORE_FORMS = {

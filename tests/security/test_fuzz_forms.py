@@ -30,6 +30,7 @@ from accounts.models import Team
 from accounts.roles import Role
 from tests.conftest import verified_client
 from tests.factories import UserFactory
+from tests.intake.public.conftest import PUBLIC_HOST, make_public
 from tests.security.conftest import World, password_only_client, rolled_back
 
 pytestmark = pytest.mark.django_db
@@ -182,6 +183,15 @@ def _transfer_decide_form(world: World):
     from casework.selectors.handover import receiving_members
 
     return TransferDecideForm(members=receiving_members(world.transfer))
+
+
+def _public_conversation() -> dict[str, str]:
+    """A request sent through the public form (inside the example's transaction): its
+    reference and passphrase, for the fields the example leaves out."""
+    from intake.public.services import public_request_submit
+
+    sent = public_request_submit(text="Help", contact="", language="en", source="192.0.2.1")
+    return {"reference": sent.request.reference, "passphrase": sent.passphrase}
 
 
 def _teams():
@@ -427,6 +437,26 @@ TARGETS: dict[str, Target] = {
         lambda w: f"/cases/{_a(w)}/documents/",
         _form("documents.forms.DocumentForm"),
     ),
+    # The public form, on its own host (PUBLIC_HOSTS; the "public" role's client).
+    "intake.public.forms.RequestForm": Target(
+        "public",
+        lambda w: "/",
+        _form("intake.public.forms.RequestForm"),
+        done=("passphrase",),  # the reference and passphrase, shown once
+    ),
+    "intake.public.forms.ComeBackForm": Target(
+        "public",
+        lambda w: "/back/",
+        _form("intake.public.forms.ComeBackForm"),
+        fixed=lambda w: _public_conversation(),
+    ),
+    # The reference and passphrase ride in hidden fields of the conversation page.
+    "intake.public.forms.WriteForm": Target(
+        "public",
+        lambda w: "/back/write/",
+        _form("intake.public.forms.WriteForm"),
+        fixed=lambda w: _public_conversation(),
+    ),
 }
 # Forms that are only ever used through their subclasses, or never rendered as a form.
 ABSTRACT = {
@@ -521,6 +551,8 @@ def client_for(world: World, role: str) -> Client:
     the next."""
     if role == "anonymous":
         return Client()
+    if role == "public":
+        return Client(HTTP_HOST=PUBLIC_HOST)
     if role == "password_only":
         return password_only_client(world.users["password_only"])
     if role == "newcomer":
@@ -588,6 +620,12 @@ def fuzz(world: World, target: Target) -> None:
     one()
 
 
+@pytest.fixture(autouse=True)
+def _public_host(settings):
+    """The public form's host name answers the "public" role (tests/intake/public)."""
+    make_public(settings)
+
+
 @pytest.fixture
 def fuzz_world(world: World) -> World:
     world.users["two_teams"] = UserFactory(
@@ -651,6 +689,9 @@ HAND_READ = {
     ),
     "admin login ?next": Parameter(
         "accounts/admin_site.py", "next", "anonymous", "GET", lambda w: "/admin/login/"
+    ),
+    "public form ?lang": Parameter(
+        "intake/public/language.py", "lang", "public", "GET", lambda w: "/"
     ),
     "access change decision": Parameter(
         "casework/views/access.py",
