@@ -28,7 +28,7 @@ from config.environment import generate_keys
 from destinations.models import DestinationRisk, Extradites
 from documents import vault
 from documents.models import Document
-from intake.models import IntakeRequest
+from intake.models import Direction, IntakeRequest, Message
 from operations import backup
 from privacy import canary
 from privacy.fields import DecryptionError
@@ -116,6 +116,10 @@ def seed_every_encrypted_model() -> None:
     # A case's file (unless the demo attached some), and one attached at triage to a
     # request not decided yet: its request's alone.
     waiting = IntakeRequest.objects.filter(state="new").order_by("pk").first()
+    # A conversation with the person through the bot: where replies go, and one message.
+    waiting.reply_address = "700100200"
+    waiting.save(update_fields=["reply_address"])
+    Message.objects.create(request=waiting, direction=Direction.IN, text="Are you there?")
     owners = [{"intake_request": waiting}]
     if not Document.objects.exists():
         owners.append({"case": case})

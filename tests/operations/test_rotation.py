@@ -34,7 +34,7 @@ from casework.services.cases import case_update, person_digests
 from destinations.models import DestinationRisk
 from documents import vault
 from documents.models import Document
-from intake.models import IntakeIndex, IntakeRequest
+from intake.models import Direction, IntakeIndex, IntakeRequest, Message
 from intake.selectors import possible_duplicates
 from intake.services import intake_accept, intake_log
 from operations.rotation import encrypted_columns
@@ -195,12 +195,14 @@ def a_row_in_every_encrypted_table(volunteer):
         subject=case.reference,
         note="Call on Friday.",
     )
-    IntakeRequestFactory(
+    request = IntakeRequestFactory(
         team=case.team,
         logged_by=volunteer,
         message="Please help.",
         rejection_reason="Not ours.",
+        reply_address="700100200",
     )
+    Message.objects.create(request=request, direction=Direction.IN, text="Are you there?")
     Document.objects.create(
         case=case,
         number=1,
@@ -539,9 +541,9 @@ def test_ten_thousand_people_rotate_and_the_old_key_is_removed(
     for n, person in enumerate(people.iterator(chunk_size=2000)):
         assert (person.legal_name, person.email) == (f"Name {n}", f"load{n}@example.org")
     assert IntakeRequest.objects.get(reference="R-2026-04242").contact == "+7 900 0004242"
-    # Eight a person, three a request (contact, empty message and reason), and the e-mail
-    # of the user who logged them.
-    assert fields.startswith(f"{PEOPLE * 11 + 1:,} values re-encrypted in {PEOPLE * 2 + 1:,} rows")
+    # Eight a person, four a request (contact, empty message, reason and reply address),
+    # and the e-mail of the user who logged them.
+    assert fields.startswith(f"{PEOPLE * 12 + 1:,} values re-encrypted in {PEOPLE * 2 + 1:,} rows")
     assert indexes.startswith(
         f"{PEOPLE:,} people and {PEOPLE:,} requests re-indexed "
         f"({PEOPLE:,} request contacts of people carried over)"
