@@ -1,11 +1,13 @@
 from django.urls import path
 
-from intake import views
+from intake import conversation_views, views
 
 app_name = "intake"
 
 urlpatterns = [
     path("", views.intake_queue, name="queue"),
     path("new/", views.intake_new, name="new"),
+    path("flood/", conversation_views.intake_flood, name="flood"),
     path("<ref:reference>/", views.intake_detail, name="detail"),
+    path("<ref:reference>/reply/", conversation_views.reply_send, name="reply"),
 ]
