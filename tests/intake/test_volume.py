@@ -104,7 +104,9 @@ def test_one_chats_backlog_never_hides_another_chats_held_messages(team, setting
     monkeypatch.setattr(volume, "RELEASE_SCAN", 3)
     for number in range(10):
         chat(f"X {number}", address="chat-x")
-    chat_y = [chat(f"Y {number}", address="chat-y") for number in range(3)][0].request
+    chat_y = chat("Y 0", address="chat-y").request
+    chat("Y 1", address="chat-y")
+    chat("Y 2", address="chat-y")
     now = later(11)
     assert held_release(now).messages == 2  # the oldest held: chat X's
     # Chat X is at its limit now: left out of the scan, chat Y's is found behind it.
