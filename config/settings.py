@@ -367,6 +367,51 @@ PUBLIC_FAILURE_MINUTES = env_int("PUBLIC_FAILURE_MINUTES", 15)
 if PUBLIC_FAILURE_MINUTES < 1:
     raise ConfigurationError("PUBLIC_FAILURE_MINUTES must be a whole number, at least 1.")
 
+# Volume (intake.volume) -------------------------------------------------------------------
+# What the channels bring is never refused: over a limit it is stored and *held*, and a task
+# lets it into the triage queue (or onto its case) as the limits allow, oldest first. The
+# limits are counted from rows, so every web process and worker sees the same counts.
+# 0 turns a limit off.
+# Messages one address (a Telegram chat, a form's conversation) may add per window.
+VOLUME_ADDRESS_MESSAGES = env_int("VOLUME_ADDRESS_MESSAGES", 20)
+VOLUME_ADDRESS_MINUTES = env_int("VOLUME_ADDRESS_MINUTES", 10)
+# New requests one network (the public form's client address: an IPv4 address, an IPv6 /64)
+# may open per window. Only a keyed digest of it is stored, and blanked once the window has
+# passed. Behind an onion service every visitor is the local Tor daemon: pass no source there.
+VOLUME_SOURCE_REQUESTS = env_int("VOLUME_SOURCE_REQUESTS", 5)
+VOLUME_SOURCE_MINUTES = env_int("VOLUME_SOURCE_MINUTES", 60)
+# New requests all channels together may bring into the triage queue per window.
+VOLUME_ALL_REQUESTS = env_int("VOLUME_ALL_REQUESTS", 200)
+VOLUME_ALL_MINUTES = env_int("VOLUME_ALL_MINUTES", 60)
+# A possible flood: the same first message (lower-cased, spaces collapsed, punctuation
+# dropped, digits kept; at least VOLUME_FLOOD_MIN_CHARS long, so "help" from many people is
+# not one) from this many different addresses within the window marks those requests at
+# triage, where they can be rejected together.
+VOLUME_FLOOD_ADDRESSES = env_int("VOLUME_FLOOD_ADDRESSES", 10)
+VOLUME_FLOOD_MINUTES = env_int("VOLUME_FLOOD_MINUTES", 24 * 60)
+VOLUME_FLOOD_MIN_CHARS = env_int("VOLUME_FLOOD_MIN_CHARS", 16)
+for _name in (
+    "VOLUME_ADDRESS_MESSAGES",
+    "VOLUME_SOURCE_REQUESTS",
+    "VOLUME_ALL_REQUESTS",
+    "VOLUME_FLOOD_ADDRESSES",
+    "VOLUME_FLOOD_MIN_CHARS",
+):
+    if globals()[_name] < 0:
+        raise ConfigurationError(f"{_name} must be a whole number, 0 or more.")
+for _name in (
+    "VOLUME_ADDRESS_MINUTES",
+    "VOLUME_SOURCE_MINUTES",
+    "VOLUME_ALL_MINUTES",
+    "VOLUME_FLOOD_MINUTES",
+):
+    if globals()[_name] < 1:
+        raise ConfigurationError(f"{_name} must be a whole number of minutes, at least 1.")
+# How often the held messages and requests are let in (seconds).
+VOLUME_RELEASE_SECONDS = env_int("VOLUME_RELEASE_SECONDS", 60)
+if VOLUME_RELEASE_SECONDS < 1:
+    raise ConfigurationError("VOLUME_RELEASE_SECONDS must be a whole number, at least 1.")
+
 # Celery --------------------------------------------------------------------------------
 _broker_url = env_str("CELERY_BROKER_URL", "")
 if not _broker_url:
@@ -565,6 +610,11 @@ CELERY_BEAT_SCHEDULE["purge-expired-cases"] = {
 CELERY_BEAT_SCHEDULE["purge-expired-requests"] = {
     "task": "intake.tasks.purge_expired_requests",
     "schedule": crontab(hour=3, minute=45),
+}
+# What the rate limits held back, let in as they allow (see Volume above).
+CELERY_BEAT_SCHEDULE["release-held-intake"] = {
+    "task": "intake.tasks.release_held",
+    "schedule": timedelta(seconds=VOLUME_RELEASE_SECONDS),
 }
 
 # E-mail --------------------------------------------------------------------------------

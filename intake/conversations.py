@@ -7,6 +7,9 @@ request, and its case's timeline once it has one. A reply from the app is a row
 
 An address (a Telegram chat id, the public form's request) is kept encrypted on the request
 to answer it, and found again through a keyed digest (`address_digest`), never in clear.
+
+Volume (intake.volume): over a rate limit what arrives is stored *held*, never refused;
+`held_release` (beat) lets it in as the limits allow, oldest first.
 """
 
 import hashlib
@@ -23,10 +26,10 @@ from django.utils.translation import gettext_noop
 
 from accounts.models import Team, User
 from audit.models import Action
-from casework import lost_contact
+from casework import lost_contact, scheduling
 from casework.models import Case, EventKind
 from casework.services.cases import audit_case, timeline_add
-from intake import permissions
+from intake import permissions, volume
 from intake.models import Channel, Delivery, Direction, IntakeRequest, Message, TriageState
 from intake.services import audit_request, request_create
 from privacy import blind_index
@@ -65,6 +68,9 @@ class Received:
     message: Message
     # True when this message opened the request (the channel answers with its reference).
     opened: bool
+    # True when a rate limit holds the request out of the triage queue, or the message off
+    # its case, for now: stored all the same (the channel may say "received, we will answer").
+    held: bool = False
 
 
 def open_conversation(channel: str, address: str) -> IntakeRequest | None:
@@ -97,13 +103,18 @@ def conversation_receive(
     """Stores what the person wrote: on the request their address opened before, or on a new
     request in the channel team's triage queue. `contact` is how triage will know them
     (an @handle, a phone, an e-mail: blind-indexed for duplicates); `address` is where
-    replies go; `source` the network address a public form was sent from (never stored:
-    it only counts toward the rate limits). The system acts: nobody is signed in."""
+    replies go; `source` the network address a public form was sent from (only a keyed
+    digest is kept, for the per-source rate limit). Over a rate limit the request or message
+    is stored held (intake.volume). The system acts: nobody is signed in."""
     received_at = received_at or timezone.now()
+    now = timezone.now()
     text = text.strip()[:MAX_TEXT]
+    volume.serialise()
     request = open_conversation(channel, address)
     opened = request is None
     if request is None:
+        source = volume.source_digest(source) if settings.VOLUME_SOURCE_REQUESTS else ""
+        admitted = volume.request_admitted(source=source, now=now)
         request = request_create(
             by=None,
             team=channel_team(),
@@ -114,23 +125,82 @@ def conversation_receive(
             reply_address=address,
             address_digest=address_digest(channel, address),
             language=language,
+            state=TriageState.NEW if admitted else TriageState.HELD,
+            admitted_at=now if admitted else None,
+            source_digest=source,
+            text_digest=volume.text_digest(text),
         )
+        volume.flood_mark(request=request, now=now)
+        message_admitted = True
+    else:
+        message_admitted = volume.message_admitted(request=request, now=now)
     message = Message.objects.create(
         request=request,
         direction=Direction.IN,
         text=text,
         created_at=received_at,
         external_id=external_id[:32],
+        state=Delivery.RECEIVED if message_admitted else Delivery.HELD,
+        admitted_at=now if message_admitted else None,
     )
     if not opened:
         audit_request(request, None, Action.MESSAGE_RECEIVED)
-        case = _working_case(request)
-        if case is not None:
-            timeline_add(case, None, EventKind.MESSAGE, detail=RECEIVED, text=text)
-            if lost_contact.on_contact(case, None):
-                timeline_add(case, None, EventKind.LOST_CONTACT, detail=lost_contact.WROTE_AGAIN)
-                audit_case(case, None, Action.LOST_CONTACT, reason=lost_contact.WROTE_AGAIN)
-    return Received(request=request, message=message, opened=opened)
+        if message_admitted:
+            _on_case(request, text)
+    held = request.state == TriageState.HELD or not message_admitted
+    return Received(request=request, message=message, opened=opened, held=held)
+
+
+def _on_case(request: IntakeRequest, text: str) -> None:
+    """A message let in from the person goes on the timeline of the request's case, and
+    ends a lost contact."""
+    case = _working_case(request)
+    if case is None:
+        return
+    timeline_add(case, None, EventKind.MESSAGE, detail=RECEIVED, text=text)
+    if lost_contact.on_contact(case, None):
+        timeline_add(case, None, EventKind.LOST_CONTACT, detail=lost_contact.WROTE_AGAIN)
+        audit_case(case, None, Action.LOST_CONTACT, reason=lost_contact.WROTE_AGAIN)
+
+
+@dataclass(frozen=True)
+class Released:
+    requests: int
+    messages: int
+
+
+def held_release(now: datetime | None = None) -> Released:
+    """Lets in what the rate limits held, oldest first, as far as they allow now: held
+    requests into the triage queue (their triage clock starts then), held messages onto
+    their case. Run by beat every VOLUME_RELEASE_SECONDS; running it twice lets nothing in
+    twice, and one run never lets in more than the limits allow."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        volume.serialise()
+        requests = list(
+            IntakeRequest.objects.filter(
+                pk__in=volume.releasable_requests(now), state=TriageState.HELD
+            )
+            .select_related("team")
+            .only("reference", "team")
+        )
+        IntakeRequest.objects.filter(
+            pk__in=[request.pk for request in requests], state=TriageState.HELD
+        ).update(state=TriageState.NEW, admitted_at=now)
+        for request in requests:
+            scheduling.on_intake_logged(request.team, request.reference, now, None)
+        messages = list(
+            Message.objects.filter(pk__in=volume.releasable_messages(now), state=Delivery.HELD)
+            .select_related("request__case")
+            .order_by("created_at", "id")
+        )
+        Message.objects.filter(
+            pk__in=[message.pk for message in messages], state=Delivery.HELD
+        ).update(state=Delivery.RECEIVED, admitted_at=now)
+        for message in messages:
+            _on_case(message.request, message.text)
+        volume.sources_forget(now)
+    return Released(requests=len(requests), messages=len(messages))
 
 
 def _address_contact(channel: str, address: str) -> str:

@@ -24,6 +24,9 @@ class TriageState(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted")
     DUPLICATE = "duplicate", _("Duplicate")
     REJECTED = "rejected", _("Rejected")
+    # Arrived through a channel over a rate limit: stored, not yet in the triage queue;
+    # intake.conversations.held_release lets it in as the limits allow (intake.volume).
+    HELD = "held", _("Held by the rate limits")
 
 
 class IntakeRequestQuerySet(models.QuerySet):
@@ -35,7 +38,13 @@ class IntakeRequestQuerySet(models.QuerySet):
         casework can purge a case's requests without importing intake."""
         IntakeIndex.objects.filter(request__in=self).delete()
         Document.objects.filter(intake_request__in=self, case__isnull=True).purge()
-        Message.objects.filter(request__in=self).update(text="")
+        messages = Message.objects.filter(request__in=self)
+        # Nobody is left to answer: a reply still waiting is not sent, a held message not let in.
+        messages.filter(state=Delivery.QUEUED).update(
+            state=Delivery.FAILED, next_attempt_at=None, error="purged"
+        )
+        messages.filter(state=Delivery.HELD).update(state=Delivery.RECEIVED)
+        messages.update(text="")
         return self.update(
             contact="",
             message="",
@@ -43,6 +52,8 @@ class IntakeRequestQuerySet(models.QuerySet):
             reply_address="",
             address_digest="",
             passphrase_hash="",
+            source_digest="",
+            text_digest="",
             purged_at=now,
         )
 
@@ -91,6 +102,15 @@ class IntakeRequest(Sealed):
     address_digest = models.CharField(max_length=64, blank=True, db_index=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     passphrase_hash = models.CharField(max_length=128, blank=True)
+    # Volume (intake.volume). When a request from a channel entered the triage queue, at once
+    # or released by the rate limits (None while held, and for requests a volunteer logged);
+    # a keyed digest of the network it was sent from (the public form), kept only while the
+    # per-source limit counts it; a keyed digest of its first message's normalised text, and
+    # when the same text from many addresses marked it as a possible flood.
+    admitted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    source_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    text_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    flood_at = models.DateTimeField(null=True, blank=True)
 
     objects = IntakeRequestQuerySet.as_manager()
 
@@ -106,6 +126,12 @@ class IntakeRequest(Sealed):
                 fields=["triaged_at"],
                 condition=models.Q(purged_at__isnull=True),
                 name="request_awaiting_purge",
+            ),
+            # What the rate limits hold back, oldest first (intake.conversations.held_release).
+            models.Index(
+                fields=["received_at", "id"],
+                condition=models.Q(state="held"),
+                name="request_held",
             ),
         ]
 
@@ -135,6 +161,8 @@ class Delivery(models.TextChoices):
     QUEUED = "queued", _("Waiting to be sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Not delivered")
+    # What the person wrote over the rate limit of their address: stored, let in later.
+    HELD = "held", _("Held by the rate limit")
 
 
 class Message(Sealed):
@@ -160,10 +188,19 @@ class Message(Sealed):
     external_id = models.CharField(max_length=32, blank=True)
     # Why the last try failed: a short code from the channel, never the text.
     error = models.CharField(max_length=64, blank=True)
+    # When a message from the person was let in (at once, or released from HELD): what the
+    # per-address rate limit counts (intake.volume).
+    admitted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         indexes = [
+            models.Index(fields=["request", "admitted_at"]),
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(state="held"),
+                name="message_held",
+            ),
             models.Index(
                 fields=["next_attempt_at"],
                 condition=models.Q(state="queued"),

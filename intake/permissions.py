@@ -49,9 +49,12 @@ def can_triage(user: User, request: IntakeRequest) -> bool:
 
 def can_reply(user: User, request: IntakeRequest) -> bool:
     """A reply to the person: to a request that came through a channel the app answers
-    through and still has its personal data, by whoever may triage it or, once it has a
-    case, may work that case."""
+    through (by itself: a request a volunteer logged has no address to answer) and still
+    has its personal data, by whoever may triage it or, once it has a case, may work that
+    case."""
     if request.channel not in ANSWERABLE or request.purged_at is not None:
+        return False
+    if not request.address_digest:
         return False
     if not can_view_request(user, request):
         return False

@@ -72,7 +72,15 @@ def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
         _teams_requests(user)
         .filter(state=TriageState.NEW)
         .select_related("team")
-        .only("reference", "channel", "received_at", "category_guess", "state", "team__name")
+        .only(
+            "reference",
+            "channel",
+            "received_at",
+            "category_guess",
+            "state",
+            "flood_at",
+            "team__name",
+        )
         .order_by("received_at", "id")
     )
 

@@ -78,7 +78,10 @@ def request_create(*, by: User | None, team: Team, contact: str, **fields) -> In
         IntakeIndex(request=request, kind=kind, digest=digest)
         for kind, digest in blind_index.contact_digests(request.contact)
     )
-    scheduling.on_intake_logged(team, request.reference, request.received_at, by)
+    if request.state == TriageState.NEW:
+        # A request the rate limits hold gets its triage clock when it is let in
+        # (intake.conversations.held_release).
+        scheduling.on_intake_logged(team, request.reference, request.received_at, by)
     audit_request(request, by, Action.REQUEST_LOGGED)
     return request
 

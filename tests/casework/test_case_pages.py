@@ -294,9 +294,9 @@ def test_a_refused_move_shows_the_whole_case_again(
     case.person.save()
     # The case for the move, the refused move's savepoint, then the case page as a volunteer
     # gets it: the case read whole, its viewing recorded, legs, reminders, timeline and
-    # documents; and the volunteer's teams, since an assignee sees a case only while in its
-    # team.
-    with django_assert_max_num_queries(20):
+    # documents, the requests behind it (for their conversation); and the volunteer's teams,
+    # since an assignee sees a case only while in its team.
+    with django_assert_max_num_queries(21):
         refused = volunteer_client.post(
             url("case_move", case), {"version": case.version, "to_stage": Stage.PLANNING}
         )

@@ -19,6 +19,7 @@ from casework.models import Stage
 from dashboard.forms import SearchForm
 from destinations.forms import DestinationRiskForm
 from documents.forms import DocumentForm
+from intake.conversation_forms import FloodRejectForm, ReplyForm
 from intake.forms import IntakeForm, TriageForm
 from intake.public import forms as public_forms
 from tests.factories import TeamFactory, UserFactory
@@ -145,6 +146,10 @@ FORMS = {
     ),
     "intake.forms.IntakeForm": lambda **kw: IntakeForm(teams=Team.objects.order_by("pk"), **kw),
     "intake.forms.TriageForm": lambda **kw: TriageForm(**kw),
+    "intake.conversation_forms.ReplyForm": lambda **kw: ReplyForm(**kw),
+    "intake.conversation_forms.FloodRejectForm": lambda **kw: FloodRejectForm(
+        references=["R-2026-00001", "R-2026-00002"], **kw
+    ),
     "dashboard.forms.SearchForm": lambda **kw: SearchForm(**kw),
     "destinations.forms.DestinationRiskForm": lambda **kw: DestinationRiskForm(adding=True, **kw),
     "accounts.forms.LoginForm": lambda **kw: account_forms.LoginForm(

@@ -10,9 +10,10 @@ Roles, as the issue names them:
 - ``admin``: an admin (staff, no personal data by default).
 
 Objects: ``case_a`` (team A, assigned to volunteer A), ``case_b`` (team B, unassigned),
-``intake_a`` / ``intake_b`` (new requests of each team, a file attached to each at triage),
-``intake_b_decided`` (a request of team B accepted into case B, which volunteer B does not
-work, whose file is case B's now), a pending follow-up reminder on each
+``intake_a`` / ``intake_b`` (new requests of each team, each from a Telegram chat the app
+can answer, a file attached to each at triage), ``intake_b_decided`` (a request of team B
+accepted into case B, which volunteer B does not work, whose file is case B's now), a
+pending follow-up reminder on each
 case, an approval request on each (``approval_a`` lapsed, ``approval_b`` waiting), an
 unreviewed break-glass open of case A by coordinator B, a pending transfer of case A to
 team B (``transfer``), an earlier containment of a former volunteer, a route leg on each
@@ -52,6 +53,7 @@ from casework.models import (
 from destinations.models import DestinationRisk, Extradites
 from documents import vault
 from documents.models import Document, DocumentKind
+from intake.conversations import address_digest
 from intake.models import IntakeRequest
 from tests.conftest import verified_client
 from tests.factories import (
@@ -126,6 +128,11 @@ def follow_up(case: Case, recipient: User) -> Reminder:
     )
 
 
+def chat(address: str) -> dict:
+    """A Telegram chat the request can be answered in (intake.conversations)."""
+    return {"reply_address": address, "address_digest": address_digest("telegram", address)}
+
+
 def build_world() -> World:
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 
@@ -146,11 +153,16 @@ def build_world() -> World:
     case_a = CaseFactory(team=team_a, assignee=users["volunteer_a"])
     case_b = CaseFactory(team=team_b)
     logged = {"received_at": timezone.now() - timedelta(hours=1)}
-    intake_a = IntakeRequestFactory(team=team_a, logged_by=users["volunteer_a"], **logged)
-    intake_b = IntakeRequestFactory(team=team_b, logged_by=users["volunteer_b"], **logged)
+    intake_a = IntakeRequestFactory(
+        team=team_a, logged_by=users["volunteer_a"], **logged, **chat("700100001")
+    )
+    intake_b = IntakeRequestFactory(
+        team=team_b, logged_by=users["volunteer_b"], **logged, **chat("700100002")
+    )
     intake_b_decided = IntakeRequestFactory(
         team=team_b,
         logged_by=users["volunteer_b"],
+        **chat("700100003"),
         state="accepted",
         case=case_b,
         triaged_by=users["coordinator_b"],

@@ -39,7 +39,7 @@ from casework.models import (
 from casework.services.cases import case_note_add
 from destinations.models import DestinationRisk
 from documents.models import Document
-from intake.models import IntakeRequest
+from intake.models import IntakeRequest, Message
 from tests.conftest import current_code
 from tests.factories import PASSWORD
 from tests.security.conftest import (
@@ -92,6 +92,7 @@ def only(role: str, allowed: str, other: str) -> dict:
 
 
 CASE = "302 casework:case_detail"
+REQUEST = "302 intake:detail"
 
 
 def admin_row(
@@ -491,6 +492,19 @@ EXPECTED: dict[str, dict] = {
         "intake_b": get_only(roles("404", volunteer_b="200", coordinator_b="200")),
         "intake_b_decided": get_only(roles("404")),
     },
+    # A reply to the person: whoever may triage the request or work its case; another
+    # team's request is a 404; admins, who work no requests, 403 before any look-up.
+    "intake:reply": {
+        "intake_a": post_only(roles("404", volunteer_a=REQUEST, admin="403")),
+        "intake_b": post_only(
+            roles("404", volunteer_b=REQUEST, coordinator_b=REQUEST, admin="403")
+        ),
+        # Its case is coordinator B's alone to work.
+        "intake_b_decided": post_only(roles("404", coordinator_b=REQUEST, admin="403")),
+    },
+    # The queue's possible floods: each member their own teams' (the world has none, so a
+    # bulk rejection names no listed request: 400); admins 403.
+    "intake:flood": {"GET": roles("200", admin="403"), "POST": roles("400", admin="403")},
     # The destination-risk register: shared by all teams; volunteers and coordinators read
     # it, coordinators add and change entries; admins (no operational data) get 403.
     "destinations:register": same(roles("200", admin="403")),
@@ -701,6 +715,8 @@ POST_DATA = {
         "message": "Hello",
     },
     "intake:detail": lambda w, v: {"action": "reject", "reason": "Not a real request"},
+    "intake:reply": lambda w, v: {"text": "We read you.", "back": "request"},
+    "intake:flood": lambda w, v: {"requests": [w.intake_a.reference], "reason": "Spam"},
     "dashboard:search": lambda w, v: {"query": w.case_a.reference},
 }
 
@@ -723,7 +739,7 @@ ACTED = {
     CASE,
     "302 casework:case_list",
     "302 intake:queue",
-    "302 intake:detail",
+    REQUEST,
     "302 accounts:members",
     "302 casework:access_changes",
     "302 casework:containment_detail",
@@ -735,7 +751,7 @@ ACTED = {
 def fingerprint() -> tuple:
     """A summary of the rows an action changes: cases, timelines, reminders, requests,
     grants and their reviews, notifications, second factors, session generations,
-    register entries, case transfers and documents."""
+    register entries, case transfers, documents and messages to and from the person."""
     return (
         Case.objects.aggregate(total=Sum("version"), people=Count("person", distinct=True)),
         RouteLeg.objects.count(),
@@ -745,6 +761,7 @@ def fingerprint() -> tuple:
         BreakGlass.objects.filter(reviewed_at__isnull=False).count(),
         list(Reminder.objects.order_by("pk").values_list("state", "due_at")),
         list(IntakeRequest.objects.order_by("pk").values_list("state", flat=True)),
+        Message.objects.count(),
         Notification.objects.filter(read_at__isnull=True).count(),
         User.objects.aggregate(Sum("session_generation")),
         AuthenticatorDevice.objects.count(),

@@ -371,6 +371,22 @@ TARGETS: dict[str, Target] = {
         _form("intake.forms.TriageForm"),
         not_echoed=frozenset({"case_reference"}),
     ),
+    # A reply to the person from the request's page; "back" is a hidden field, never typed.
+    "intake.conversation_forms.ReplyForm": Target(
+        "volunteer_a",
+        lambda w: f"/intake/{w.intake_a.reference}/reply/",
+        _form("intake.conversation_forms.ReplyForm"),
+        not_echoed=frozenset({"back"}),
+    ),
+    # The queue's possible floods, rejected together; the requests are ticked, never typed.
+    "intake.conversation_forms.FloodRejectForm": Target(
+        "volunteer_a",
+        lambda w: "/intake/flood/",
+        lambda w: _form(
+            "intake.conversation_forms.FloodRejectForm", references=[w.intake_a.reference]
+        )(w),
+        init=frozenset({"references"}),
+    ),
     # The search box: what was typed is read, never kept; a refused query is shown again.
     "dashboard.forms.SearchForm": Target(
         "coordinator_b", lambda w: "/search/", _form("dashboard.forms.SearchForm")
