@@ -24,7 +24,9 @@ def public_host(settings):
 
 @pytest.fixture
 def public(public_host) -> Client:
-    return Client(HTTP_HOST=public_host)
+    """A browser that asks for English (the form's own default is Russian): the tests read
+    its English words."""
+    return Client(HTTP_HOST=public_host, HTTP_ACCEPT_LANGUAGE="en")
 
 
 def shown_once(response) -> tuple[str, str]:
