@@ -204,7 +204,11 @@ def held_release(now: datetime | None = None) -> Released:
 
 
 def _address_contact(channel: str, address: str) -> str:
-    """A contact for triage when the channel gave none (a Telegram chat with no @username)."""
+    """A contact for triage when the channel gave none: a Telegram chat with no @username is
+    named by its chat; the public form's address is a random token that opens nothing and
+    tells triage nothing, so it is not shown."""
+    if channel == Channel.WEB_FORM:
+        return "—"
     return f"{Channel(channel).label}: {address}"[:200]
 
 

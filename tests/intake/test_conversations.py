@@ -113,3 +113,14 @@ def test_a_reply_to_a_purged_request_is_refused(team, coordinator):
         reply_send(request=request, by=coordinator, text="Still there?")
     # The same chat writing again after the purge starts a new request.
     assert receive("Hello again").opened
+
+
+def test_a_public_form_request_without_a_contact_shows_triage_no_token(team, volunteer_client):
+    token = "Zq8WmT3kPx0aLb7c"
+    request = conversation_receive(
+        channel=Channel.WEB_FORM, address=token, text="Please write back here."
+    ).request
+    assert request.contact == "—"
+    page = volunteer_client.get(f"/intake/{request.reference}/").content.decode()
+    assert "Please write back here." in page
+    assert token not in page
