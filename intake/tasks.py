@@ -1,11 +1,40 @@
 """Celery tasks of intake: nothing carried but ids, nothing done twice."""
 
+import logging
+
 from celery import shared_task
 
-from intake import retention
+from intake import replies, retention
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="intake.tasks.purge_expired_requests")
 def purge_expired_requests() -> int:
     """Run by beat every night; see intake.retention."""
     return retention.purge_expired_requests()
+
+
+@shared_task(name="intake.tasks.send_due_replies")
+def send_due_replies() -> int:
+    """Run by beat every REPLY_SEND_SECONDS, and asked for when a reply is queued
+    (send_due_replies_soon); see intake.replies. Takes no arguments: what is due is in the rows,
+    so a lost or repeated message loses or repeats nothing."""
+    return replies.send_due()
+
+
+def send_due_replies_soon() -> None:
+    """Asks a worker to send the due replies now rather than at beat's next run; called once
+    a reply is committed (transaction.on_commit). A broker that cannot be reached only
+    delays the reply to that run, and the page that queued it works all the same."""
+    try:
+        # No retries: a closed port fails at once instead of holding the page for a second.
+        send_due_replies.apply_async(retry=False)
+    except Exception as error:  # kombu's, redis's and the socket's own errors alike
+        log.warning("replies wait for beat: the broker refused the task (%s)", type(error).__name__)
+
+
+@shared_task(name="intake.tasks.prune_telegram_updates")
+def prune_telegram_updates() -> int:
+    """Run by beat every night while the bot is on; see intake.retention."""
+    return retention.telegram_updates_prune()
