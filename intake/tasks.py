@@ -27,9 +27,18 @@ def send_due_replies_soon() -> None:
     """Asks a worker to send the due replies now rather than at beat's next run; called once
     a reply is committed (transaction.on_commit). A broker that cannot be reached only
     delays the reply to that run, and the page that queued it works all the same."""
+    app = send_due_replies.app
+    if app.conf.task_always_eager:
+        send_due_replies.apply()
+        return
     try:
-        # No retries: a closed port fails at once instead of holding the page for a second.
-        send_due_replies.apply_async(retry=False)
+        # One try to connect, on a connection of its own: the app's pooled connections wait
+        # out a broker outage however long it lasts (CELERY_BROKER_CONNECTION_MAX_RETRIES),
+        # which is right for a worker and would hold the page for ever.
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0)
+            producer = app.amqp.Producer(connection)
+            send_due_replies.apply_async(producer=producer, retry=False)
     except Exception as error:  # kombu's, redis's and the socket's own errors alike
         log.warning("replies wait for beat: the broker refused the task (%s)", type(error).__name__)
 
