@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 # Longest wait between tries while Telegram or the database cannot be reached.
 LONGEST_PAUSE = 60
+# Exit status of a poller refused for its settings (EX_CONFIG, as config/key_checks.py):
+# bin/keep-running does not start it again only to be refused again.
+EXIT_CONFIG = 78
 
 
 class Command(BaseCommand):
@@ -38,14 +41,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, timeout: int, once: bool, **options):
         if not bot_api.is_on():
-            raise CommandError("TELEGRAM_BOT_TOKEN is not set: the bot is off.")
+            raise CommandError(
+                "TELEGRAM_BOT_TOKEN is not set: the bot is off.", returncode=EXIT_CONFIG
+            )
         # As the worker does: on a wrong key, stored messages would be unreadable.
         if problems := [
             message
             for check in (problem, blind_index_key_problem, key_problem)
             if (message := check())
         ]:
-            raise CommandError(" ".join(problems))
+            raise CommandError(" ".join(problems), returncode=EXIT_CONFIG)
         poller = Poller(timeout=timeout)
         if once:
             poller.round()
