@@ -58,6 +58,8 @@ class Command(BaseCommand):
         self.stdout.write("Polling Telegram for updates; stop with Ctrl-C.")
         try:
             while True:
+                # A connection the database dropped (or one past its age) is opened again.
+                close_old_connections()
                 poller.round()
         except KeyboardInterrupt:
             self.stdout.write("Stopped.")
@@ -72,7 +74,6 @@ class Poller:
     def round(self) -> int:
         """One getUpdates call and its updates, stored in order; returns how many were taken.
         A failure pauses (longer each time in a row) and leaves the offset where it was."""
-        close_old_connections()  # a connection the database dropped is opened again
         try:
             updates = bot_api.get_updates(self.offset, self.timeout, telegram.ALLOWED_UPDATES)
         except bot_api.BotFailure as error:
