@@ -23,6 +23,7 @@ import logging
 import time
 from datetime import timedelta
 
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from intake.channels import bot_api
@@ -38,6 +39,9 @@ BATCH = 100
 # A run stops taking new replies after this long, so it never holds a worker for minutes;
 # the next run goes on where it stopped.
 RUN_SECONDS = 20
+
+# Replies still waiting this long after they were written show as late on the health page.
+LATE_AFTER = timedelta(minutes=15)
 
 # Why a reply was given up on without a try: its request's personal data was purged (the
 # address with it), or its channel is one the app cannot answer through.
@@ -159,3 +163,15 @@ def _failed(pk: int, tried: int, error: bot_api.BotFailure) -> int | None:
     mine.update(**fields)
     log.warning("reply %s not delivered, try %s (%s): will try again", pk, tried, error.code)
     return None
+
+
+def reply_counts(now=None) -> dict[str, int]:
+    """For the admins' health page: replies waiting longer than LATE_AFTER, and replies
+    given up on (counts only)."""
+    now = now or timezone.now()
+    return Message.objects.filter(
+        direction=Direction.OUT, state__in=[Delivery.QUEUED, Delivery.FAILED]
+    ).aggregate(
+        replies_late=Count("pk", filter=Q(state=Delivery.QUEUED, created_at__lt=now - LATE_AFTER)),
+        replies_failed=Count("pk", filter=Q(state=Delivery.FAILED)),
+    )

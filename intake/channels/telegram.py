@@ -27,7 +27,7 @@ from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from audit.models import Action
+from audit.models import AccessEvent, Action
 from intake.channels import bot_api
 from intake.conversations import conversation_receive
 from intake.models import (
@@ -234,12 +234,17 @@ def _delete_quietly(chat_id: str, message_id: str) -> None:
         log.info("Telegram message not deleted (%s)", getattr(error, "code", "bot off"))
 
 
-def updates_counted(since: datetime) -> dict[str, int]:
-    """How many updates of each outcome arrived since then (for the admins' figures)."""
-    rows = (
+def bot_counts(since: datetime) -> dict[str, int]:
+    """For the admins' health page: the updates taken since then by what became of them,
+    and the webhook calls refused for a wrong or missing secret (counts only)."""
+    counts = dict(
         TelegramUpdate.objects.filter(created_at__gte=since)
         .values("outcome")
         .annotate(count=Count("pk"))
         .values_list("outcome", "count")
     )
-    return dict(rows)
+    stored = counts.pop(UpdateOutcome.STORED, 0)
+    refused = AccessEvent.objects.filter(
+        action=Action.REFUSED, target_type="telegram", created_at__gte=since
+    ).count()
+    return {"stored": stored, "not_stored": sum(counts.values()), "refused": refused}
