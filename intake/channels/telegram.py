@@ -70,7 +70,7 @@ def update_receive(update: Any) -> str | None:
     UpdateOutcome), or None when it was taken before. Raises NotAnUpdate for a value that is
     not an update."""
     update_id = update.get("update_id") if isinstance(update, dict) else None
-    if not isinstance(update_id, int) or isinstance(update_id, bool):
+    if not _is_int(update_id) or not 0 <= update_id < 2**63:
         raise NotAnUpdate
     message = update.get("message")
     outcome = _outcome(message)
@@ -115,6 +115,11 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _text(value: str) -> str:
+    """JSON may carry what no UTF-8 holds (a lone surrogate): replaced, not a failure."""
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
 def _sender(message: dict) -> dict:
     sender = message.get("from")
     return sender if isinstance(sender, dict) else {}
@@ -137,12 +142,13 @@ def _store(message: dict) -> None:
     chat_id, message_id = str(message["chat"]["id"]), str(message["message_id"])
     sender = _sender(message)
     username = sender.get("username")
+    text = _text(message["text"])
     received = conversation_receive(
         channel=Channel.TELEGRAM,
         address=chat_id,
-        text=message["text"],
-        contact=f"@{username}" if isinstance(username, str) and username else "",
-        language=language_guess(message["text"], sender.get("language_code")),
+        text=text,
+        contact=_text(f"@{username}"[:64]) if isinstance(username, str) and username else "",
+        language=language_guess(text, sender.get("language_code")),
         received_at=_sent_at(message),
         external_id=message_id,
     )

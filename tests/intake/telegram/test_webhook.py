@@ -1,6 +1,7 @@
 """The Telegram webhook, through HTTP, against a fake Bot API on 127.0.0.1: what a person
 writing to the bot, and someone forging Telegram's calls, would notice."""
 
+import json
 import logging
 import time
 
@@ -244,6 +245,20 @@ def test_a_message_over_telegrams_length_is_kept_to_it(client, team, bot_api):
 def test_something_that_is_not_an_update_is_a_400(client, team, bot_api, body):
     assert post_update(client, body).status_code == 400
     assert stored() == (0, 0)
+
+
+def test_an_update_id_beyond_any_telegram_gives_is_a_400(client, team, bot_api):
+    assert post_update(client, update("Hi", update_id=2**70)).status_code == 400
+    assert post_update(client, update("Hi", update_id=-1)).status_code == 400
+    assert stored() == (0, 0)
+
+
+def test_what_no_utf_8_holds_is_stored_replaced_not_a_500(client, team, bot_api):
+    # A lone surrogate, escaped as JSON allows ("\\ud800").
+    body = json.dumps(update("Help \ud800 me", username="fox\udfff"))
+    response = post_update(client, body)
+    assert response.status_code == 200
+    assert IntakeRequest.objects.get().message == "Help ? me"
 
 
 def test_json_nested_to_death_is_a_400_not_a_500(client, team, bot_api):
