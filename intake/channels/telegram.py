@@ -17,7 +17,7 @@ so one delivered twice, by a retrying webhook or a restarted poller, is stored o
 
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 # set by hand, and are counted and left.
 ALLOWED_UPDATES = ["message"]
 COMMANDS = {"/start", "/help"}
+# Telegram keeps an undelivered update for a day: a message dated earlier is misdated.
+OLDEST_UPDATE = timedelta(days=2)
 CYRILLIC = re.compile("[\u0400-\u04ff]")
 LANGUAGES = {"ru", "en"}
 
@@ -127,15 +129,16 @@ def _sender(message: dict) -> dict:
 
 def _sent_at(message: dict) -> datetime:
     """When the person wrote it (a poller catching up after an outage keeps the real time),
-    never later than now."""
+    never later than now nor earlier than Telegram keeps an update."""
     now = timezone.now()
     stamp = message.get("date")
     if not isinstance(stamp, int):
         return now
     try:
-        return min(datetime.fromtimestamp(stamp, tz=UTC), now)
+        sent = datetime.fromtimestamp(stamp, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return now
+    return min(max(sent, now - OLDEST_UPDATE), now)
 
 
 def _store(message: dict) -> None:

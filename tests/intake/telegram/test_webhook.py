@@ -4,9 +4,10 @@ writing to the bot, and someone forging Telegram's calls, would notice."""
 import json
 import logging
 import time
+from datetime import timedelta
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audit.models import AccessEvent, Action
 from intake.channels.telegram import acknowledgement
@@ -230,6 +231,13 @@ def test_a_10_mb_body_is_refused_before_it_is_read(client, team, bot_api):
     assert time.monotonic() - started < 5
     assert stored() == (0, 0)
     assert not TelegramUpdate.objects.exists()
+
+
+@pytest.mark.parametrize("date", [-(2**40), 2**70, 0, "yesterday"])
+def test_a_misdated_message_is_received_within_the_last_two_days(client, team, bot_api, date):
+    assert post_update(client, update("Hi", date=date)).status_code == 200
+    age = timezone.now() - IntakeRequest.objects.get().received_at
+    assert timedelta(0) <= age <= timedelta(days=2, minutes=1)
 
 
 def test_a_message_over_telegrams_length_is_kept_to_it(client, team, bot_api):
