@@ -72,7 +72,9 @@ def update_receive(update: Any) -> str | None:
     UpdateOutcome), or None when it was taken before. Raises NotAnUpdate for a value that is
     not an update."""
     update_id = update.get("update_id") if isinstance(update, dict) else None
-    if not _is_int(update_id) or not 0 <= update_id < 2**63:
+    if not isinstance(update_id, int) or isinstance(update_id, bool):
+        raise NotAnUpdate
+    if not 0 <= update_id < 2**63:  # a bigint holds every id Telegram gives
         raise NotAnUpdate
     message = update.get("message")
     outcome = _outcome(message)
