@@ -11,6 +11,7 @@ Failing closed is the point: forgetting a variable must never start a production
 on a development key.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -645,6 +646,44 @@ SITE_URL = (
     if EMBEDDED
     else parse_site_url(env_str("SITE_URL", ""))
 )
+
+# Replies to the person ------------------------------------------------------------------
+# A reply is a row (intake/replies.py), sent this often by beat and at once when a worker is
+# free: a broker outage delays replies, and none is lost.
+REPLY_SEND_SECONDS = env_int("REPLY_SEND_SECONDS", 15)
+if REPLY_SEND_SECONDS < 1:
+    raise ConfigurationError("REPLY_SEND_SECONDS must be a whole number, at least 1.")
+CELERY_BEAT_SCHEDULE["send-due-replies"] = {
+    "task": "intake.tasks.send_due_replies",
+    "schedule": timedelta(seconds=REPLY_SEND_SECONDS),
+}
+
+# Telegram bot (intake/channels/) -------------------------------------------------------------
+# Off unless a token (from @BotFather) is set: then updates arrive by webhook, checked
+# against TELEGRAM_WEBHOOK_SECRET, or by `manage.py telegram_poll` where the site has no
+# public address. The token is a password: it is never logged, nor put in an error.
+TELEGRAM_BOT_TOKEN = env_str("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_API_BASE = env_str("TELEGRAM_API_BASE", "https://api.telegram.org").rstrip("/")
+if not TELEGRAM_API_BASE.startswith(("https://", "http://")):
+    raise ConfigurationError("TELEGRAM_API_BASE must be an http(s):// address.")
+# What Telegram sends in X-Telegram-Bot-Api-Secret-Token (setWebhook's secret_token): 1 to
+# 256 letters, digits, _ and -. Empty, every webhook call is refused (polling needs none).
+TELEGRAM_WEBHOOK_SECRET = env_str("TELEGRAM_WEBHOOK_SECRET", "")
+if TELEGRAM_WEBHOOK_SECRET and not re.fullmatch(r"[A-Za-z0-9_-]{32,256}", TELEGRAM_WEBHOOK_SECRET):
+    raise ConfigurationError(
+        "TELEGRAM_WEBHOOK_SECRET must be 32 to 256 letters, digits, _ and -: "
+        'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+    )
+# Once a message is stored (encrypted), the bot deletes it from the chat, so a seized phone
+# or a Telegram account taken over holds less.
+TELEGRAM_DELETE_AFTER_STORE = env_bool("TELEGRAM_DELETE_AFTER_STORE", False)
+if TELEGRAM_BOT_TOKEN:
+    # Telegram keeps an update for a day; the ids seen are kept a little longer, to refuse
+    # a replayed one (intake.channels.telegram), then dropped.
+    CELERY_BEAT_SCHEDULE["prune-telegram-updates"] = {
+        "task": "intake.tasks.prune_telegram_updates",
+        "schedule": crontab(hour=4, minute=30),
+    }
 
 # Admin ---------------------------------------------------------------------------------
 ADMIN_URL = env_str("ADMIN_URL", "admin/")

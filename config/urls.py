@@ -14,6 +14,8 @@ urlpatterns = [
     path("", include("documents.urls")),
     path("account/", include("accounts.urls")),
     path("intake/", include("intake.urls")),
+    # Telegram's calls to the bot (a 404 while the bot is off).
+    path("telegram/", include("intake.channels.urls")),
     path("audit/", include("audit.urls")),
     path("destinations/", include("destinations.urls")),
     # admin.site is our OTP admin site (accounts.apps.AdminConfig).

@@ -20,6 +20,8 @@ from casework.models import EmailState, Heartbeat, Notification, Reminder, Remin
 from dashboard import case_rows, charts, search, selectors
 from dashboard.forms import SearchForm
 from dashboard.health import silent_limit
+from intake import replies
+from intake.channels import bot_api, telegram
 from intake.selectors import intake_queue_for, oldest_waiting
 
 
@@ -97,6 +99,9 @@ def health(request: AuthenticatedHttpRequest) -> HttpResponse:
             ),
             emails_failed=Count("pk", filter=Q(email_state=EmailState.FAILED)),
         ),
+        **replies.reply_counts(now),
+        # The bot's last day: messages stored, updates left, webhook calls refused.
+        "telegram": telegram.bot_counts(now - timedelta(days=1)) if bot_api.is_on() else None,
     }
     return render(request, "dashboard/health.html", context)
 

@@ -210,3 +210,28 @@ class Message(Sealed):
 
     def __str__(self) -> str:
         return f"{self.direction} message {self.pk}"
+
+
+class UpdateOutcome(models.TextChoices):
+    STORED = "stored", _("Stored")
+    # Not a message (an edit, a channel post, a button), or from a group or channel.
+    IGNORED_KIND = "ignored_kind", _("Ignored: not a message")
+    IGNORED_CHAT = "ignored_chat", _("Ignored: not a private chat")
+    # A photo, a document, a location, a sticker: the person is asked to write instead.
+    IGNORED_CONTENT = "ignored_content", _("Ignored: not text")
+    # /start, /help: answered with how to write to us, nothing stored.
+    COMMAND = "command", _("Answered: a command")
+
+
+class TelegramUpdate(models.Model):
+    """An update the Telegram bot has taken, by Telegram's id only: a replayed update (the
+    webhook retried, the poller restarted) finds its id here and is not stored twice. The
+    outcome counts what was ignored. Nothing about the person; dropped after a few days
+    (Telegram keeps an update for one day)."""
+
+    update_id = models.BigIntegerField(unique=True)
+    outcome = models.CharField(max_length=16, choices=UpdateOutcome)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"update {self.update_id}"

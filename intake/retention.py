@@ -6,7 +6,7 @@ data, loses its contact and message RETENTION_DAYS after it was triaged, like a 
 Untriaged requests wait for triage: nobody has decided yet that they are not needed.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from casework.services.retention import PURGE_BATCH, purge_each, retention_cutoff
-from intake.models import IntakeRequest
+from intake.models import IntakeRequest, TelegramUpdate
 from intake.services import audit_request
 
 
@@ -51,3 +51,15 @@ def purge_expired_requests(now: datetime | None = None, batch: int = PURGE_BATCH
         what="requests",
         batch=batch,
     )
+
+
+# Telegram keeps an undelivered update for 24 hours; the ids the bot took are kept a little
+# longer, to know a replay (intake.channels.telegram), then forgotten.
+KEEP_TELEGRAM_UPDATES = timedelta(days=3)
+
+
+def telegram_updates_prune(now: datetime | None = None) -> int:
+    """Forgets the ids of updates older than Telegram would deliver again; returns how many."""
+    cutoff = (now or timezone.now()) - KEEP_TELEGRAM_UPDATES
+    deleted, _kinds = TelegramUpdate.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

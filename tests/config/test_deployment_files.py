@@ -32,8 +32,14 @@ REQUIRED_IN_PRODUCTION = (
 )
 
 
-def services() -> dict:
-    return yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+def services(optional: bool = False) -> dict:
+    """The services `docker compose up` starts; with `optional`, those of profiles too."""
+    found = yaml.safe_load(COMPOSE_FILE.read_text())["services"]
+    return {name: s for name, s in found.items() if optional or not s.get("profiles")}
+
+
+# Started only when asked for (`--profile`): the Telegram bot's poller.
+OPTIONAL_SERVICES = {"telegram": "manage.py telegram_poll"}
 
 
 def command_of(service: dict) -> str:
@@ -88,6 +94,18 @@ def test_compose_runs_the_production_shape():
     assert "healthcheck" in compose["postgres"]
     assert "healthcheck" in compose["redis"]
     assert "version" not in yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def test_optional_services_run_the_app_image_under_a_profile_of_their_own():
+    compose = services(optional=True)
+    assert set(compose) - set(services()) == set(OPTIONAL_SERVICES)
+    for name, command in OPTIONAL_SERVICES.items():
+        service = compose[name]
+        assert service["profiles"] == [name]
+        assert command in command_of(service)
+        assert service["restart"] == "unless-stopped"
+        assert environment_of(service)["DATABASE_OWNER_URL"] == ""
+        assert login_of(environment_of(service)["DATABASE_URL"]) == "safe_passage_app"
 
 
 def test_app_services_build_from_the_dockerfile():

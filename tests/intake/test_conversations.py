@@ -124,3 +124,13 @@ def test_a_public_form_request_without_a_contact_shows_triage_no_token(team, vol
     page = volunteer_client.get(f"/intake/{request.reference}/").content.decode()
     assert "Please write back here." in page
     assert token not in page
+
+
+def test_the_bots_own_first_answer_reads_as_automatic_on_the_request_page(team, volunteer_client):
+    request = receive("First words").request
+    Message.objects.create(
+        request=request, direction=Direction.OUT, text="Your reference is on its way.", state="sent"
+    )
+    page = volunteer_client.get(f"/intake/{request.reference}/").content.decode()
+    assert "Automatic answer" in page
+    assert "Your reference is on its way." in page

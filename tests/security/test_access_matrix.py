@@ -505,6 +505,10 @@ EXPECTED: dict[str, dict] = {
     # The queue's possible floods: each member their own teams' (the world has none, so a
     # bulk rejection names no listed request: 400); admins 403.
     "intake:flood": {"GET": roles("200", admin="403"), "POST": roles("400", admin="403")},
+    # Telegram's calls to the bot: no session, no CSRF token, the secret header instead. The
+    # bot is off here, so the page does not exist for anyone; with the bot on, a call
+    # without the secret is a 403 whoever makes it (tests/intake/telegram/test_webhook.py).
+    "telegram:webhook": same(roles("404", anonymous="404", password_only="404")),
     # The destination-risk register: shared by all teams; volunteers and coordinators read
     # it, coordinators add and change entries; admins (no operational data) get 403.
     "destinations:register": same(roles("200", admin="403")),

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 from django.test import Client
-from django.urls import resolve
+from django.urls import URLResolver, get_resolver, resolve
 
 from audit.models import AccessEvent
 from tests.conftest import form_token
@@ -21,7 +21,27 @@ from tests.security.urlconf import Unfillable, all_patterns, variants
 pytestmark = pytest.mark.django_db
 
 CSRF_PAGE = "Form expired"
-PATTERNS = all_patterns()
+# Views that take posts from outside a browser session, each with its own credential, and
+# the tests that hold them to it.
+CSRF_EXEMPT = {
+    # Telegram's calls carry X-Telegram-Bot-Api-Secret-Token (tests/intake/telegram).
+    "telegram:webhook",
+}
+PATTERNS = [pattern for pattern in all_patterns() if pattern.key not in CSRF_EXEMPT]
+
+
+def exempt_views(resolver=None, namespaces=()):
+    """The names (or routes) of every csrf_exempt view in the URLconf."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from exempt_views(entry, inner)
+        elif getattr(entry.callback, "csrf_exempt", False):
+            yield ":".join((*namespaces, entry.name)) if entry.name else str(entry.pattern)
+
+
+def test_only_the_listed_views_are_csrf_exempt():
+    assert set(exempt_views()) == CSRF_EXEMPT
 
 
 def acting_role(key: str, variant: str) -> str:
