@@ -31,7 +31,7 @@ from casework.models import (
 )
 from destinations.models import DestinationRisk
 from destinations.selectors import warning_for
-from intake.models import IntakeRequest, TriageState
+from intake.models import Channel, Direction, IntakeRequest, TriageState
 from operations.management.commands.seed_demo import DEMO_TEAM, DETAIL_EVENTS, EVENTS_PER_CASE
 
 CYRILLIC = re.compile("[\u0400-\u04ff]")
@@ -68,7 +68,10 @@ def test_it_writes_cases_over_every_stage_and_team_with_everything_around_them(s
         ReminderKind.UNTRIAGED_INTAKE,
     }
     assert IntakeRequest.objects.filter(state=TriageState.ACCEPTED).count() == 50
-    assert IntakeRequest.objects.filter(state=TriageState.NEW, team__name=DEMO_TEAM).count() == 5
+    waiting = IntakeRequest.objects.filter(state=TriageState.NEW, team__name=DEMO_TEAM)
+    # Five logged by volunteers, two that came in through the bot and the public form.
+    assert waiting.filter(logged_by__isnull=False).count() == 5
+    assert waiting.filter(logged_by__isnull=True).count() == 2
 
 
 def test_the_audit_events_it_appends_keep_the_chain_verifiable(seeded):
@@ -191,3 +194,12 @@ def test_the_demo_attaches_a_photo_and_a_pdf_that_were_cleaned_and_encrypted(dem
     for raw in stored:
         for signature in (b"\xff\xd8\xff", b"%PDF", "Повестка".encode(), b"Demo"):
             assert signature not in raw
+
+
+def test_the_demo_team_has_people_who_wrote_in_through_the_bot_and_the_form(demo):
+    bot = IntakeRequest.objects.get(team=demo, channel=Channel.TELEGRAM, logged_by=None)
+    assert bot.messages.filter(direction=Direction.IN).count() == 2
+    reply = bot.messages.get(direction=Direction.OUT)
+    assert reply.sent_by is not None and reply.text
+    form = IntakeRequest.objects.get(team=demo, channel=Channel.WEB_FORM, logged_by=None)
+    assert form.contact == "—" and form.messages.count() == 1

@@ -69,6 +69,7 @@ from destinations.models import DestinationRisk
 from destinations.services import destination_add
 from documents.models import DocumentKind
 from documents.services import document_attach
+from intake.conversations import conversation_receive, reply_send
 from intake.models import Channel, IntakeIndex, IntakeRequest, TriageState
 from privacy import blind_index
 
@@ -746,6 +747,7 @@ class Seeder:
         worked = ready or cases.filter(assignee=volunteer).exclude(stage=Stage.CLOSED).first()
         if worked is not None:
             self.documents(worked, volunteer)
+        self.conversations(volunteer)
         if len(self.crews) > 1:
             moving = cases.filter(stage=Stage.SCREENING).last()
             if moving is not None:
@@ -757,6 +759,33 @@ class Seeder:
                     expected_version=moving.version,
                 )
         seal()
+
+    def conversations(self, volunteer: User) -> None:
+        """Two people who wrote in by themselves, as the channels hand their words over: one
+        through the Telegram bot (two messages and a volunteer's reply, waiting to be sent
+        while no bot is configured), one through the public form. Fake chat ids and words."""
+        chat = str(self.rng.randint(10**9, 2 * 10**9))
+        first = conversation_receive(
+            channel=Channel.TELEGRAM,
+            address=chat,
+            text="Здравствуйте, мне пришла повестка на понедельник. Что делать?",
+            contact=f"@demo_{self.rng.randint(1000, 9999)}",
+            language="ru",
+        )
+        conversation_receive(
+            channel=Channel.TELEGRAM, address=chat, text="Я в Самаре, паспорт только внутренний."
+        )
+        reply_send(
+            request=first.request,
+            by=volunteer,
+            text="Мы получили ваше сообщение. Не выходите пока из дома, мы напишем сегодня.",  # noqa: RUF001
+        )
+        conversation_receive(
+            channel=Channel.WEB_FORM,
+            address=secrets.token_urlsafe(16),
+            text="Брата мобилизовали, он хочет уйти. Как с вами связаться безопасно?",  # noqa: RUF001
+            language="ru",
+        )
 
     @staticmethod
     def documents(case: Case, volunteer: User) -> None:
