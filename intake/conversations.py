@@ -29,10 +29,9 @@ from audit.models import Action
 from casework import lost_contact, scheduling
 from casework.models import Case, EventKind
 from casework.services.cases import audit_case, timeline_add
-from intake import permissions, volume
+from intake import permissions, replies, volume
 from intake.models import Channel, Delivery, Direction, IntakeRequest, Message, TriageState
 from intake.services import audit_request, request_create
-from intake.tasks import send_due_replies_soon
 from privacy import blind_index
 
 # The longest message kept from the person, and the longest reply: a Telegram message is at
@@ -250,5 +249,5 @@ def reply_send(*, request: IntakeRequest, by: User, text: str) -> Message:
         timeline_add(case, by, EventKind.MESSAGE, detail=REPLIED, text=text)
         audit_case(case, by, Action.REPLY_SENT)
     # Beat would send it within REPLY_SEND_SECONDS; a free worker sends it now.
-    transaction.on_commit(send_due_replies_soon)
+    transaction.on_commit(replies.send_soon)
     return message

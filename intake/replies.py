@@ -3,7 +3,7 @@ a periodic task.
 
 A reply is queued as a row (intake.conversations.reply_send, or the bot's own answer to a
 first message) and sent by `send_due`, which beat runs every REPLY_SEND_SECONDS and which a
-new reply asks a worker to run at once (intake.tasks.send_due_replies_soon). The broker
+new reply asks a worker to run at once (intake.replies.send_soon). The broker
 carries no ids and no text: while it is down, replies wait in their rows and go when the
 sender runs again.
 
@@ -23,6 +23,7 @@ import logging
 import time
 from datetime import timedelta
 
+from celery import current_app
 from django.db.models import Count, Q
 from django.utils import timezone
 
@@ -175,3 +176,28 @@ def reply_counts(now=None) -> dict[str, int]:
         replies_late=Count("pk", filter=Q(state=Delivery.QUEUED, created_at__lt=now - LATE_AFTER)),
         replies_failed=Count("pk", filter=Q(state=Delivery.FAILED)),
     )
+
+
+# Run by beat, and asked for by send_soon.
+SEND_TASK = "intake.tasks.send_due_replies"
+
+
+def send_soon() -> None:
+    """Asks a worker to send the due replies now rather than at beat's next run; called once
+    a reply is committed (transaction.on_commit). A broker that cannot be reached only
+    delays the reply to that run, and the page that queued it works all the same. The task
+    is named, not imported: intake.tasks imports this module."""
+    app = current_app
+    if app.conf.task_always_eager:
+        send_due()
+        return
+    try:
+        # One try to connect, on a connection of its own: the app's pooled connections wait
+        # out a broker outage however long it lasts (CELERY_BROKER_CONNECTION_MAX_RETRIES),
+        # which is right for a worker and would hold the page for ever.
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0)
+            producer = app.amqp.Producer(connection)
+            app.send_task(SEND_TASK, producer=producer, retry=False)
+    except Exception as error:  # kombu's, redis's and the socket's own errors alike
+        log.warning("replies wait for beat: the broker refused the task (%s)", type(error).__name__)

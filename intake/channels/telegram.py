@@ -28,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from audit.models import AccessEvent, Action
+from intake import replies
 from intake.channels import bot_api
 from intake.conversations import conversation_receive
 from intake.models import (
@@ -40,7 +41,6 @@ from intake.models import (
     UpdateOutcome,
 )
 from intake.services import audit_request
-from intake.tasks import send_due_replies_soon
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +174,7 @@ def _acknowledge(request: IntakeRequest) -> None:
         next_attempt_at=timezone.now(),
     )
     audit_request(request, None, Action.REPLY_SENT)
-    transaction.on_commit(send_due_replies_soon)
+    transaction.on_commit(replies.send_soon)
 
 
 def _advice() -> list[str]:

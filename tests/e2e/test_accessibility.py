@@ -38,7 +38,13 @@ PERSONAS = {"volunteer": "volunteer_a", "coordinator": "coordinator_b", "admin":
 # Django's own admin pages are not our templates; a CSV export, a document and its
 # preview image are downloads, not pages.
 NOT_OURS = {"admin"}
-NOT_PAGES = {"audit:export", "documents:document_download", "documents:document_preview"}
+NOT_PAGES = {
+    "audit:export",
+    "documents:document_download",
+    "documents:document_preview",
+    "intake:document_download",
+    "intake:document_preview",
+}
 # A 1x1 transparent PNG.
 BLANK_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

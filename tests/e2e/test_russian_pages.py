@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 # Words that are names, not interface: the product's name, messengers, ISO country codes.
 # The product, messengers, country codes and file formats, written so in Russian too.
-PROPER = {"Safe", "Passage", "Signal", "Telegram", "GE", "KZ", "RU", "JPEG", "PNG", "PDF"}
+PROPER = {"Safe", "Passage", "Signal", "Telegram", "GE", "KZ", "RU", "JPEG", "PNG", "PDF", "HEIC"}
 
 
 @pytest.fixture
