@@ -35,6 +35,7 @@ from audit.log import record
 from audit.models import Action
 from casework.models import Person, PersonIndex
 from casework.services.cases import person_digests
+from intake.conversations import address_digest
 from intake.models import IntakeIndex, IntakeRequest
 from privacy import blind_index
 from privacy.fields import DecryptionError
@@ -154,11 +155,12 @@ def _requests_batch(after: int, batch_size: int, counts: IndexCounts) -> tuple[l
         IntakeRequest.objects.select_for_update()
         .filter(pk__gt=after)
         .order_by("pk")
-        .only("pk", "seal", "contact")[:batch_size],
+        .only("pk", "seal", "contact", "channel", "reply_address", "address_digest")[:batch_size],
         "request",
         after,
     )
     ids = [request.pk for request in requests]
+    _readdress(requests)
     stored: defaultdict[int, set[tuple[str, str]]] = defaultdict(set)
     rows = IntakeIndex.objects.filter(request_id__in=ids)
     for request_id, kind, digest in rows.values_list("request_id", "kind", "digest"):
@@ -187,6 +189,17 @@ def _requests_batch(after: int, batch_size: int, counts: IndexCounts) -> tuple[l
     counts.contacts_carried += _carry_person_contacts(renamed)
     counts.requests_reindexed += len(stale)
     return ids, len(stale)
+
+
+def _readdress(requests: list[IntakeRequest]) -> None:
+    """A conversation's address digest is keyed from BLIND_INDEX_KEY too: recomputed, so the
+    chat that wrote before the rotation finds its request again afterwards."""
+    for request in requests:
+        if not request.reply_address:
+            continue
+        digest = address_digest(request.channel, request.reply_address)
+        if digest != request.address_digest:
+            IntakeRequest.objects.filter(pk=request.pk).update(address_digest=digest)
 
 
 def _carry_person_contacts(renamed: dict[tuple[str, str], str]) -> int:

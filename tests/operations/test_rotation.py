@@ -34,7 +34,8 @@ from casework.services.cases import case_update, person_digests
 from destinations.models import DestinationRisk
 from documents import vault
 from documents.models import Document
-from intake.models import Direction, IntakeIndex, IntakeRequest, Message
+from intake.conversations import conversation_receive
+from intake.models import Channel, Direction, IntakeIndex, IntakeRequest, Message
 from intake.selectors import possible_duplicates
 from intake.services import intake_accept, intake_log
 from operations.rotation import encrypted_columns
@@ -392,6 +393,19 @@ def test_after_blind_index_rotation_triage_finds_the_person_under_the_new_key_on
     assert found_cases(logged(volunteer, "8 900 123 45 67")) == [case.reference]
     settings.BLIND_INDEX_KEY = OLD_INDEX_KEY
     assert found_cases(logged(volunteer, PHONE)) == []
+
+
+def test_after_blind_index_rotation_the_same_chat_writes_on_to_its_request(
+    settings, index_key, volunteer
+):
+    first = conversation_receive(channel=Channel.TELEGRAM, address="700100200", text="Help")
+    settings.BLIND_INDEX_KEY = NEW_INDEX_KEY
+
+    rotate(blind_index=True)
+
+    again = conversation_receive(channel=Channel.TELEGRAM, address="700100200", text="Still here")
+    assert not again.opened
+    assert again.request == first.request
 
 
 def test_a_request_contact_kept_on_the_person_is_carried_over(settings, index_key, volunteer):
