@@ -74,14 +74,16 @@ class Received:
 
 
 def open_conversation(channel: str, address: str) -> IntakeRequest | None:
-    """The latest request this address wrote, whose personal data is still kept; a request
-    rejected since goes on hearing the person (triage decides again with the new words)."""
+    """The latest request this address wrote that is still open to it: its personal data
+    kept, and not rejected. After a rejection the person's next words open a new request,
+    so triage sees them, instead of landing on one only its coordinators still read."""
     return (
         IntakeRequest.objects.filter(
             channel=channel,
             address_digest=address_digest(channel, address),
             purged_at__isnull=True,
         )
+        .exclude(state=TriageState.REJECTED)
         .select_related("case")
         .order_by("-received_at", "-pk")
         .first()

@@ -134,3 +134,13 @@ def test_the_bots_own_first_answer_reads_as_automatic_on_the_request_page(team, 
     page = volunteer_client.get(f"/intake/{request.reference}/").content.decode()
     assert "Automatic answer" in page
     assert "Your reference is on its way." in page
+
+
+def test_after_a_rejection_the_persons_next_words_reach_triage_again(team, coordinator):
+    rejected = receive("First words").request
+    intake_reject(request=rejected, by=coordinator, reason="Looked like spam")
+    again = receive("Sorry, it is really me: I need help.")
+    assert again.opened
+    assert again.request != rejected
+    assert again.request.state == "new"
+    assert receive("Are you there?").request == again.request
