@@ -74,16 +74,14 @@ class Received:
 
 
 def open_conversation(channel: str, address: str) -> IntakeRequest | None:
-    """The latest request this address wrote that is still open to it: its personal data
-    kept, and not rejected. After a rejection the person's next words open a new request,
-    so triage sees them, instead of landing on one only its coordinators still read."""
+    """The latest request this address wrote, whose personal data is still kept (a rejected
+    one is reopened for triage by what the person writes next: `_reopen`)."""
     return (
         IntakeRequest.objects.filter(
             channel=channel,
             address_digest=address_digest(channel, address),
             purged_at__isnull=True,
         )
-        .exclude(state=TriageState.REJECTED)
         .select_related("case")
         .order_by("-received_at", "-pk")
         .first()
@@ -136,6 +134,8 @@ def conversation_receive(
         message_admitted = True
     else:
         message_admitted = volume.message_admitted(request=request, now=now)
+        if request.state == TriageState.REJECTED:
+            _reopen(request, now)
     message = Message.objects.create(
         request=request,
         direction=Direction.IN,
@@ -151,6 +151,17 @@ def conversation_receive(
             _on_case(request, text)
     held = request.state == TriageState.HELD or not message_admitted
     return Received(request=request, message=message, opened=opened, held=held)
+
+
+def _reopen(request: IntakeRequest, now: datetime) -> None:
+    """The person wrote again after their request was rejected: it goes back into the triage
+    queue with its whole conversation (the web form's passphrase still opens it), rather
+    than collecting words only its coordinators would ever read. The reason stays."""
+    IntakeRequest.objects.filter(pk=request.pk, state=TriageState.REJECTED).update(
+        state=TriageState.NEW, triaged_by=None, triaged_at=None
+    )
+    request.state, request.triaged_by, request.triaged_at = TriageState.NEW, None, None
+    scheduling.on_intake_logged(request.team, request.reference, now, None)
 
 
 def _on_case(request: IntakeRequest, text: str) -> None:

@@ -136,11 +136,17 @@ def test_the_bots_own_first_answer_reads_as_automatic_on_the_request_page(team, 
     assert "Your reference is on its way." in page
 
 
-def test_after_a_rejection_the_persons_next_words_reach_triage_again(team, coordinator):
+def test_after_a_rejection_the_persons_next_words_reopen_it_for_triage(
+    team, coordinator, volunteer_client
+):
     rejected = receive("First words").request
     intake_reject(request=rejected, by=coordinator, reason="Looked like spam")
     again = receive("Sorry, it is really me: I need help.")
-    assert again.opened
-    assert again.request != rejected
-    assert again.request.state == "new"
-    assert receive("Are you there?").request == again.request
+    assert not again.opened
+    assert again.request == rejected
+    rejected.refresh_from_db()
+    assert rejected.state == "new" and rejected.triaged_at is None
+    # Back in the queue, where a volunteer reads the whole conversation.
+    assert rejected.reference in volunteer_client.get("/intake/").content.decode()
+    page = volunteer_client.get(f"/intake/{rejected.reference}/").content.decode()
+    assert "Sorry, it is really me" in page and "First words" in page

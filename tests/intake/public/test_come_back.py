@@ -13,7 +13,7 @@ from casework.services.cases import case_note_add
 from intake.conversations import conversation_receive, reply_send
 from intake.models import Delivery, Direction, IntakeRequest, Message
 from intake.public.models import PassphraseFailure
-from intake.services import intake_accept
+from intake.services import intake_accept, intake_reject
 from tests.intake.public.conftest import submit
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +116,23 @@ def test_writing_again_joins_the_same_request(public, sent):
     # The box is empty again; the way back in rides along for the next message.
     assert response.context["form"]["text"].value() in (None, "")
     assert f'name="passphrase" value="{passphrase}"' in response.content.decode()
+
+
+def test_writing_again_after_a_rejection_reopens_the_request_the_passphrase_opens(
+    public, sent, coordinator
+):
+    reference, passphrase = sent
+    intake_reject(
+        request=IntakeRequest.objects.get(reference=reference), by=coordinator, reason="Unclear"
+    )
+    public.post(
+        "/back/write/",
+        {"reference": reference, "passphrase": passphrase, "text": "I explain better now."},
+    )
+    request = IntakeRequest.objects.get()
+    assert request.state == "new"
+    page = open_with(public, reference, passphrase).content.decode()
+    assert "I explain better now." in page
 
 
 def test_writing_again_on_an_accepted_request_reaches_the_case_timeline(public, sent, coordinator):
