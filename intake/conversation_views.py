@@ -15,7 +15,7 @@ from accounts.http import AuthenticatedHttpRequest
 from audit.models import Action
 from intake import conversation_selectors, conversations, permissions, services, volume
 from intake.conversation_forms import FloodRejectForm, ReplyForm
-from intake.models import IntakeRequest
+from intake.models import Channel, IntakeRequest
 
 
 def _works_intake(request: AuthenticatedHttpRequest) -> None:
@@ -59,11 +59,15 @@ def reply_send(request: AuthenticatedHttpRequest, reference: str) -> HttpRespons
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _("Reply queued: it goes out through %(channel)s in a moment.")
-                % {"channel": intake.get_channel_display()},
-            )
+            if intake.channel == Channel.WEB_FORM:
+                said = _(
+                    "Reply saved: the person reads it when they come back with their passphrase."
+                )
+            else:
+                said = _("Reply queued: it goes out through %(channel)s in a moment.") % {
+                    "channel": intake.get_channel_display()
+                }
+            messages.success(request, said)
             return redirect(_back(intake, form.cleaned_data["back"])[0] + "#conversation")
     return _refused(request, intake, form, where, status=400)
 

@@ -175,6 +175,14 @@ def test_a_reply_from_the_request_page_is_queued_and_audited(
     assert "We read you." in panel(page)
 
 
+def test_a_reply_to_the_public_form_says_the_person_reads_it_on_coming_back(volunteer_client, team):
+    web = receive("Hello from the form.", address="form-1", channel=Channel.WEB_FORM).request
+    answer = volunteer_client.post(reply_url(web), {"text": "We read you.", "back": "request"})
+    page = volunteer_client.get(answer["Location"]).content.decode()
+    assert "the person reads it when they come back with their passphrase" in page
+    assert "Reply queued" not in page
+
+
 def test_a_reply_from_the_case_page_goes_back_there_and_on_its_timeline(
     volunteer, accepted, conversation
 ):
