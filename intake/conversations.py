@@ -134,7 +134,9 @@ def conversation_receive(
         message_admitted = True
     else:
         message_admitted = volume.message_admitted(request=request, now=now)
-        if request.state == TriageState.REJECTED:
+        # One marked as a possible flood stays rejected: a flood writing on must not bring
+        # back into the queue what triage rejected together.
+        if request.state == TriageState.REJECTED and request.flood_at is None:
             _reopen(request, now)
     message = Message.objects.create(
         request=request,

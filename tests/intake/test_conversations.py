@@ -150,3 +150,14 @@ def test_after_a_rejection_the_persons_next_words_reopen_it_for_triage(
     assert rejected.reference in volunteer_client.get("/intake/").content.decode()
     page = volunteer_client.get(f"/intake/{rejected.reference}/").content.decode()
     assert "Sorry, it is really me" in page and "First words" in page
+
+
+def test_a_rejected_possible_flood_stays_rejected_when_it_writes_on(team, coordinator):
+    flooded = receive("Buy cheap tickets now").request
+    IntakeRequest.objects.filter(pk=flooded.pk).update(flood_at=timezone.now())
+    flooded.refresh_from_db()
+    intake_reject(request=flooded, by=coordinator, reason="Flood")
+    again = receive("Buy cheap tickets now!!")
+    assert again.request == flooded
+    flooded.refresh_from_db()
+    assert flooded.state == "rejected"
