@@ -45,10 +45,14 @@ def intake_visible_to(user: User) -> QuerySet[IntakeRequest]:
     return mine.filter(Q(state=TriageState.NEW) | Q(state__in=decided, case__in=seen))
 
 
-def _possible_duplicate(user: User) -> Exists:
-    """Whether a request's contact matches a case of the user's teams or another request
-    of its team: the queue's marker. A match in another team is left out: the request's
-    page tells of it, audited as a probe (intake.services.intake_matches_report)."""
+def possibly_duplicates(user: User, requests: Collection[IntakeRequest]) -> set[int]:
+    """The ids of those `requests` whose contact matches a case of the user's teams or
+    another request of its team: the queue's marker. A match in another team is left out:
+    the request's page tells of it, audited as a probe (intake.services.intake_matches_report).
+
+    Asked for the shown rows by id: as an annotation of the queue, PostgreSQL hashed the
+    matches of every request ever received to mark a page of them.
+    """
     in_my_case = PersonIndex.objects.filter(
         digest=OuterRef("digest"),
         person__cases__team_id__in=user.team_ids,
@@ -57,9 +61,10 @@ def _possible_duplicate(user: User) -> Exists:
     in_other_request = IntakeIndex.objects.filter(
         digest=OuterRef("digest"), request__team_id=OuterRef("request__team_id")
     ).exclude(request_id=OuterRef("request_id"))
-    return Exists(
-        IntakeIndex.objects.filter(request_id=OuterRef("pk")).filter(
-            Exists(in_my_case) | Exists(in_other_request)
+    matched = IntakeIndex.objects.filter(request_id__in=[request.pk for request in requests])
+    return set(
+        matched.filter(Exists(in_my_case) | Exists(in_other_request)).values_list(
+            "request_id", flat=True
         )
     )
 
@@ -86,10 +91,8 @@ def intake_queue_for(user: User) -> QuerySet[IntakeRequest]:
 
 
 def oldest_waiting(user: User, limit: int) -> list[IntakeRequest]:
-    """The untriaged requests of the user's teams waiting longest, read team by team, each
-    with `possible_duplicate`."""
-    queue = intake_queue_for(user).annotate(possible_duplicate=_possible_duplicate(user))
-    waiting = by_team(queue, user.team_ids)
+    """The untriaged requests of the user's teams waiting longest, read team by team."""
+    waiting = by_team(intake_queue_for(user), user.team_ids)
     return in_order(waiting, ("received_at", "id"), 0, limit)
 
 

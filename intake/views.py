@@ -47,9 +47,12 @@ def intake_new(request: AuthenticatedHttpRequest) -> HttpResponse:
 def intake_queue(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.has_perm("accounts.log_intake"):
         raise PermissionDenied
-    return render(
-        request, "intake/queue.html", {"requests": selectors.oldest_waiting(request.user, 200)}
-    )
+    waiting = selectors.oldest_waiting(request.user, 200)
+    context = {
+        "requests": waiting,
+        "duplicates": selectors.possibly_duplicates(request.user, waiting),
+    }
+    return render(request, "intake/queue.html", context)
 
 
 @sensitive_post_parameters("reason")
