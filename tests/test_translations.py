@@ -74,3 +74,20 @@ def test_no_string_in_the_code_is_missing_from_the_catalogue(tmp_path):
     found = {entry.msgid for entry in polib.pofile(str(copy / RU_PO.relative_to(ROOT)))}
     catalogued = {entry.msgid for entry in entries()}
     assert sorted(found - catalogued) == []
+
+
+def test_russian_tells_a_contained_account_from_a_locked_out_one():
+    """Containment is an oversight measure against a compromised account, a lock-out the
+    result of wrong passwords: an admin reading Russian must not take one for the other
+    (issue 24, item 8). Each wording of the one never uses the other's word."""
+    from django.utils import translation
+
+    from accounts.forms import MemberState
+    from audit.models import Action
+
+    with translation.override("ru"):
+        contained = [str(MemberState.CONTAINED.label), str(Action.ACCOUNT_CONTAINED.label)]
+        locked = [str(MemberState.LOCKED.label), str(Action.LOCKED_OUT.label)]
+        locked.append(translation.gettext("locked out until %(until)s"))
+    assert all("изолир" in text.lower() and "заблок" not in text.lower() for text in contained)
+    assert all("заблок" in text.lower() and "изолир" not in text.lower() for text in locked)
