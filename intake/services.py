@@ -218,24 +218,30 @@ def intake_attach(*, request: IntakeRequest, reference: str, by: User) -> Attach
         case_reopen(case=case, by=by, because=request.reference)
     _close_request(request, by, TriageState.ACCEPTED, case=case)
     person_contacts_add(case.person, _request_contacts(request))
+    _wrote_again(request, case, by)
+    return Attached(case, reopened)
+
+
+def _wrote_again(request: IntakeRequest, case: Case, by: User) -> None:
+    """What a request from the person brings to the case it joins: its words and files on
+    the timeline, and, as it is contact, a lost-contact flag cleared."""
     _request_on_timeline(case, request, by)
     _documents_to_case(request, case, by)
-    # The person wrote again: that is contact, and a lost-contact flag is cleared.
     if lost_contact.on_contact(case, by):
         timeline_add(case, by, EventKind.LOST_CONTACT, detail=lost_contact.WROTE_AGAIN)
         audit_case(case, by, Action.LOST_CONTACT, reason=lost_contact.WROTE_AGAIN)
-    return Attached(case, reopened)
 
 
 @transaction.atomic
 def intake_mark_duplicate(*, request: IntakeRequest, reference: str, by: User) -> Case:
     """Closes the request as a repeat of the listed duplicate case `reference`, a case of
-    the user's teams."""
+    the user's teams that the user need not work on. Its words still reach the case (as
+    attaching's do): those who work it learn that the person wrote again, and what."""
     if not permissions.can_triage(by, request):
         raise PermissionDenied
     case = _listed_duplicate(request, by, reference)
     _close_request(request, by, TriageState.DUPLICATE, case=case)
-    _documents_to_case(request, case, by)
+    _wrote_again(request, case, by)
     return case
 
 

@@ -156,3 +156,24 @@ def test_attaching_to_a_case_in_touch_adds_no_lost_contact_entry(volunteer_clien
     again = log(volunteer_client, "@quiet_fox")
     triage(volunteer_client, again, action="attach", case_reference=case.reference)
     assert not case.events.filter(kind=EventKind.LOST_CONTACT).exists()
+
+
+def test_marking_a_repeat_as_a_duplicate_brings_its_words_to_the_case_and_clears_lost_contact(
+    team, volunteer, volunteer_client, opened
+):
+    """A teammate who does not work the case marks the person's new request as its
+    duplicate: whoever works the case still reads what the person wrote, and the silence
+    is over."""
+    _first, case = opened
+    Case.objects.filter(pk=case.pk).update(lost_contact_at=timezone.now() - timedelta(days=2))
+    teammate = verified_client(UserFactory(role=Role.VOLUNTEER, teams=[team]))
+    again = log(teammate, "@quiet_fox", message="They took my passport at the office.")
+    response = triage(teammate, again, action="duplicate", case_reference=case.reference)
+    assert response.status_code == 302
+    again.refresh_from_db()
+    assert (again.state, again.case) == ("duplicate", case)
+    page = case_page(volunteer_client, case).content.decode()
+    assert "They took my passport at the office." in page
+    assert "cleared: the person wrote again" in page
+    case.refresh_from_db()
+    assert case.lost_contact_at is None
