@@ -1,7 +1,7 @@
-"""A request's message on its case: opening a case from a request, or attaching one to a
-case, puts the message on the timeline (encrypted, for those who may see the case) with a
-link to the request for those who may open it; a request from the person clears a
-lost-contact flag, with its own timeline entry."""
+"""A request's message on its case: opening a case from a request, attaching one to a case
+or marking it as the case's duplicate puts the message on the timeline (encrypted, for
+those who may see the case) with a link to the request for those who may open it; a
+request from the person clears a lost-contact flag, with its own timeline entry."""
 
 from datetime import timedelta
 
