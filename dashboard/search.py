@@ -16,7 +16,8 @@ through intake_visible_to, each a link. A matching case of the user's own team t
 open is only counted ("ask your coordinator"); a match in another team is never named: the
 user reads that a possible match exists there, the match is audited as a probe for that
 team (counted toward INSIDER_PROBES_PER_HOUR) and its coordinators are told, naming their
-own case, once a day per searcher and case (the rule triage follows, intake.services).
+own case, once a day per searcher and case (the rule triage follows, intake.services). Another
+team's reference answers as a missing one does, audited as a probe (_by_reference).
 
 Every search is audited (Action.SEARCHED: what kind of value and how many results, never
 the value) and counts as one case read toward INSIDER_CASES_PER_HOUR (audit.log); more than
@@ -205,12 +206,33 @@ def _requests(user: User):
 
 def _by_reference(user: User, query: Query) -> Found:
     """The case or request with this reference, if the user may open it; the same nothing
-    for one that does not exist and one of someone else."""
+    for one that does not exist and one of someone else.
+
+    Typing the reference of another team's case or request is a probe: nobody outside that
+    team was given it. It is audited as one, for that team, and so counted toward
+    INSIDER_PROBES_PER_HOUR: one typo raises nothing, walking the numbers raises the alert.
+    Its coordinators are not told of each one (a reference mistyped by one digit is
+    another team's), and the searcher reads the same nothing as for one that does not exist.
+    """
     found = Found(query)
     if query.reference.startswith("C-"):
         found.cases = list(_cases(user).filter(reference=query.reference))
+        rows, target_type = Case.objects, "case"
     else:
         found.requests = list(_requests(user).filter(reference=query.reference))
+        rows, target_type = IntakeRequest.objects, "request"
+    if found.count:
+        return found
+    # Unscoped, for the probe rule only: the team of the row, never shown.
+    team_id = rows.filter(reference=query.reference).values_list("team_id", flat=True).first()
+    if team_id is not None and team_id not in user.team_ids:
+        record(
+            Action.DUPLICATE_PROBE,
+            actor=user,
+            target_type=target_type,
+            target_ref=query.reference,
+            team_id=team_id,
+        )
     return found
 
 

@@ -253,11 +253,50 @@ def test_another_teams_case_is_never_named_and_its_coordinators_are_told(
     assert Notification.objects.filter(kind=NotificationKind.SEARCH_MATCH).count() == 1
 
 
-def test_another_teams_case_is_not_reached_by_its_reference_either(volunteer_client, other_team):
+def test_another_teams_case_is_not_reached_by_its_reference_either(
+    volunteer, volunteer_client, other_team
+):
+    """The same nothing as a reference that does not exist, but audited as a probe for the
+    team it belongs to; a mistyped digit is no reason to tell its coordinators."""
     case = client_case(other_team, None, phone=PHONE)
     response = search(volunteer_client, case.reference)
     assert "Nothing you may open matches." in found_in(response)
+    missing = found_in(search(volunteer_client, "C-2026-99999"))
+    assert missing.replace("C-2026-99999", "") == found_in(response).replace(case.reference, "")
     assert not Notification.objects.exists()
+    probe = AccessEvent.objects.get(action=Action.DUPLICATE_PROBE)
+    assert (probe.actor, probe.target_type, probe.target_ref, probe.team_id) == (
+        volunteer,
+        "case",
+        case.reference,
+        other_team.pk,
+    )
+
+
+def test_walking_another_teams_references_raises_the_probes_alert(
+    volunteer, volunteer_client, team, other_team, other_volunteer, settings
+):
+    """The attacker: an insider typing C-2026-00001, 00002, … and R-… to map which numbers
+    exist in other teams. Each answer is the same nothing; the walk is an alert."""
+    settings.INSIDER_PROBES_PER_HOUR = 2  # the third distinct probe in an hour
+    own = client_case(team, volunteer, phone=PHONE)
+    theirs = [client_case(other_team, None, phone=f"+7 912 345-67-8{n}") for n in range(2)]
+    request = intake_log(
+        by=other_volunteer,
+        team=other_team,
+        channel="phone",
+        received_at=timezone.now(),
+        contact="@someone_else",
+    )
+    search(volunteer_client, own.reference)
+    search(volunteer_client, "C-2026-99999")
+    assert not AccessEvent.objects.filter(action=Action.DUPLICATE_PROBE).exists()
+    for reference in [case.reference for case in theirs] + [request.reference]:
+        assert "Nothing you may open matches." in found_in(search(volunteer_client, reference))
+    probes = AccessEvent.objects.filter(action=Action.DUPLICATE_PROBE, actor=volunteer)
+    assert sorted(probes.values_list("target_type", flat=True)) == ["case", "case", "request"]
+    alerts = InsiderAlert.objects.filter(kind=InsiderAlert.Kind.MANY_PROBES)
+    assert [alert.actor for alert in alerts] == [volunteer]
 
 
 def test_a_coordinator_finds_every_case_of_their_team(coordinator_client, volunteer, team):
