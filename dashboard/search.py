@@ -33,6 +33,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -215,12 +216,13 @@ def _by_reference(user: User, query: Query) -> Found:
     another team's), and the searcher reads the same nothing as for one that does not exist.
     """
     found = Found(query)
+    rows: QuerySet[Case] | QuerySet[IntakeRequest]
     if query.reference.startswith("C-"):
         found.cases = list(_cases(user).filter(reference=query.reference))
-        rows, target_type = Case.objects, "case"
+        rows, target_type = Case.objects.all(), "case"
     else:
         found.requests = list(_requests(user).filter(reference=query.reference))
-        rows, target_type = IntakeRequest.objects, "request"
+        rows, target_type = IntakeRequest.objects.all(), "request"
     if found.count:
         return found
     # Unscoped, for the probe rule only: the team of the row, never shown.
