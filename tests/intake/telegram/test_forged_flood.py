@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -14,6 +15,7 @@ from django.utils import timezone
 from audit.models import AccessEvent, Action, ChainHead, InsiderAlert
 from intake.models import Direction, ForgedWebhookCalls, IntakeRequest, Message
 from intake.retention import telegram_updates_prune
+from tests.concurrency import needs_postgres, run_together
 from tests.dashboard.test_dashboard import fact
 from tests.intake.telegram.conftest import post_update, update
 
@@ -122,3 +124,17 @@ def test_the_counts_are_forgotten_with_the_update_ids(client, team, bot_api, sta
     assert ForgedWebhookCalls.objects.exists()
     telegram_updates_prune(now=start + timedelta(days=4))
     assert not ForgedWebhookCalls.objects.exists()
+
+
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_forged_calls_racing_never_pass_the_limit_nor_lose_a_count(team, bot_api, start, limit):
+    def burst():
+        return forge(Client(), 25)
+
+    with time_machine.travel(start, tick=False):
+        answers = run_together(burst, times=4)
+    assert set().union(*answers) == {(403, b"")}
+    assert audited() == limit
+    assert ForgedWebhookCalls.objects.get().calls == 100
+    assert flood_alerts() == 1
