@@ -173,6 +173,7 @@ class InsiderAlert(models.Model):
         CHECK_FAILED = "check_failed", _("Audit check could not run")
         WORKER_SILENT = "worker_silent", _("Background worker silent")
         FAILED_SIGN_INS = "failed_sign_ins", _("Many failed sign-ins in a short time")
+        FORGED_WEBHOOK = "forged_webhook", _("Many forged Telegram webhook calls")
 
     kind = models.CharField(max_length=16, choices=Kind)
     actor = models.ForeignKey(

@@ -674,6 +674,12 @@ if TELEGRAM_WEBHOOK_SECRET and not re.fullmatch(r"[A-Za-z0-9_-]{32,256}", TELEGR
         "TELEGRAM_WEBHOOK_SECRET must be 32 to 256 letters, digits, _ and -: "
         'python -c "import secrets; print(secrets.token_urlsafe(48))"'
     )
+# Forged webhook calls (a wrong or missing secret) audited per minute; the rest of a flood is
+# only counted (the health page) and raises one alert, so it cannot grow the audit log
+# without bound nor queue the sealer (intake.channels.forged).
+TELEGRAM_FORGED_AUDIT_PER_MINUTE = env_int("TELEGRAM_FORGED_AUDIT_PER_MINUTE", 10)
+if TELEGRAM_FORGED_AUDIT_PER_MINUTE < 1:
+    raise ConfigurationError("TELEGRAM_FORGED_AUDIT_PER_MINUTE must be a whole number, at least 1.")
 # Once a message is stored (encrypted), the bot deletes it from the chat, so a seized phone
 # or a Telegram account taken over holds less.
 TELEGRAM_DELETE_AFTER_STORE = env_bool("TELEGRAM_DELETE_AFTER_STORE", False)

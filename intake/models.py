@@ -235,3 +235,16 @@ class TelegramUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"update {self.update_id}"
+
+
+class ForgedWebhookCalls(models.Model):
+    """Webhook calls refused for a wrong or missing secret, counted per minute: the first
+    TELEGRAM_FORGED_AUDIT_PER_MINUTE of a minute are also audited, the rest only counted
+    here (intake.channels.forged). One row a minute at most, nothing of what was sent;
+    dropped with the update ids."""
+
+    minute = models.DateTimeField(unique=True)
+    calls = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.calls} forged calls at {self.minute.isoformat()}"

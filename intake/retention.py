@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit.models import Action
 from casework.services.retention import PURGE_BATCH, purge_each, retention_cutoff
-from intake.models import IntakeRequest, TelegramUpdate
+from intake.models import ForgedWebhookCalls, IntakeRequest, TelegramUpdate
 from intake.services import audit_request
 
 
@@ -62,4 +62,6 @@ def telegram_updates_prune(now: datetime | None = None) -> int:
     """Forgets the ids of updates older than Telegram would deliver again; returns how many."""
     cutoff = (now or timezone.now()) - KEEP_TELEGRAM_UPDATES
     deleted, _kinds = TelegramUpdate.objects.filter(created_at__lt=cutoff).delete()
+    # The forged webhook calls counted a minute go with them (intake.channels.forged).
+    ForgedWebhookCalls.objects.filter(minute__lt=cutoff).delete()
     return deleted
