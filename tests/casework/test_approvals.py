@@ -147,12 +147,25 @@ def test_the_note_is_stored_encrypted(volunteer_client, case):
     assert "night bus" not in str(stored)
 
 
+def waiting_badge(client, case) -> bool:
+    """Whether the coordinator's dashboard shows the case's row badge "waiting for your
+    approval: A → B, asked by …" (templates/dashboard/_case_item.html)."""
+    dashboard = client.get(reverse("dashboard:home")).content.decode()
+    shown = dashboard.count("waiting for your approval:")
+    assert shown <= 1
+    if shown:
+        row = dashboard.split(f">{case.reference}</a>", 1)[1].split("</li>", 1)[0]
+        assert "waiting for your approval: Preparation → In transit, asked by volunteer1" in row
+    return bool(shown)
+
+
 def test_the_coordinator_approves_and_the_case_moves(
     volunteer_client, coordinator_client, volunteer, case
 ):
     approval = asked(volunteer_client, case)
     page = coordinator_client.get(page_url(case)).content.decode()
     assert "Waiting for approval" in page and NOTE in page
+    assert waiting_badge(coordinator_client, case)
     response = decide(coordinator_client, approval, "approve")
     assert response.status_code == 302
     assert stage_of(case) == Stage.IN_TRANSIT
@@ -167,8 +180,7 @@ def test_the_coordinator_approves_and_the_case_moves(
     followed = coordinator_client.get(response["Location"]).content.decode()
     assert "Approved: moved to In transit." in followed
     # Done: no longer waiting anywhere.
-    dashboard = coordinator_client.get(reverse("dashboard:home")).content.decode()
-    assert "Waiting for your approval" not in dashboard
+    assert not waiting_badge(coordinator_client, case)
 
 
 def test_declining_without_a_reason_is_refused_and_keeps_what_was_typed(
@@ -246,9 +258,9 @@ def test_a_lapsed_request_is_off_the_dashboard_and_asking_again_works(
     volunteer_client, coordinator_client, case
 ):
     first = asked(volunteer_client, case)
+    assert waiting_badge(coordinator_client, case)
     Case.objects.filter(pk=case.pk).update(version=case.version + 1)
-    dashboard = coordinator_client.get(reverse("dashboard:home")).content.decode()
-    assert "Waiting for your approval" not in dashboard
+    assert not waiting_badge(coordinator_client, case)
     assert (
         "waiting for approval"
         not in coordinator_client.get(reverse("casework:board")).content.decode()
