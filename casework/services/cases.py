@@ -30,7 +30,7 @@ from casework.models import (
     Stage,
     TransferState,
 )
-from casework.notifications import notify
+from casework.notifications import notify, retire
 from casework.references import CASE_PREFIX, new_codename, next_reference
 from casework.selectors.cases import case_viewers
 from casework.services.decisions import decide_once
@@ -172,12 +172,17 @@ def _claim_version(case: Case, expected_version: int, **fields) -> None:
 
     A conditional UPDATE, so two saves from the same old version cannot both win, on any
     database. `fields` are written by the same UPDATE, and set on `case` once it is won.
+
+    A request for approval asked of the old version has lapsed with it (services.approvals
+    records that when someone next acts on it): the coordinators' urgent inbox item about
+    it is retired now, as the dashboard and the board already leave it out.
     """
     claimed = Case.objects.filter(pk=case.pk, version=expected_version).update(
         version=F("version") + 1, updated_at=timezone.now(), **fields
     )
     if not claimed:
         raise _conflict(case, expected_version)
+    retire(kind=NotificationKind.APPROVAL_ASKED, subject=case.reference)
     case.version = expected_version + 1
     for name, value in fields.items():
         setattr(case, name, value)
@@ -313,9 +318,9 @@ def transfer_lapse(*, case: Case, by: User, because: str) -> None:
     """Withdraws the case's pending transfer, if any, because the case was closed or put on
     legal hold (`because`, for the audit log): another team must not take over a case its
     own team has finished with, or whose record must stay as it is. Recorded as a
-    withdrawal by the asking team is (services.handover.case_transfer_withdraw); the
-    caller holds the transaction and the case's row. A transfer decided a moment ago by
-    the other team is left as it is.
+    withdrawal by the asking team is (services.handover.case_transfer_withdraw), and the
+    receiving coordinators' urgent inbox item retired; the caller holds the transaction
+    and the case's row. A transfer decided a moment ago by the other team is left as it is.
     """
     transfer = CaseTransfer.objects.filter(case=case, state=TransferState.PENDING).first()
     if transfer is None:
@@ -324,6 +329,7 @@ def transfer_lapse(*, case: Case, by: User, because: str) -> None:
         decide_once(transfer, by=by, state=TransferState.WITHDRAWN, refused="")
     except ValidationError:
         return
+    retire(kind=NotificationKind.TRANSFER_ASKED, subject=case.reference)
     timeline_add(
         case,
         by,

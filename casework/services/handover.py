@@ -40,7 +40,7 @@ from casework.models import (
     RouteLeg,
     TransferState,
 )
-from casework.notifications import notify
+from casework.notifications import notify, retire
 from casework.scheduling import team_coordinators
 from casework.services.cases import _claim_version, _conflict, audit_case, timeline_add
 from casework.services.decisions import decide_once
@@ -203,6 +203,7 @@ def case_transfer_accept(
     )
     reminders.update(team=to_team)
     case.intake_requests.update(team=to_team)
+    retire(kind=NotificationKind.TRANSFER_ASKED, subject=case.reference)
     notify([transfer.asked_by], kind=NotificationKind.TRANSFER_DECIDED, subject=case.reference)
     if assignee is not None and assignee.pk != by.pk:
         notify([assignee], kind=NotificationKind.ASSIGNED, subject=case.reference)
@@ -237,6 +238,7 @@ def case_transfer_decline(*, transfer: CaseTransfer, by: User, reason: str) -> C
         transfer, by=by, state=TransferState.DECLINED, refused=ALREADY_DECIDED, reason=reason
     )
     case = transfer.case
+    retire(kind=NotificationKind.TRANSFER_ASKED, subject=case.reference)
     notify([transfer.asked_by], kind=NotificationKind.TRANSFER_DECIDED, subject=case.reference)
     event = timeline_add(
         case,
@@ -256,6 +258,7 @@ def case_transfer_withdraw(*, transfer: CaseTransfer, by: User) -> CaseEvent:
         raise PermissionDenied
     decide_once(transfer, by=by, state=TransferState.WITHDRAWN, refused=ALREADY_DECIDED)
     case = transfer.case
+    retire(kind=NotificationKind.TRANSFER_ASKED, subject=case.reference)
     event = timeline_add(
         case,
         by,

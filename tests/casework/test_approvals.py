@@ -25,7 +25,7 @@ from casework.models import (
 )
 from destinations.models import DestinationRisk, Extradites
 from tests.concurrency import needs_postgres, run_together
-from tests.conftest import verified_client
+from tests.conftest import inbox_seen, verified_client
 from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -269,6 +269,66 @@ def test_a_lapsed_request_is_off_the_dashboard_and_asking_again_works(
     first.refresh_from_db()
     assert first.state == ApprovalState.LAPSED
     assert ApprovalRequest.objects.filter(case=case, state=ApprovalState.PENDING).count() == 1
+
+
+def approve_it(case, deciding, volunteer_client):
+    approval = ApprovalRequest.objects.get(case=case, state=ApprovalState.PENDING)
+    assert decide(deciding, approval, "approve").status_code == 302
+    assert stage_of(case) == Stage.IN_TRANSIT
+
+
+def decline_it(case, deciding, volunteer_client):
+    approval = ApprovalRequest.objects.get(case=case, state=ApprovalState.PENDING)
+    assert decide(deciding, approval, "decline", reason="Border closed").status_code == 302
+
+
+def lapse_it(case, deciding, volunteer_client):
+    """The asker edits the case after asking: the request lapses, nobody having decided."""
+    case.refresh_from_db()
+    edited = volunteer_client.post(
+        reverse("casework:case_edit", args=[case.reference]),
+        {
+            "version": case.version,
+            "person-legal_name": "Changed Name",
+            "person-preferred_language": "ru",
+            "case-destination_country": "AM",
+            "case-route_summary": "Another way",
+            "case-readiness_confirmed": "on",
+        },
+    )
+    assert edited.status_code == 302
+    assert "Approval request lapsed" in deciding.get(page_url(case)).content.decode()
+
+
+def lapse_recorded(case, deciding, volunteer_client):
+    """Approved from a page opened before the case changed: recorded as lapsed."""
+    approval = ApprovalRequest.objects.get(case=case, state=ApprovalState.PENDING)
+    lapse_it(case, deciding, volunteer_client)
+    assert decide(deciding, approval, "approve").status_code == 302
+    approval.refresh_from_db()
+    assert approval.state == ApprovalState.LAPSED
+
+
+@pytest.mark.parametrize(
+    "end",
+    [approve_it, decline_it, lapse_it, lapse_recorded],
+    ids=["approved", "declined", "lapsed", "lapse_recorded"],
+)
+def test_the_urgent_item_of_every_coordinator_ends_with_the_request(
+    end, volunteer_client, coordinator_client, team, case
+):
+    other = UserFactory(username="coordinator5", role=Role.COORDINATOR, teams=[team])
+    looking = verified_client(other)
+    asked(volunteer_client, case)
+    label = "A move waits for your approval"
+    for client in (coordinator_client, looking):
+        assert inbox_seen(client, label) == (1, {"urgent", "unread"})
+
+    end(case, coordinator_client, volunteer_client)
+
+    # Whoever decided, and also when nobody did: no inbox calls for it any more.
+    for client in (coordinator_client, looking):
+        assert inbox_seen(client, label) == (0, set())
 
 
 def test_only_one_request_waits_per_case_and_a_second_keeps_the_note(volunteer_client, case):

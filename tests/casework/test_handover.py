@@ -23,7 +23,7 @@ from casework.models import (
     Stage,
     TransferState,
 )
-from tests.conftest import verified_client
+from tests.conftest import inbox_seen, verified_client
 from tests.factories import (
     CaseFactory,
     IntakeRequestFactory,
@@ -537,6 +537,8 @@ def test_a_case_closed_or_held_after_the_transfer_page_was_opened_stays_with_its
         action=Action.TRANSFER_DECIDED, target_ref=case.reference, actor=coordinator
     ).values_list("reason", flat=True)
     assert [reason.split(":")[0] for reason in reasons] == ["withdrawn"]
+    # The receiving coordinator is no longer called to decide it.
+    assert inbox_seen(receiving, "A case transfer waits for your team") == (0, set())
 
 
 def test_a_case_on_legal_hold_cannot_be_offered_to_another_team(
@@ -635,3 +637,49 @@ def test_a_merge_waits_for_the_transfers_answer(
         assert Case.objects.get(pk=case.pk).team.name == "North"
     transfer.refresh_from_db()
     assert transfer.state == TransferState.WITHDRAWN
+
+
+# The receiving team's urgent item ends with the transfer ---------------------------------------
+
+
+def decline_it(transfer, case, deciding, asking):
+    response = deciding.post(
+        url("transfer_detail", transfer.pk),
+        {"decision": "decline", "reason": "No room now", "version": current_version(case)},
+    )
+    assert response.status_code == 302
+
+
+def accept_it(transfer, case, deciding, asking):
+    assert accept(deciding, transfer, current_version(case)).status_code == 302
+
+
+def withdraw_it(transfer, case, deciding, asking):
+    assert asking.post(url("transfer_withdraw", transfer.pk)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "end", [accept_it, decline_it, withdraw_it], ids=["accepted", "declined", "withdrawn"]
+)
+def test_the_urgent_transfer_item_of_every_receiving_coordinator_ends_with_the_transfer(
+    end, transfer, case, other_team, south_coordinator, coordinator_client
+):
+    other = UserFactory(username="coordinator4", role=Role.COORDINATOR, teams=[other_team])
+    # Asked again, so both of South's coordinators are told.
+    Notification.objects.all().delete()
+    assert coordinator_client.post(url("transfer_withdraw", transfer.pk)).status_code == 302
+    case.refresh_from_db()
+    assert ask(coordinator_client, case, other_team).status_code == 302
+    transfer = CaseTransfer.objects.get(state=TransferState.PENDING)
+    deciding, looking = verified_client(south_coordinator), verified_client(other)
+    label = "A case transfer waits for your team"
+    for client in (deciding, looking):
+        assert inbox_seen(client, label) == (1, {"urgent", "unread"})
+
+    end(transfer, case, deciding, coordinator_client)
+
+    for client in (deciding, looking):
+        assert inbox_seen(client, label) == (0, set())
+    assert not Notification.objects.filter(
+        kind=NotificationKind.TRANSFER_ASKED, urgent=True
+    ).exists()
