@@ -5,6 +5,8 @@ broker."""
 
 from collections.abc import Iterable
 
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
@@ -49,3 +51,15 @@ def notify(
         for user in unique.values()
     )
     return [notification.pk for notification in made]
+
+
+def retire(*, kind: str, subject: str) -> int:
+    """What asked people to act on `subject` (an approval or a transfer waiting) and no
+    longer does, since it was decided, lapsed or withdrawn: every recipient's notification of
+    `kind` about it is read and no longer urgent, in the caller's transaction, so no inbox
+    nor header count calls for a decision already made. Returns how many changed."""
+    return (
+        Notification.objects.filter(kind=kind, subject=subject)
+        .filter(Q(read_at__isnull=True) | Q(urgent=True))
+        .update(urgent=False, read_at=Coalesce("read_at", Value(timezone.now())))
+    )

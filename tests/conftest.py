@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CSRF_SESSION_KEY
 from django.test import Client
+from django.urls import reverse
 from django.utils.crypto import get_random_string
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -158,6 +159,22 @@ def form_token(response) -> str:
     match = CSRF_FIELD.search(response.content.decode())
     assert match, f"no form with a CSRF token on {response.request['PATH_INFO']}"
     return match[1]
+
+
+HEADER_UNREAD = re.compile(
+    r'class="inbox-link[^"]*"[^>]*>[^<]*(?:<span class="count">(\d+)</span>)?'
+)
+
+
+def inbox_seen(client: Client, label: str) -> tuple[int, set[str]]:
+    """What a user sees of one kind of notification: the unread count in the header, and
+    how the inbox marks the newest row of that kind ({"urgent", "unread"}, or fewer)."""
+    page = client.get(reverse("casework:inbox")).content.decode()
+    header = HEADER_UNREAD.search(page)
+    assert header, "no inbox link in the header"
+    assert label in page, f"no {label!r} in the inbox"
+    row = page.split(label, 1)[0].rsplit('<li class="', 1)[1].split('"', 1)[0]
+    return int(header[1] or 0), set(row.split()) & {"urgent", "unread"}
 
 
 def verified_client(user: User) -> Client:

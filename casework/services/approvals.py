@@ -4,7 +4,9 @@ A request holds for the case as it was when asked (its version): approving it ru
 move as the coordinator from that version, so a case that changed since (a move, an edit)
 is never moved on a request that spoke of another case. Such a request lapses, and the one
 who asked is told to ask again. Nothing hooks the other services: a stale request is
-recognised by its version when someone next acts on it, and shown as lapsed until then.
+recognised by its version when someone next acts on it, and shown as lapsed until then;
+only the coordinators' urgent inbox item about it is retired at once, by the change itself
+(services.cases._claim_version).
 
 Each step (asked, approved, declined, lapsed) is a timeline entry and an audit event in
 the same transaction; the coordinators are told of a request, the asker of its end.
@@ -27,7 +29,7 @@ from casework.models import (
     NotificationKind,
     Stage,
 )
-from casework.notifications import notify
+from casework.notifications import notify, retire
 from casework.scheduling import team_coordinators
 from casework.selectors.approvals import askable_targets
 from casework.services.cases import CaseConflict, audit_case, case_transition, timeline_add
@@ -46,8 +48,11 @@ class ApprovalLapsed(ValidationError):
 
 def _record(approval: ApprovalRequest, case: Case, by: User, step: str, text: str = "") -> None:
     """The step on the timeline (the stage asked for, the step as a code, the note or the
-    reason encrypted) and in the audit log (the step only)."""
+    reason encrypted) and in the audit log (the step only). A request's end retires the
+    coordinators' urgent inbox item about it, whoever of them decided."""
     timeline_add(case, by, EventKind.APPROVAL, to_stage=approval.to_stage, detail=step, text=text)
+    if step != ApprovalState.PENDING:
+        retire(kind=NotificationKind.APPROVAL_ASKED, subject=case.reference)
     action = Action.APPROVAL_ASKED if step == ApprovalState.PENDING else Action.APPROVAL_DECIDED
     audit_case(case, by, action, reason=f"{step} {approval.to_stage}")
 

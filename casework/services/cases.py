@@ -20,6 +20,7 @@ from casework import event_details, lost_contact, mentions, permissions, schedul
 from casework.models import (
     Case,
     CaseEvent,
+    CaseTransfer,
     EventKind,
     NotificationKind,
     Outcome,
@@ -27,10 +28,12 @@ from casework.models import (
     PersonIndex,
     Reminder,
     Stage,
+    TransferState,
 )
-from casework.notifications import notify
+from casework.notifications import notify, retire
 from casework.references import CASE_PREFIX, new_codename, next_reference
 from casework.selectors.cases import case_viewers
+from casework.services.decisions import decide_once
 from privacy import blind_index
 
 PERSON_FIELDS = (
@@ -169,12 +172,17 @@ def _claim_version(case: Case, expected_version: int, **fields) -> None:
 
     A conditional UPDATE, so two saves from the same old version cannot both win, on any
     database. `fields` are written by the same UPDATE, and set on `case` once it is won.
+
+    A request for approval asked of the old version has lapsed with it (services.approvals
+    records that when someone next acts on it): the coordinators' urgent inbox item about
+    it is retired now, as the dashboard and the board already leave it out.
     """
     claimed = Case.objects.filter(pk=case.pk, version=expected_version).update(
         version=F("version") + 1, updated_at=timezone.now(), **fields
     )
     if not claimed:
         raise _conflict(case, expected_version)
+    retire(kind=NotificationKind.APPROVAL_ASKED, subject=case.reference)
     case.version = expected_version + 1
     for name, value in fields.items():
         setattr(case, name, value)
@@ -286,6 +294,8 @@ def case_transition(
     )
     if ended:
         _reminders_ended(case, by, ended)
+    if to_stage == Stage.CLOSED:
+        transfer_lapse(case=case, by=by, because="case closed")
     # Last: the audit write locks the chain head until this transaction commits.
     audit_case(case, by, Action.CASE_MOVED)
     return event
@@ -302,6 +312,31 @@ def _reminders_ended(case: Case, by: User, ended: list[Reminder]) -> None:
         facts=event_details.facts("closing_cancelled", reminders=kinds),
     )
     audit_case(case, by, Action.REMINDER_CHANGED, reason=f"closed: {', '.join(kinds)} cancelled")
+
+
+def transfer_lapse(*, case: Case, by: User, because: str) -> None:
+    """Withdraws the case's pending transfer, if any, because the case was closed or put on
+    legal hold (`because`, for the audit log): another team must not take over a case its
+    own team has finished with, or whose record must stay as it is. Recorded as a
+    withdrawal by the asking team is (services.handover.case_transfer_withdraw), and the
+    receiving coordinators' urgent inbox item retired; the caller holds the transaction
+    and the case's row. A transfer decided a moment ago by the other team is left as it is.
+    """
+    transfer = CaseTransfer.objects.filter(case=case, state=TransferState.PENDING).first()
+    if transfer is None:
+        return
+    try:
+        decide_once(transfer, by=by, state=TransferState.WITHDRAWN, refused="")
+    except ValidationError:
+        return
+    retire(kind=NotificationKind.TRANSFER_ASKED, subject=case.reference)
+    timeline_add(
+        case,
+        by,
+        EventKind.TRANSFER,
+        facts=event_details.facts("transfer_withdrawn", team=case.team.name),
+    )
+    audit_case(case, by, Action.TRANSFER_DECIDED, reason=f"withdrawn: {because}")
 
 
 def case_reopen(*, case: Case, by: User, because: str) -> CaseEvent:

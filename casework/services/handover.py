@@ -40,7 +40,7 @@ from casework.models import (
     RouteLeg,
     TransferState,
 )
-from casework.notifications import notify
+from casework.notifications import notify, retire
 from casework.scheduling import team_coordinators
 from casework.services.cases import _claim_version, _conflict, audit_case, timeline_add
 from casework.services.decisions import decide_once
@@ -52,6 +52,13 @@ NO_COORDINATOR = gettext_lazy(
 )
 
 ALREADY_DECIDED = gettext_lazy("This transfer has already been decided or withdrawn.")
+NO_LONGER_OPEN = gettext_lazy(
+    "The case was closed, merged into another case or put on legal hold since this transfer "
+    "was asked: it stays with its team. Nothing was changed."
+)
+ON_LEGAL_HOLD = gettext_lazy(
+    "This case is on legal hold: it stays with its team until a coordinator lifts the hold."
+)
 
 
 @transaction.atomic
@@ -110,6 +117,8 @@ def case_transfer_ask(
         raise ValidationError(_("Write a note for the other team: why, and what they must know."))
     if to_team.pk == case.team_id:
         raise ValidationError(_("The case is in that team already."))
+    if case.on_legal_hold:
+        raise ValidationError(ON_LEGAL_HOLD)
     if pending_transfer(case) is not None:
         raise ValidationError(_("A transfer of this case is already waiting for an answer."))
     deciders = team_coordinators({to_team.pk})[to_team.pk]
@@ -155,13 +164,21 @@ def case_transfer_accept(
     assignee: User | None = None,
 ) -> CaseEvent:
     """A coordinator of the receiving team accepts: the case becomes that team's, and the
-    old team loses it at once (see the module's docstring for legs and reminders)."""
+    old team loses it at once (see the module's docstring for legs and reminders).
+
+    Refused, changing nothing, unless the case is still open, unmerged and not on legal
+    hold: closing it or setting a hold withdraws its transfer, and a merge waits for the
+    transfer's answer (services.merge.merge_problems), but the case is read again under its
+    row lock here, so a change a moment ago, or a transfer left waiting from before those
+    rules, cannot hand another team a case its own team has finished with."""
     if not permissions.can_decide_transfer(by, transfer):
         raise PermissionDenied
-    case = transfer.case
+    case = Case.objects.select_for_update().get(pk=transfer.case_id)
     to_team = transfer.to_team
     if case.is_purged or case.team_id != transfer.from_team_id:
         raise ValidationError(_("This case can no longer be transferred."))
+    if case.is_closed or case.is_merged or case.on_legal_hold:
+        raise ValidationError(NO_LONGER_OPEN)
     members = _members(to_team)
     if assignee is not None and (
         not assignee.is_active
@@ -186,6 +203,7 @@ def case_transfer_accept(
     )
     reminders.update(team=to_team)
     case.intake_requests.update(team=to_team)
+    retire(kind=NotificationKind.TRANSFER_ASKED, subject=case.reference)
     notify([transfer.asked_by], kind=NotificationKind.TRANSFER_DECIDED, subject=case.reference)
     if assignee is not None and assignee.pk != by.pk:
         notify([assignee], kind=NotificationKind.ASSIGNED, subject=case.reference)
@@ -220,6 +238,7 @@ def case_transfer_decline(*, transfer: CaseTransfer, by: User, reason: str) -> C
         transfer, by=by, state=TransferState.DECLINED, refused=ALREADY_DECIDED, reason=reason
     )
     case = transfer.case
+    retire(kind=NotificationKind.TRANSFER_ASKED, subject=case.reference)
     notify([transfer.asked_by], kind=NotificationKind.TRANSFER_DECIDED, subject=case.reference)
     event = timeline_add(
         case,
@@ -239,6 +258,7 @@ def case_transfer_withdraw(*, transfer: CaseTransfer, by: User) -> CaseEvent:
         raise PermissionDenied
     decide_once(transfer, by=by, state=TransferState.WITHDRAWN, refused=ALREADY_DECIDED)
     case = transfer.case
+    retire(kind=NotificationKind.TRANSFER_ASKED, subject=case.reference)
     event = timeline_add(
         case,
         by,

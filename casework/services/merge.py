@@ -30,6 +30,7 @@ from casework.models import (
     Case,
     CaseEvent,
     CaseMerge,
+    CaseTransfer,
     EventKind,
     NotificationKind,
     Outcome,
@@ -40,6 +41,7 @@ from casework.models import (
     ReminderState,
     RouteLeg,
     Stage,
+    TransferState,
 )
 from casework.notifications import notify
 from casework.services.cases import PERSON_FIELDS, _claim_version, audit_case, timeline_add
@@ -103,10 +105,22 @@ def _unfill(target, source, names) -> None:
 
 def merge_problems(keep: Case, fold: Case) -> list[str]:
     """Why these two cases cannot be merged, in words for the coordinator; empty if they
-    can. Asked of the page and, under the row locks, of the service."""
+    can. Asked of the page and, under the row locks, of the service.
+
+    A case whose transfer to another team waits for an answer is refused, on either side,
+    rather than its transfer withdrawn by the merge: the other team may be deciding it as
+    the coordinator merges, who may not know it was asked, and undoing the merge could not
+    ask it again. So the coordinator withdraws the transfer, or has its answer, first and
+    knowingly; a transfer cannot be asked of the folded case afterwards (it is closed).
+    """
     if keep.pk == fold.pk:
         return [_("A case cannot be merged with itself: choose the other case of the person.")]
     problems = []
+    waiting = dict(
+        CaseTransfer.objects.filter(
+            case__in=[keep.pk, fold.pk], state=TransferState.PENDING
+        ).values_list("case_id", "to_team__name")
+    )
     if keep.team_id != fold.team_id:
         problems.append(
             _(
@@ -141,6 +155,14 @@ def merge_problems(keep: Case, fold: Case) -> list[str]:
                     "cannot be merged. A coordinator can lift the hold first."
                 )
                 % {"reference": reference}
+            )
+        elif case.pk in waiting:
+            problems.append(
+                _(
+                    "A transfer of %(reference)s to %(team)s waits for an answer: withdraw it, "
+                    "or wait for the answer, before merging."
+                )
+                % {"reference": reference, "team": waiting[case.pk]}
             )
     return problems
 

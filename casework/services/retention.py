@@ -60,7 +60,7 @@ from casework.models import (
     ReminderState,
     Stage,
 )
-from casework.services.cases import audit_case, case_transition, timeline_add
+from casework.services.cases import audit_case, case_transition, timeline_add, transfer_lapse
 from casework.services.merge import merges_settle
 from privacy import blind_index
 
@@ -322,7 +322,8 @@ def _hold_reason(reason: str) -> str:
 @transaction.atomic
 def legal_hold_set(*, case: Case, by: User, reason: str) -> None:
     """A coordinator of the case's team keeps its personal data past the retention period
-    (and out of reach of erasure) until the hold is lifted."""
+    (and out of reach of erasure) until the hold is lifted. A transfer of the case waiting
+    for another team is withdrawn: the record stays as it is, with its team."""
     if not permissions.can_set_legal_hold(by, case):
         raise PermissionDenied
     reason = _hold_reason(reason)
@@ -334,6 +335,7 @@ def legal_hold_set(*, case: Case, by: User, reason: str) -> None:
     case.legal_hold_at, case.legal_hold_by, case.legal_hold_reason = timezone.now(), by, reason
     case.save(update_fields=["legal_hold_at", "legal_hold_by", "legal_hold_reason"])
     timeline_add(case, by, EventKind.LEGAL_HOLD, detail=event_details.LEGAL_HOLD_SET)
+    transfer_lapse(case=case, by=by, because="legal hold")
     audit_case(case, by, Action.LEGAL_HOLD, reason=f"set: {reason}")
 
 

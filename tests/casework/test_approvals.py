@@ -25,7 +25,7 @@ from casework.models import (
 )
 from destinations.models import DestinationRisk, Extradites
 from tests.concurrency import needs_postgres, run_together
-from tests.conftest import verified_client
+from tests.conftest import inbox_seen, verified_client
 from tests.factories import CaseFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,12 +147,25 @@ def test_the_note_is_stored_encrypted(volunteer_client, case):
     assert "night bus" not in str(stored)
 
 
+def waiting_badge(client, case) -> bool:
+    """Whether the coordinator's dashboard shows the case's row badge "waiting for your
+    approval: A → B, asked by …" (templates/dashboard/_case_item.html)."""
+    dashboard = client.get(reverse("dashboard:home")).content.decode()
+    shown = dashboard.count("waiting for your approval:")
+    assert shown <= 1
+    if shown:
+        row = dashboard.split(f">{case.reference}</a>", 1)[1].split("</li>", 1)[0]
+        assert "waiting for your approval: Preparation → In transit, asked by volunteer1" in row
+    return bool(shown)
+
+
 def test_the_coordinator_approves_and_the_case_moves(
     volunteer_client, coordinator_client, volunteer, case
 ):
     approval = asked(volunteer_client, case)
     page = coordinator_client.get(page_url(case)).content.decode()
     assert "Waiting for approval" in page and NOTE in page
+    assert waiting_badge(coordinator_client, case)
     response = decide(coordinator_client, approval, "approve")
     assert response.status_code == 302
     assert stage_of(case) == Stage.IN_TRANSIT
@@ -167,8 +180,7 @@ def test_the_coordinator_approves_and_the_case_moves(
     followed = coordinator_client.get(response["Location"]).content.decode()
     assert "Approved: moved to In transit." in followed
     # Done: no longer waiting anywhere.
-    dashboard = coordinator_client.get(reverse("dashboard:home")).content.decode()
-    assert "Waiting for your approval" not in dashboard
+    assert not waiting_badge(coordinator_client, case)
 
 
 def test_declining_without_a_reason_is_refused_and_keeps_what_was_typed(
@@ -246,9 +258,9 @@ def test_a_lapsed_request_is_off_the_dashboard_and_asking_again_works(
     volunteer_client, coordinator_client, case
 ):
     first = asked(volunteer_client, case)
+    assert waiting_badge(coordinator_client, case)
     Case.objects.filter(pk=case.pk).update(version=case.version + 1)
-    dashboard = coordinator_client.get(reverse("dashboard:home")).content.decode()
-    assert "Waiting for your approval" not in dashboard
+    assert not waiting_badge(coordinator_client, case)
     assert (
         "waiting for approval"
         not in coordinator_client.get(reverse("casework:board")).content.decode()
@@ -257,6 +269,66 @@ def test_a_lapsed_request_is_off_the_dashboard_and_asking_again_works(
     first.refresh_from_db()
     assert first.state == ApprovalState.LAPSED
     assert ApprovalRequest.objects.filter(case=case, state=ApprovalState.PENDING).count() == 1
+
+
+def approve_it(case, deciding, volunteer_client):
+    approval = ApprovalRequest.objects.get(case=case, state=ApprovalState.PENDING)
+    assert decide(deciding, approval, "approve").status_code == 302
+    assert stage_of(case) == Stage.IN_TRANSIT
+
+
+def decline_it(case, deciding, volunteer_client):
+    approval = ApprovalRequest.objects.get(case=case, state=ApprovalState.PENDING)
+    assert decide(deciding, approval, "decline", reason="Border closed").status_code == 302
+
+
+def lapse_it(case, deciding, volunteer_client):
+    """The asker edits the case after asking: the request lapses, nobody having decided."""
+    case.refresh_from_db()
+    edited = volunteer_client.post(
+        reverse("casework:case_edit", args=[case.reference]),
+        {
+            "version": case.version,
+            "person-legal_name": "Changed Name",
+            "person-preferred_language": "ru",
+            "case-destination_country": "AM",
+            "case-route_summary": "Another way",
+            "case-readiness_confirmed": "on",
+        },
+    )
+    assert edited.status_code == 302
+    assert "Approval request lapsed" in deciding.get(page_url(case)).content.decode()
+
+
+def lapse_recorded(case, deciding, volunteer_client):
+    """Approved from a page opened before the case changed: recorded as lapsed."""
+    approval = ApprovalRequest.objects.get(case=case, state=ApprovalState.PENDING)
+    lapse_it(case, deciding, volunteer_client)
+    assert decide(deciding, approval, "approve").status_code == 302
+    approval.refresh_from_db()
+    assert approval.state == ApprovalState.LAPSED
+
+
+@pytest.mark.parametrize(
+    "end",
+    [approve_it, decline_it, lapse_it, lapse_recorded],
+    ids=["approved", "declined", "lapsed", "lapse_recorded"],
+)
+def test_the_urgent_item_of_every_coordinator_ends_with_the_request(
+    end, volunteer_client, coordinator_client, team, case
+):
+    other = UserFactory(username="coordinator5", role=Role.COORDINATOR, teams=[team])
+    looking = verified_client(other)
+    asked(volunteer_client, case)
+    label = "A move waits for your approval"
+    for client in (coordinator_client, looking):
+        assert inbox_seen(client, label) == (1, {"urgent", "unread"})
+
+    end(case, coordinator_client, volunteer_client)
+
+    # Whoever decided, and also when nobody did: no inbox calls for it any more.
+    for client in (coordinator_client, looking):
+        assert inbox_seen(client, label) == (0, set())
 
 
 def test_only_one_request_waits_per_case_and_a_second_keeps_the_note(volunteer_client, case):

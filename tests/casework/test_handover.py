@@ -1,6 +1,7 @@
 """Handover within a team and transfer between teams, through the real views, as the
 people doing them and as an attacker would try them."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -22,7 +23,7 @@ from casework.models import (
     Stage,
     TransferState,
 )
-from tests.conftest import verified_client
+from tests.conftest import inbox_seen, verified_client
 from tests.factories import (
     CaseFactory,
     IntakeRequestFactory,
@@ -471,3 +472,214 @@ def test_the_purge_blanks_the_transfer_notes(transfer, case):
     transfer.refresh_from_db()
     assert transfer.note == ""
     assert case.events.filter(kind=EventKind.TRANSFER).get().text == ""
+
+
+# A transfer ends with the case's own end ------------------------------------------------------
+
+VERSION_FIELD = re.compile(r'name="version" value="(\d+)"')
+CLOSE = {"to_stage": Stage.CLOSED, "outcome": "withdrew", "reason": "The person stopped answering."}
+
+
+def opened_for_decision(client, transfer) -> int:
+    """The receiving coordinator opens the transfer's page: the version its form carries."""
+    page = client.get(url("transfer_detail", transfer.pk))
+    assert page.status_code == 200
+    return int(VERSION_FIELD.search(page.content.decode())[1])
+
+
+def accept(client, transfer, version):
+    return client.post(
+        url("transfer_detail", transfer.pk), {"decision": "accept", "version": version}
+    )
+
+
+def current_version(case) -> int:
+    return Case.objects.values_list("version", flat=True).get(pk=case.pk)
+
+
+def close(client, case):
+    data = {"version": current_version(case), **CLOSE}
+    response = client.post(url("case_move", case.reference), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def set_legal_hold(client, case):
+    response = client.post(
+        url("case_legal_hold", case.reference),
+        {"action": "set", "reason": "A lawyer asked us to keep the record"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+@pytest.mark.parametrize("change", [close, set_legal_hold], ids=["closed", "legal_hold"])
+def test_a_case_closed_or_held_after_the_transfer_page_was_opened_stays_with_its_team(
+    change, transfer, case, coordinator, south_coordinator, coordinator_client
+):
+    receiving = verified_client(south_coordinator)
+    opened_at = opened_for_decision(receiving, transfer)
+
+    change(coordinator_client, case)
+
+    # Posted from the page opened before, then again at the case's current version (as
+    # after a "the case changed" answer): neither hands the case to the other team.
+    for version in (opened_at, current_version(case)):
+        accept(receiving, transfer, version)
+        assert Case.objects.get(pk=case.pk).team.name == "North"
+    followed = receiving.get(url("transfer_detail", transfer.pk)).content.decode()
+    assert "Withdrawn" in followed
+    assert receiving.get(url("case_detail", case.reference)).status_code == 404
+    transfer.refresh_from_db()
+    assert (transfer.state, transfer.decided_by) == (TransferState.WITHDRAWN, coordinator)
+    # Recorded as a withdrawal is, in the same transaction as the change.
+    withdrawn = case.events.filter(kind=EventKind.TRANSFER).order_by("id").last()
+    assert withdrawn.facts == {"code": "transfer_withdrawn", "team": "North"}
+    reasons = AccessEvent.objects.filter(
+        action=Action.TRANSFER_DECIDED, target_ref=case.reference, actor=coordinator
+    ).values_list("reason", flat=True)
+    assert [reason.split(":")[0] for reason in reasons] == ["withdrawn"]
+    # The receiving coordinator is no longer called to decide it.
+    assert inbox_seen(receiving, "A case transfer waits for your team") == (0, set())
+
+
+def test_a_case_on_legal_hold_cannot_be_offered_to_another_team(
+    case, other_team, south_coordinator, coordinator_client
+):
+    set_legal_hold(coordinator_client, case)
+    case.refresh_from_db()
+    note = "Transfernote Hq: moving south."
+    response = ask(coordinator_client, case, other_team, note)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "This case is on legal hold: it stays with its team" in page
+    assert note in page
+    assert not CaseTransfer.objects.exists()
+
+
+def legacy_closed(case):
+    Case.objects.filter(pk=case.pk).update(stage=Stage.CLOSED, outcome="withdrew")
+
+
+def legacy_merged(case):
+    kept = CaseFactory(team=case.team)
+    Case.objects.filter(pk=case.pk).update(
+        stage=Stage.CLOSED, outcome="duplicate", merged_into=kept, merged_at=timezone.now()
+    )
+
+
+def legacy_held(case):
+    held = Case.objects.get(pk=case.pk)
+    held.legal_hold_at, held.legal_hold_reason = timezone.now(), "A lawyer asked us"
+    held.save(update_fields=["legal_hold_at", "legal_hold_reason"])
+
+
+@pytest.mark.parametrize(
+    "left", [legacy_closed, legacy_merged, legacy_held], ids=["closed", "merged", "legal_hold"]
+)
+def test_a_transfer_left_waiting_on_a_case_closed_merged_or_held_is_refused(
+    left, transfer, case, south_coordinator
+):
+    """A transfer still waiting on such a case (left from before closing, merging and the
+    hold ended it, or changed a moment ago): accepting reads the case again and refuses."""
+    receiving = verified_client(south_coordinator)
+    left(case)
+
+    response = accept(receiving, transfer, current_version(case))
+
+    assert response.status_code == 400
+    assert (
+        "The case was closed, merged into another case or put on legal hold since this "
+        "transfer was asked: it stays with its team. Nothing was changed."
+    ) in response.content.decode()
+    assert Case.objects.get(pk=case.pk).team.name == "North"
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.PENDING  # still theirs to decline
+    assert receiving.get(url("case_detail", case.reference)).status_code == 404
+
+
+def merge(client, keep, fold):
+    return client.post(
+        url("case_merge", keep.reference),
+        {
+            "other": fold.reference,
+            "keep": "this",
+            "version": current_version(keep),
+            "other_version": current_version(fold),
+            "confirm": "True",
+        },
+    )
+
+
+@pytest.mark.parametrize("side", ["folded", "kept"])
+def test_a_merge_waits_for_the_transfers_answer(
+    side, transfer, case, team, south_coordinator, coordinator_client
+):
+    receiving = verified_client(south_coordinator)
+    opened_at = opened_for_decision(receiving, transfer)
+    other = CaseFactory(team=team, stage=Stage.PLANNING)
+    keep, fold = (other, case) if side == "folded" else (case, other)
+
+    refused = merge(coordinator_client, keep, fold)
+
+    assert refused.status_code == 400
+    assert (
+        f"A transfer of {case.reference} to South waits for an answer: withdraw it, or wait "
+        "for the answer, before merging."
+    ) in refused.content.decode()
+    assert not Case.objects.filter(merged_into__isnull=False).exists()
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.PENDING
+    # Withdrawn first, the merge goes through, and the other team can no longer take the case.
+    assert coordinator_client.post(url("transfer_withdraw", transfer.pk)).status_code == 302
+    assert merge(coordinator_client, keep, fold).status_code == 302
+    assert Case.objects.get(pk=fold.pk).merged_into_id == keep.pk
+    for version in (opened_at, current_version(case)):
+        accept(receiving, transfer, version)
+        assert Case.objects.get(pk=case.pk).team.name == "North"
+    transfer.refresh_from_db()
+    assert transfer.state == TransferState.WITHDRAWN
+
+
+# The receiving team's urgent item ends with the transfer ---------------------------------------
+
+
+def decline_it(transfer, case, deciding, asking):
+    response = deciding.post(
+        url("transfer_detail", transfer.pk),
+        {"decision": "decline", "reason": "No room now", "version": current_version(case)},
+    )
+    assert response.status_code == 302
+
+
+def accept_it(transfer, case, deciding, asking):
+    assert accept(deciding, transfer, current_version(case)).status_code == 302
+
+
+def withdraw_it(transfer, case, deciding, asking):
+    assert asking.post(url("transfer_withdraw", transfer.pk)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "end", [accept_it, decline_it, withdraw_it], ids=["accepted", "declined", "withdrawn"]
+)
+def test_the_urgent_transfer_item_of_every_receiving_coordinator_ends_with_the_transfer(
+    end, transfer, case, other_team, south_coordinator, coordinator_client
+):
+    other = UserFactory(username="coordinator4", role=Role.COORDINATOR, teams=[other_team])
+    # Asked again, so both of South's coordinators are told.
+    Notification.objects.all().delete()
+    assert coordinator_client.post(url("transfer_withdraw", transfer.pk)).status_code == 302
+    case.refresh_from_db()
+    assert ask(coordinator_client, case, other_team).status_code == 302
+    transfer = CaseTransfer.objects.get(state=TransferState.PENDING)
+    deciding, looking = verified_client(south_coordinator), verified_client(other)
+    label = "A case transfer waits for your team"
+    for client in (deciding, looking):
+        assert inbox_seen(client, label) == (1, {"urgent", "unread"})
+
+    end(transfer, case, deciding, coordinator_client)
+
+    for client in (deciding, looking):
+        assert inbox_seen(client, label) == (0, set())
+    assert not Notification.objects.filter(
+        kind=NotificationKind.TRANSFER_ASKED, urgent=True
+    ).exists()

@@ -99,14 +99,15 @@ def test_older_timeline_entries(coordinator_client, cases, django_assert_max_num
 
 
 def test_stage_move(coordinator_client, cases, django_assert_max_num_queries):
-    # + the case; in one transaction: the version claimed with the move, the stage's
-    # reminders cancelled and scheduled, the assignee who may still see it told (read,
-    # then their notification written), the timeline event, the audit write. No unread
-    # count: it answers with a redirect, not a page.
+    # + the case; in one transaction: the version claimed with the move, the coordinators'
+    # urgent item about an approval asked of the old version retired (it lapsed), the
+    # stage's reminders cancelled and scheduled, the assignee who may still see it told
+    # (read, then their notification written), the timeline event, the audit write. No
+    # unread count: it answers with a redirect, not a page.
     case = cases[1]
     url = reverse("casework:case_move", args=[case.reference])
     data = {"version": case.version, "to_stage": Stage.ON_HOLD, "reason": "Waiting"}
-    with django_assert_max_num_queries(EVERY_PAGE - 1 + 1 + SAVEPOINT + 4 + 2 + AUDIT_WRITE):
+    with django_assert_max_num_queries(EVERY_PAGE - 1 + 1 + SAVEPOINT + 5 + 2 + AUDIT_WRITE):
         assert coordinator_client.post(url, data).status_code == 302
 
 
