@@ -40,6 +40,10 @@ LAPSED = gettext_lazy(
     "move is still needed."
 )
 ALREADY_DECIDED = gettext_lazy("This request was already decided: nothing was changed.")
+NO_APPROVER = gettext_lazy(
+    "%(team)s has no active coordinator to approve this move: nothing was asked. Ask an "
+    "admin to give the team a coordinator."
+)
 
 
 class ApprovalLapsed(ValidationError):
@@ -91,6 +95,11 @@ def approval_ask(
         if not waiting.has_lapsed_for(case):
             raise ValidationError(_("A request for approval already waits on this case."))
         _lapse(waiting, case, by)
+    # Asked of nobody, the request would wait unseen: refused, as a transfer to a team
+    # without a coordinator is (casework.services.handover).
+    deciders = [user for user in team_coordinators({case.team_id})[case.team_id] if user != by]
+    if not deciders:
+        raise ValidationError(NO_APPROVER % {"team": case.team.name}, code="no_coordinator")
     approval = ApprovalRequest(
         case=case,
         to_stage=to_stage,
@@ -105,9 +114,8 @@ def approval_ask(
     except IntegrityError as error:
         raise ValidationError(_("A request for approval already waits on this case.")) from error
     _record(approval, case, by, ApprovalState.PENDING, text=note)
-    coordinators = team_coordinators({case.team_id})[case.team_id]
     notify(
-        [user for user in coordinators if user.pk != by.pk],
+        deciders,
         kind=NotificationKind.APPROVAL_ASKED,
         subject=case.reference,
         urgent=True,

@@ -34,8 +34,9 @@ NOTE = "Tickets bought for the night bus, please approve soon"
 
 
 @pytest.fixture
-def case(team, volunteer):
-    """Ready to leave preparation: the next move (in transit) is the coordinator's."""
+def case(team, volunteer, coordinator):
+    """Ready to leave preparation: the next move (in transit) is the coordinator's, and
+    the team has one to ask."""
     return CaseFactory(
         team=team,
         assignee=volunteer,
@@ -519,3 +520,19 @@ def test_two_tabs_approving_at_the_same_moment_move_the_case_once(
     assert Case.objects.get(pk=case.pk).version == case.version + 1
     assert CaseEvent.objects.filter(case=case, kind=EventKind.STAGE).count() == 1
     assert approval_steps(case) == ["pending", "approved"]
+
+
+def test_asking_in_a_team_without_a_coordinator_is_refused_and_the_note_kept(
+    volunteer_client, coordinator, case
+):
+    """Asked of nobody, the request would wait unseen while the person waits on the road:
+    the volunteer is told at once whom to turn to, and nothing is asked."""
+    coordinator.is_active = False
+    coordinator.save(update_fields=["is_active"])
+    response = ask(volunteer_client, case)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "has no active coordinator to approve this move: nothing was asked." in page
+    assert NOTE in page
+    assert not ApprovalRequest.objects.exists()
+    assert not Notification.objects.filter(kind=NotificationKind.APPROVAL_ASKED).exists()
