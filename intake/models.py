@@ -52,6 +52,7 @@ class IntakeRequestQuerySet(models.QuerySet):
             reply_address="",
             address_digest="",
             passphrase_hash="",
+            submit_digest="",
             source_digest="",
             text_digest="",
             purged_at=now,
@@ -102,6 +103,9 @@ class IntakeRequest(Sealed):
     address_digest = models.CharField(max_length=64, blank=True, db_index=True)
     language = models.CharField(_("language"), max_length=8, blank=True)
     passphrase_hash = models.CharField(max_length=128, blank=True)
+    # The public form's one-time token the request was sent with, as a keyed digest: the
+    # same page sent again (a reload) finds it and opens nothing (intake.public.once).
+    submit_digest = models.CharField(max_length=64, blank=True)
     # Volume (intake.volume). When a request from a channel entered the triage queue, at once
     # or released by the rate limits (None while held, and for requests a volunteer logged);
     # a keyed digest of the network it was sent from (the public form), kept only while the
@@ -132,6 +136,15 @@ class IntakeRequest(Sealed):
                 fields=["received_at", "id"],
                 condition=models.Q(state="held"),
                 name="request_held",
+            ),
+        ]
+        constraints = [
+            # One request per sent page of the public form, however many times it is sent,
+            # at once or not: the second insert of a digest fails (intake.public.services).
+            models.UniqueConstraint(
+                fields=["submit_digest"],
+                condition=~models.Q(submit_digest=""),
+                name="request_submitted_once",
             ),
         ]
 

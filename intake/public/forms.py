@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from intake.conversations import MAX_TEXT
+from intake.public.once import is_token, token_new
 from privacy.fields import refuse_token
 from privacy.forms import OffTheRecord
 
@@ -54,6 +55,27 @@ class RequestForm(OffTheRecord, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         error_messages={"required": _("Write what you need first.")},
     )
+    # The page's one-time token: the same page sent twice opens one request (intake.public.
+    # once). Never typed, never refused.
+    once = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        """A page without a well-formed token is sent as a new request, with a new token.
+
+        That is a page shown before tokens existed (a tab kept open, a page the browser
+        restored) or one somebody altered. Refusing it would make a frightened person type
+        everything again, or give up, for nothing: the token guards against a reload, not
+        against anyone, who could fetch a fresh page for every post. A request too many is
+        a nuisance at triage (its contact is matched there, and it can be marked a
+        duplicate); a request lost is a person not helped. The new token goes into the page
+        should it be shown again (a mistake to mend), so from then on that page counts once.
+        """
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["once"] = token_new()
+        elif not is_token(self.data.get("once")):
+            self.data = self.data.copy()
+            self.data["once"] = token_new()
 
 
 class ComeBackForm(OffTheRecord, forms.Form):

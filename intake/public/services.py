@@ -7,14 +7,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import Action
 from intake.conversations import Received, conversation_receive
 from intake.models import Channel, Delivery, Direction, IntakeRequest, Message
-from intake.public import passphrases, throttle
+from intake.public import once, passphrases, throttle
 from intake.services import audit_request
 
 
@@ -25,29 +25,51 @@ class Submitted:
     passphrase: str
 
 
-def public_request_submit(*, text: str, contact: str, language: str, source: str) -> Submitted:
+def public_request_submit(
+    *, text: str, contact: str, language: str, source: str, token: str = ""
+) -> Submitted | None:
     """Opens a request in the channel team's triage queue, reachable through the form with
     its reference and a new passphrase. `source` (the sender's network address) only counts
-    toward the conversations' rate limits; it is never stored."""
+    toward the conversations' rate limits; it is never stored.
+
+    `token` is the one-time token of the form page that was sent (intake.public.once). A
+    page already sent opens nothing and gives None: sent again later (a reload) or at the
+    same moment (two posts racing), since its digest is unique on the requests and the
+    second request written with it is undone whole. Without a token a request is opened."""
+    digest = once.token_digest(token)
+    if digest and _page_sent(digest):
+        # Before the hash: a reload costs no Argon2.
+        return None
     passphrase = passphrases.passphrase_new()
     # Hashed before the transaction: Argon2's time is not spent holding the reference
     # counter's row lock, which every new request waits for.
     encoded = passphrases.passphrase_hash(passphrase)
-    with transaction.atomic():
-        received = conversation_receive(
-            channel=Channel.WEB_FORM,
-            # Where replies "go": a random token, the request's own, found again by its
-            # digest when the person writes again (intake.conversations).
-            address=secrets.token_urlsafe(24),
-            text=text,
-            contact=contact,
-            language=language,
-            source=source,
-        )
-        request = received.request
-        request.passphrase_hash = encoded
-        request.save(update_fields=["passphrase_hash"])
+    try:
+        with transaction.atomic():
+            received = conversation_receive(
+                channel=Channel.WEB_FORM,
+                # Where replies "go": a random token, the request's own, found again by its
+                # digest when the person writes again (intake.conversations).
+                address=secrets.token_urlsafe(24),
+                text=text,
+                contact=contact,
+                language=language,
+                source=source,
+            )
+            request = received.request
+            request.passphrase_hash = encoded
+            request.submit_digest = digest
+            request.save(update_fields=["passphrase_hash", "submit_digest"])
+    except IntegrityError:
+        # The same page, sent at the same moment, opened its request first.
+        if digest and _page_sent(digest):
+            return None
+        raise
     return Submitted(request=request, passphrase=passphrase)
+
+
+def _page_sent(digest: str) -> bool:
+    return IntakeRequest.objects.filter(submit_digest=digest).exists()
 
 
 class Outcome(enum.Enum):

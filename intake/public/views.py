@@ -65,7 +65,7 @@ def _not_allowed(request: HttpRequest, allowed: list[str]) -> HttpResponse:
 
 
 @public_page
-@sensitive_post_parameters("contact", "message")
+@sensitive_post_parameters("contact", "message", "once")
 def request_form(request: HttpRequest) -> HttpResponse:
     if request.method not in ("GET", "HEAD", "POST"):
         return _not_allowed(request, ["GET", "POST"])
@@ -79,7 +79,11 @@ def request_form(request: HttpRequest) -> HttpResponse:
         contact=form.cleaned_data["contact"],
         language=request.LANGUAGE_CODE,
         source=public_source(request),
+        token=form.cleaned_data["once"],
     )
+    if submitted is None:
+        # This page was sent before (a reload): nothing opened, nothing shown again.
+        return render(request, "public/already_sent.html")
     context = {"reference": submitted.request.reference, "passphrase": submitted.passphrase}
     return render(request, "public/submitted.html", context)
 

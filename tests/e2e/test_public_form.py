@@ -132,3 +132,22 @@ def test_the_staff_app_is_not_on_the_public_host_nor_the_form_on_the_staff_host(
     phone.goto(f"{staff}/")
     assert "/account/login/" in phone.url
     phone.context.clear_cookies()  # the staff sign-in page's session cookie, not the form's
+
+
+def test_reloading_the_sent_page_opens_no_second_request(hosts, phone, w, team):
+    """The browser sends the form again on a reload of the page it answered; the person is
+    told the request is already here, and nothing is shown again or opened."""
+    public, _staff = hosts
+    phone.goto(f"{public}/")
+    phone.get_by_label(w("What do you need?")).fill("I got a summons for Monday.")
+    phone.get_by_role("button", name=w("Send")).click()
+    expect(phone.get_by_role("heading", name=w("We have your request"))).to_be_visible()
+    passphrase = phone.locator("#passphrase").inner_text()
+
+    response = phone.reload()
+    assert response.request.method == "POST"  # the same page, sent again
+    expect(phone.get_by_role("heading", name=w("We already have your request"))).to_be_visible()
+    assert passphrase not in phone.content()
+    assert phone.locator("#passphrase").count() == 0
+    assert IntakeRequest.objects.count() == 1
+    shoot(phone, "public-sent-again")

@@ -9,6 +9,7 @@ from django.test import Client
 PUBLIC_HOST = "form.example.onion"
 REFERENCE = re.compile(r'<p class="secret" id="reference">([^<]+)</p>')
 PASSPHRASE = re.compile(r'<p class="secret" id="passphrase">([^<]+)</p>')
+TOKEN = re.compile(r'<input type="hidden" name="once" value="([^"]*)"')
 
 
 def make_public(settings, host: str = PUBLIC_HOST) -> None:
@@ -33,6 +34,11 @@ def shown_once(response) -> tuple[str, str]:
     """The reference and passphrase the page after sending shows."""
     html = response.content.decode()
     return REFERENCE.search(html)[1], PASSPHRASE.search(html)[1]
+
+
+def page_token(response) -> str:
+    """The one-time token in the form page's hidden field."""
+    return TOKEN.search(response.content.decode())[1]
 
 
 def submit(client: Client, message: str = "I got a summons for Monday.", **extra):

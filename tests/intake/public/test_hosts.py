@@ -14,7 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from audit.models import AccessEvent
 from intake.models import IntakeRequest
-from tests.intake.public.conftest import submit
+from tests.intake.public.conftest import page_token, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -87,11 +87,14 @@ def test_only_the_public_static_files_are_served_there(public):
 def every_public_response(client: Client, team) -> list:
     reference, passphrase = submit(client)
     credentials = {"reference": reference, "passphrase": passphrase}
+    page = {"message": "Help me, please.", "once": page_token(client.get("/"))}
     return [
         client.get("/"),
         client.get("/?lang=en"),
         client.post("/", {"message": ""}),
         client.post("/", {"message": "Help me, please."}),
+        client.post("/", page),
+        client.post("/", page),  # the same page again: "we already have your request"
         client.get("/back/"),
         client.post("/back/", credentials),
         client.post("/back/", {**credentials, "passphrase": "wrong words"}),
