@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0007_telegram_updates'),
+        ('intake', '0008_forged_webhook_calls'),
     ]
 
     operations = [
