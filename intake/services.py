@@ -71,8 +71,10 @@ def request_create(*, by: User | None, team: Team, contact: str, **fields) -> In
     )
     request.message = request.message.strip()
     # The team and the logger are rows this function was handed (the team checked above):
-    # validating them would ask the database whether they exist.
-    request.full_clean(exclude=["reference", "team", "logged_by"])
+    # validating them would ask the database whether they exist. The form page's digest is
+    # set afterwards by the public form, whose unique constraint the database enforces
+    # (intake.public.services): asking it here would cost every request a look-up.
+    request.full_clean(exclude=["reference", "team", "logged_by", "submit_digest"])
     request.save()
     IntakeIndex.objects.bulk_create(
         IntakeIndex(request=request, kind=kind, digest=digest)
