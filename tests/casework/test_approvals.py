@@ -79,6 +79,22 @@ def stage_of(case) -> str:
     return Case.objects.values_list("stage", flat=True).get(pk=case.pk)
 
 
+def edit(client, case) -> None:
+    """An edit of the case's details, saved: the case's version moves on."""
+    edited = client.post(
+        reverse("casework:case_edit", args=[case.reference]),
+        {
+            "version": case.version,
+            "person-legal_name": "Changed Name",
+            "person-preferred_language": "ru",
+            "case-destination_country": "AM",
+            "case-route_summary": "Another way",
+            "case-readiness_confirmed": "on",
+        },
+    )
+    assert edited.status_code == 302
+
+
 def approval_steps(case) -> list[str]:
     events = CaseEvent.objects.filter(case=case, kind=EventKind.APPROVAL).order_by("id")
     return [event.detail for event in events]
@@ -225,18 +241,7 @@ def test_a_request_lapses_when_the_case_is_edited_after_asking(
     approval = asked(volunteer_client, case)
     # The coordinator's page, opened while the request was live.
     assert "Approve: move to In transit" in coordinator_client.get(page_url(case)).content.decode()
-    edited = volunteer_client.post(
-        reverse("casework:case_edit", args=[case.reference]),
-        {
-            "version": case.version,
-            "person-legal_name": "Changed Name",
-            "person-preferred_language": "ru",
-            "case-destination_country": "AM",
-            "case-route_summary": "Another way",
-            "case-readiness_confirmed": "on",
-        },
-    )
-    assert edited.status_code == 302
+    edit(volunteer_client, case)
     page = coordinator_client.get(page_url(case)).content.decode()
     assert "Approval request lapsed" in page
     assert "Approve: move to" not in page
@@ -286,18 +291,7 @@ def decline_it(case, deciding, volunteer_client):
 def lapse_it(case, deciding, volunteer_client):
     """The asker edits the case after asking: the request lapses, nobody having decided."""
     case.refresh_from_db()
-    edited = volunteer_client.post(
-        reverse("casework:case_edit", args=[case.reference]),
-        {
-            "version": case.version,
-            "person-legal_name": "Changed Name",
-            "person-preferred_language": "ru",
-            "case-destination_country": "AM",
-            "case-route_summary": "Another way",
-            "case-readiness_confirmed": "on",
-        },
-    )
-    assert edited.status_code == 302
+    edit(volunteer_client, case)
     assert "Approval request lapsed" in deciding.get(page_url(case)).content.decode()
 
 
