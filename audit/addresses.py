@@ -16,8 +16,6 @@ holds the key needs only 256 guesses to turn a digest and its /24 back into the 
 that is why the digest is written only where the alert needs it, and dropped on the same day.
 """
 
-import hashlib
-import hmac
 from datetime import datetime, timedelta
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_network
 
@@ -25,7 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from audit.models import ADDRESS_KEPT, AccessEvent
-from privacy.blind_index import derived_key
+from privacy.blind_index import keyed_digest
 
 IPV4_PREFIX = 24
 IPV6_PREFIX = 48
@@ -58,8 +56,7 @@ def digest_of(actor_id: int | None, address: Address | None) -> str:
     """Hex HMAC-SHA256 of ``account NUL address``; blank without both."""
     if actor_id is None or address is None:
         return ""
-    message = f"{actor_id}\x00{address}".encode()
-    return hmac.new(derived_key(KEY_PURPOSE), message, hashlib.sha256).hexdigest()
+    return keyed_digest(KEY_PURPOSE, f"{actor_id}\x00{address}")
 
 
 def kept_since(now: datetime | None = None) -> datetime:

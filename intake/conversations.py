@@ -12,8 +12,6 @@ Volume (intake.volume): over a rate limit what arrives is stored *held*, never r
 `held_release` (beat) lets it in as the limits allow, oldest first.
 """
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,8 +44,7 @@ REPLIED = gettext_noop("reply to the person")
 def address_digest(channel: str, address: str) -> str:
     """A keyed digest of a channel address, under a key of its own (never comparable with a
     blind index of a contact)."""
-    key = blind_index.derived_key(b"channel-address")
-    return hmac.new(key, f"{channel}\x00{address}".encode(), hashlib.sha256).hexdigest()
+    return blind_index.keyed_digest(b"channel-address", f"{channel}\x00{address}")
 
 
 def channel_team() -> Team:

@@ -18,8 +18,6 @@ A flood is the same first message from many addresses: those requests are marked
 (`flood_at`) at triage, where they can be rejected together (`flood_reject`).
 """
 
-import hashlib
-import hmac
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -74,8 +72,7 @@ def source_digest(source: str) -> str:
         network = str(IPv6Network(f"{address}/64", strict=False))
     else:
         network = str(address)
-    key = blind_index.derived_key(b"request-source")
-    return hmac.new(key, network.encode(), hashlib.sha256).hexdigest()
+    return blind_index.keyed_digest(b"request-source", network)
 
 
 _NOT_WORDS = re.compile(r"[^\w\s]|_")
@@ -96,8 +93,7 @@ def text_digest(text: str) -> str:
     normalised = normalised_text(text)
     if not normalised or len(normalised) < settings.VOLUME_FLOOD_MIN_CHARS:
         return ""
-    key = blind_index.derived_key(b"message-text")
-    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()
+    return blind_index.keyed_digest(b"message-text", normalised)
 
 
 # Decisions --------------------------------------------------------------------------------

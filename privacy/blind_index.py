@@ -65,6 +65,12 @@ def derived_key(purpose: bytes) -> bytes:
     return hmac.new(_key(), DERIVED_KEY_LABEL + purpose, hashlib.sha256).digest()
 
 
+def keyed_digest(purpose: bytes, message: str) -> str:
+    """Hex HMAC-SHA256 of `message` under the derived key for `purpose`: for the digests
+    that are not blind indexes (an address, a source network, a form page's token)."""
+    return hmac.new(derived_key(purpose), message.encode(), hashlib.sha256).hexdigest()
+
+
 def digest(kind: Kind | str, normalised: str) -> str:
     """Hex HMAC-SHA256 of ``kind NUL value``; the kind must be one of ``Kind``."""
     message = f"{Kind(kind).value}\x00{normalised}".encode()

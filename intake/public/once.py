@@ -13,12 +13,10 @@ blanked when the request is purged. It cannot be recomputed (the token is not ke
 rotation leaves it as it is: after a rotation a page sent before it is a new request again.
 """
 
-import hashlib
-import hmac
 import re
 import secrets
 
-from privacy.blind_index import derived_key
+from privacy.blind_index import keyed_digest
 
 KEY_PURPOSE = b"public form page"
 TOKEN_BYTES = 16
@@ -38,4 +36,4 @@ def token_digest(token: str) -> str:
     """Hex HMAC-SHA256 of the token under a key of its own; blank for no token."""
     if not token:
         return ""
-    return hmac.new(derived_key(KEY_PURPOSE), token.encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(KEY_PURPOSE, token)

@@ -10,8 +10,6 @@ oldest wrong try is older than the window, however hard someone keeps knocking: 
 what anyone can do to a real person's reference to a wait.
 """
 
-import hashlib
-import hmac
 from datetime import datetime, timedelta
 from ipaddress import IPv6Address, ip_address, ip_network
 
@@ -20,14 +18,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from intake.public.models import PassphraseFailure
-from privacy.blind_index import derived_key
+from privacy.blind_index import keyed_digest
 
 KEY_PURPOSE = b"public form failures"
 
 
 def _digest(kind: str, value: str) -> str:
-    message = f"{kind}\x00{value}".encode()
-    return hmac.new(derived_key(KEY_PURPOSE), message, hashlib.sha256).hexdigest()
+    return keyed_digest(KEY_PURPOSE, f"{kind}\x00{value}")
 
 
 def _network(source: str) -> str:
